@@ -1,0 +1,147 @@
+"""Errors the simulator raises, with the platform's exact texts.
+
+On Cloudflare, Python code meets runtime errors after they crossed from JavaScript. The
+Python Workers SDK turns a JS ``TypeError`` into a Python ``TypeError`` and a JS
+``RangeError`` into a ``ValueError``; every other JS error stays a
+``pyodide.ffi.JsException``. dosim follows the same mapping: :func:`platform_error` builds
+the exception app code would see, and :class:`JsException` stands in for
+``pyodide.ffi.JsException`` (which only exists inside Pyodide).
+
+Portable app code therefore catches ``TypeError`` / ``ValueError`` / ``Exception`` and
+reads the flags (``remote``, ``retryable``, ``overloaded``, ``durableObjectReset``) with
+``getattr(error, "retryable", False)``, which works here and on Cloudflare.
+
+Every message text lives in this module as a named constant, next to the limit it
+enforces, so tests and docs can refer to one place.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "JsException",
+    "platform_error",
+    "mark_remote",
+    "MSG_CODE_UPDATED",
+    "MSG_NETWORK_LOST",
+    "MSG_ABORT_DEFAULT",
+    "MSG_STORAGE_COMMIT_FAILED",
+    "MSG_BCW_TIMEOUT",
+    "MSG_BCW_NESTED",
+    "MSG_RESERVED_METHOD",
+    "MSG_UNKNOWN_METHOD",
+    "MSG_FETCH_URL",
+    "MSG_INVALID_ID",
+    "MSG_ID_WRONG_NAMESPACE",
+    "MSG_JURISDICTION_LOCAL",
+    "MSG_UNKNOWN_ROUTING_MODE",
+    "MSG_JURISDICTION_MISMATCH",
+]
+
+# --- resets and disconnections (spec §3.4) ---------------------------------------------
+MSG_CODE_UPDATED = "Durable Object reset because its code was updated."
+MSG_NETWORK_LOST = "Network connection lost."
+MSG_ABORT_DEFAULT = "Application called abort() to reset Durable Object."
+# The platform logs a failed commit as an internal error and resets the object; callers
+# whose response was held by the output gate see this text.
+MSG_STORAGE_COMMIT_FAILED = (
+    "Internal error in Durable Object storage write caused object to be reset."
+)
+MSG_BCW_TIMEOUT = (
+    "A call to blockConcurrencyWhile() in a Durable Object waited for too long. "
+    "The call was canceled and the Durable Object was reset."
+)
+MSG_BCW_NESTED = "blockConcurrencyWhile() calls are nested too deeply."
+
+# --- stubs and RPC (spec §3.1, §3.3) ---------------------------------------------------
+MSG_RESERVED_METHOD = "'{name}' is a reserved method and cannot be called over RPC."
+MSG_UNKNOWN_METHOD = 'The RPC receiver does not implement the method "{name}".'
+MSG_FETCH_URL = "Fetch API cannot load: {url}"
+
+# --- ids and namespaces (spec §2) ------------------------------------------------------
+MSG_INVALID_ID = "Invalid Durable Object ID: must be 64 hex digits"
+MSG_ID_WRONG_NAMESPACE = "Durable Object ID is not valid for this namespace."
+MSG_JURISDICTION_LOCAL = "Jurisdiction restrictions are not implemented in workerd."
+MSG_UNKNOWN_ROUTING_MODE = "unknown routingMode: {mode}"
+MSG_JURISDICTION_MISMATCH = (
+    "get called on jurisdictional subnamespace with an ID from a different jurisdiction"
+)
+
+
+class JsException(Exception):
+    """A JavaScript error as Python code on Cloudflare receives it.
+
+    Stands in for ``pyodide.ffi.JsException``. It carries the JS error's ``name`` (for
+    example ``"Error"``) and ``message``, and the flags the runtime sets on errors that
+    cross an object boundary.
+
+    Attributes:
+        name: The JavaScript error class name, e.g. ``"Error"`` or ``"DataCloneError"``.
+        message: The error text without the name prefix.
+        remote: True when the error was raised inside the callee (the object), not by the
+            connection to it.
+        retryable: True when the operation may be retried if it is idempotent (set on
+            disconnections such as ``Network connection lost.``).
+        overloaded: True when the object is overloaded; do not retry.
+        durableObjectReset: True when the object was reset (aborted, failed commit, code
+            update); the stub that saw it keeps failing, a new stub reaches a fresh
+            instance.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str = "Error",
+        remote: bool = False,
+        retryable: bool = False,
+        overloaded: bool = False,
+        durable_object_reset: bool = False,
+    ) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+        self.remote = remote
+        self.retryable = retryable
+        self.overloaded = overloaded
+        self.durableObjectReset = durable_object_reset
+
+    @property
+    def js_error(self) -> JsException:
+        """The JS error object; on Cloudflare ``JsException.js_error`` holds the flags."""
+        return self
+
+
+def platform_error(name: str, message: str, **flags: bool) -> Exception:
+    """Build the exception Python app code sees for a JS error raised by the runtime.
+
+    Args:
+        name: JavaScript error class: ``"TypeError"``, ``"RangeError"``, ``"Error"``, ...
+        message: The platform's message text.
+        **flags: ``remote``, ``retryable``, ``overloaded``, ``durable_object_reset``.
+
+    Returns:
+        ``TypeError`` for a JS ``TypeError``, ``ValueError`` for a JS ``RangeError`` (as
+        the Python Workers SDK converts them), otherwise a :class:`JsException`. Flags are
+        set as attributes on whichever type is returned.
+    """
+    error: Exception
+    if name == "TypeError":
+        error = TypeError(message)
+    elif name == "RangeError":
+        error = ValueError(message)
+    else:
+        return JsException(message, name=name, **flags)
+    error.remote = flags.get("remote", False)  # type: ignore[attr-defined]
+    error.retryable = flags.get("retryable", False)  # type: ignore[attr-defined]
+    error.overloaded = flags.get("overloaded", False)  # type: ignore[attr-defined]
+    error.durableObjectReset = flags.get("durable_object_reset", False)  # type: ignore[attr-defined]
+    return error
+
+
+def mark_remote(error: BaseException) -> BaseException:
+    """Set ``remote = True`` on an exception that crossed from an object to its caller."""
+    try:
+        error.remote = True  # type: ignore[attr-defined]
+    except AttributeError:  # pragma: no cover - builtin without __dict__
+        pass
+    return error

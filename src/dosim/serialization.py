@@ -1,0 +1,243 @@
+"""How values cross an object boundary: RPC arguments and results, and stored values.
+
+On Cloudflare a Python value sent over RPC or stored with the KV API goes through the
+Python Workers SDK's ``python_to_rpc`` (Python → JS), V8's structured clone, and
+``python_from_rpc`` (JS → Python) on the other side. What arrives is a *copy* whose types
+follow fixed rules:
+
+============================  ======================================================
+sent                          received
+============================  ======================================================
+``None``, bool, int, float,   the same value
+str
+``list``                      ``list``
+``dict`` (any mapping)        :class:`JsDict` — a ``dict`` that also allows
+                              ``row.key`` attribute access
+``set``                       ``set``
+``bytes``, ``memoryview``     ``memoryview``
+``datetime.datetime``         naive ``datetime`` in UTC, millisecond precision
+``Exception``                 ``Exception("Error: <message>")``
+``tuple``, ``bytearray``      ``TypeError: <class 'tuple'> cannot be sent over RPC.``
+awaitable                     ``TypeError: Awaitable <type> cannot be sent over RPC.``
+other objects                 :class:`~dosim.errors.JsException` ``DataCloneError``
+============================  ======================================================
+
+dosim applies the same rules with plain Python, so mutations after a call never leak
+across the boundary and unsupported values fail where they would fail in production.
+
+Chosen where the platform is silent: naive datetimes are read as UTC (Pyodide's local
+time zone is UTC); non-string dict keys become strings as JavaScript property keys do.
+
+Stored values use a compact typed encoding (:func:`encode_value` / :func:`decode_value`)
+built on :mod:`marshal`; its length stands in for the V8-serialized size that the KV
+value limit counts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import marshal
+from typing import Any
+
+from .errors import JsException
+
+__all__ = ["JsDict", "rpc_copy", "to_wire", "from_wire", "encode_value", "decode_value"]
+
+_UTC = _dt.timezone.utc
+_DATETIME_TAG = "\x00datetime"
+_EXCEPTION_TAG = "\x00error"
+_SCALARS = (str, int, float, bool)
+
+
+class JsDict(dict):
+    """A ``dict`` that also allows attribute access to its keys.
+
+    This is what a JavaScript object becomes when it reaches Python code on Cloudflare
+    (SQL rows, RPC results, stored objects): ``row["name"]`` and ``row.name`` both work.
+    Keys that clash with ``dict`` methods (``row.items``) are reachable by subscript only.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+
+def _js_key(key: Any) -> str:
+    """Return the property name JavaScript gives a dict key."""
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        return str(int(key)) if key.is_integer() else repr(key)
+    raise _clone_error(key)
+
+
+def _clone_error(value: Any) -> JsException:
+    return JsException(
+        f"{type(value).__name__} object could not be cloned.", name="DataCloneError"
+    )
+
+
+def _disabled_type_error(value: Any) -> TypeError:
+    return TypeError(f"{type(value)} cannot be sent over RPC.")
+
+
+def to_wire(value: Any) -> Any:
+    """Validate ``value`` for crossing a boundary and return its wire form.
+
+    The wire form is built from ``None``, scalars, ``list``, ``dict``, ``set``, ``bytes``
+    and tagged tuples (datetimes and exceptions); tuples cannot occur in user values, so
+    they are free to carry tags. Raises the platform's errors for values that cannot be
+    sent.
+
+    Args:
+        value: Any Python value app code passes.
+
+    Returns:
+        A fresh structure sharing nothing mutable with ``value``.
+
+    Raises:
+        TypeError: For tuples, bytearrays and awaitables (as the SDK raises them).
+        JsException: ``DataCloneError`` for other objects V8 cannot clone.
+    """
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, (list, dict, set, frozenset)):
+        _check_disabled(value)
+        return _wire_container(value)
+    if isinstance(value, (tuple, bytearray)):
+        raise _disabled_type_error(value)
+    return _wire_leaf(value)
+
+
+def _check_disabled(value: Any) -> None:
+    """Mirror the SDK's pre-check: any nested tuple/bytearray/awaitable fails first."""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, (tuple, bytearray)):
+            raise _disabled_type_error(item)
+        if inspect.isawaitable(item):
+            raise TypeError(f"Awaitable {type(item)} cannot be sent over RPC.")
+        if isinstance(item, (list, dict, set, frozenset)):
+            _check_disabled(item)
+
+
+def _wire_container(value: Any) -> Any:
+    if isinstance(value, list):
+        return [to_wire(item) for item in value]
+    if isinstance(value, dict):
+        return {_js_key(key): to_wire(item) for key, item in value.items()}
+    return {to_wire(item) for item in value}
+
+
+def _wire_leaf(value: Any) -> Any:
+    if isinstance(value, _SCALARS):  # subclasses such as IntEnum or str enums
+        for base in (bool, int, float, str):
+            if isinstance(value, base):
+                return base(value)
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value)
+    if isinstance(value, _dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_UTC)
+        return (_DATETIME_TAG, int(aware.timestamp() * 1000))
+    if isinstance(value, BaseException):
+        return (_EXCEPTION_TAG, str(value))
+    if inspect.isawaitable(value):
+        raise TypeError(f"Awaitable {type(value)} cannot be sent over RPC.")
+    wire = getattr(value, "__dosim_wire__", None)
+    if wire is not None:
+        return wire()
+    raise _clone_error(value)
+
+
+def from_wire(wire: Any) -> Any:
+    """Turn a wire form back into the values the receiving Python code sees.
+
+    Args:
+        wire: A structure produced by :func:`to_wire` (or decoded from storage).
+
+    Returns:
+        ``dict`` → :class:`JsDict`, ``bytes`` → ``memoryview``, tagged datetimes →
+        naive UTC ``datetime``, tagged exceptions → ``Exception("Error: ...")``.
+    """
+    if wire is None or type(wire) in (str, int, float, bool):
+        return wire
+    if type(wire) is list:
+        return [from_wire(item) for item in wire]
+    if type(wire) is dict:
+        return JsDict({key: from_wire(item) for key, item in wire.items()})
+    if type(wire) in (set, frozenset):
+        return {from_wire(item) for item in wire}
+    if type(wire) is bytes:
+        return memoryview(wire)
+    if type(wire) is tuple:
+        tag, payload = wire
+        if tag == _DATETIME_TAG:
+            moment = _dt.datetime.fromtimestamp(payload / 1000, tz=_UTC)
+            return moment.replace(tzinfo=None)
+        if tag == _EXCEPTION_TAG:
+            return Exception(f"Error: {payload}")
+    return wire  # objects with their own wire form (Request, Response) pass through
+
+
+def rpc_copy(value: Any) -> Any:
+    """Copy ``value`` across an RPC boundary with the Python Workers conversion rules.
+
+    Args:
+        value: An argument or a return value.
+
+    Returns:
+        What the other side receives (see the module table).
+    """
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return from_wire(to_wire(value))
+
+
+def encode_value(value: Any) -> bytes:
+    """Encode a value for the KV store (validating it like an RPC argument).
+
+    Args:
+        value: The value passed to ``put``.
+
+    Returns:
+        Bytes whose length is the value's stored size.
+    """
+    kind = type(value)
+    if kind is str:
+        return b"s" + value.encode("utf-8", "surrogatepass")
+    if kind is int and -(2**63) <= value < 2**63:
+        return b"i" + value.to_bytes(8, "little", signed=True)
+    return b"m" + marshal.dumps(to_wire(value))
+
+
+def decode_value(blob: bytes) -> Any:
+    """Decode bytes written by :func:`encode_value` into the value app code reads.
+
+    Args:
+        blob: Stored bytes.
+
+    Returns:
+        A fresh value; containers and bytes follow :func:`from_wire`.
+    """
+    tag = blob[:1]
+    if tag == b"s":
+        return blob[1:].decode("utf-8", "surrogatepass")
+    if tag == b"i":
+        return int.from_bytes(blob[1:], "little", signed=True)
+    return from_wire(marshal.loads(blob[1:]))

@@ -1,0 +1,1 @@
+"""Testing helpers for Durable Objects apps (the pytest plugin lives in ``plugin``)."""
