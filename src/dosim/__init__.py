@@ -1,3 +1,23 @@
-"""dosim: a faithful, deterministic simulator of Cloudflare Durable Objects for Python."""
+"""dosim: a faithful, deterministic simulator of Cloudflare Durable Objects for Python.
+
+The public surface:
+
+* :class:`dosim.App` — load a Worker and its Durable Objects, send requests, move
+  virtual time, read the trace, inject faults;
+* ``dosim.workers`` — the ``workers`` module app code imports (``DurableObject``,
+  ``WorkerEntrypoint``, ``Request``, ``Response``, ...); importing :mod:`dosim` makes
+  ``import workers`` resolve to it;
+* :mod:`dosim.testing` — pytest fixtures and helpers;
+* :mod:`dosim.errors` — the errors the runtime raises, with the platform's texts.
+"""
+
+from .app import App, Env, install_workers_alias
+from .errors import JsException
+from .ids import DurableObjectId
+from .trace import Trace, TraceEvent
+
+__all__ = ["App", "Env", "JsException", "DurableObjectId", "Trace", "TraceEvent", "__version__"]
 
 __version__ = "0.1.0"
+
+install_workers_alias()

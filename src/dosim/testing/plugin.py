@@ -1,1 +1,58 @@
-"""pytest plugin: registered through the ``pytest11`` entry point."""
+"""pytest plugin: async tests without configuration, and the ``dosim_app`` fixture.
+
+Registered through the ``pytest11`` entry point, so installing dosim is enough.
+
+* ``async def test_...`` functions run on a fresh asyncio event loop each (unless another
+  async plugin such as pytest-asyncio has claimed the test with its marker).
+* ``dosim_app`` — a new :class:`dosim.App` per test, loaded from the ``wrangler.toml``
+  next to the test file (or the path given by ``@pytest.mark.dosim_app("path")``), with
+  in-memory storage, so tests never share state. It is closed after the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..app import App, install_workers_alias
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make ``import workers`` resolve to dosim's facade before test modules import."""
+    install_workers_alias()
+    config.addinivalue_line(
+        "markers", "dosim_app(path): load the dosim_app fixture from this wrangler.toml or folder"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run coroutine test functions to completion on a fresh event loop."""
+    function = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(function):
+        return None
+    if pyfuncitem.get_closest_marker("asyncio") is not None:
+        return None  # pytest-asyncio owns tests it marked
+    names = pyfuncitem._fixtureinfo.argnames
+    arguments = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(function(**arguments))
+    return True
+
+
+def _config_path(request: pytest.FixtureRequest) -> Path:
+    marker = request.node.get_closest_marker("dosim_app")
+    if marker is not None and marker.args:
+        return Path(request.path.parent, marker.args[0])
+    return request.path.parent
+
+
+@pytest.fixture
+def dosim_app(request: pytest.FixtureRequest) -> Any:
+    """A fresh app loaded from the ``wrangler.toml`` beside the test file."""
+    app = App.from_config(_config_path(request))
+    yield app
+    app.close()

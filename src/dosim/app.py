@@ -1,0 +1,392 @@
+"""``App``: one simulated Worker with its Durable Object namespaces, clock and trace.
+
+Load an app from its ``wrangler.toml`` (as you would deploy it)::
+
+    app = dosim.App.from_config("examples/counter")
+    response = await app.fetch("https://example.com/")
+
+or from classes, for tutorials and quick tests::
+
+    app = dosim.App(Default, {"COUNTER": Counter})
+
+Then drive it: ``await app.fetch(...)`` sends an HTTP request to the Worker,
+``app.env.COUNTER.getByName("a")`` gives a stub as the Worker would get it,
+``await app.advance(60)`` moves virtual time (alarms fire, idle objects are evicted),
+``app.trace`` lists what happened and ``app.faults`` injects failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .clock import DEFAULT_START_MS, VirtualClock
+from .faults import Faults
+from .host import ObjectHost, StubBinding
+from .ids import DurableObjectId
+from .namespaces import DurableObjectNamespace, NamespaceRuntime
+from .trace import Trace
+from .workers.entrypoints import WorkerEntrypoint
+
+__all__ = ["App", "Env", "ExecutionContext"]
+
+_SETTLE_ROUNDS = 8
+
+
+class Env:
+    """The Worker's ``env``: Durable Object namespaces and ``[vars]`` as attributes."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        known = ", ".join(sorted(self.__dict__)) or "none"
+        raise AttributeError(f"env has no binding or var {name!r} (bindings: {known})")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def __repr__(self) -> str:
+        return f"Env({', '.join(sorted(self.__dict__))})"
+
+
+class ExecutionContext:
+    """The ``ctx`` a ``WorkerEntrypoint`` receives: ``waitUntil`` and ``passThroughOnException``."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def waitUntil(self, awaitable: Any) -> None:  # noqa: N802 - platform name
+        """Let ``awaitable`` finish after the response is sent (awaited by ``app.settle``)."""
+        self._app._background.add(asyncio.ensure_future(awaitable))
+
+    def passThroughOnException(self) -> None:  # noqa: N802 - platform name
+        """Accepted for parity; there is no origin behind a simulated Worker."""
+
+
+class App:
+    """A simulated Worker and its Durable Objects.
+
+    Args:
+        worker: The Worker entry class (a ``WorkerEntrypoint`` subclass, conventionally
+            ``Default``), or ``None`` for apps driven only through ``app.env``.
+        durable_objects: Binding name → Durable Object class.
+        name: The Worker's name (``name`` in ``wrangler.toml``); with each class name it
+            keys id derivation, exactly as local workerd does.
+        vars: Plain values added to ``env`` (``[vars]``).
+        kv_classes: Names of classes that are KV-backed (``new_classes``); all others are
+            SQLite-backed (``new_sqlite_classes``, the recommended default).
+        seed: Seeds everything random (``newUniqueId``, alarm retry jitter).
+        start_time: Virtual start, in ms since the epoch (default 2025-01-01T00:00:00Z).
+        persist_to: Folder for one SQLite file per object; ``None`` keeps storage in memory.
+    """
+
+    def __init__(
+        self,
+        worker: type | None = None,
+        durable_objects: Mapping[str, type] | None = None,
+        *,
+        name: str = "worker",
+        vars: Mapping[str, Any] | None = None,  # noqa: A002 - wrangler's word
+        kv_classes: tuple[str, ...] | list[str] = (),
+        seed: int = 0,
+        start_time: int = DEFAULT_START_MS,
+        persist_to: str | Path | None = None,
+    ) -> None:
+        if worker is not None and not (inspect.isclass(worker) and hasattr(worker, "fetch")):
+            raise TypeError(
+                f"App(worker=...) expects the Worker entry class (with an async fetch), "
+                f"got {worker!r}"
+            )
+        self.worker = worker
+        self.name = name
+        self.seed = seed
+        self.clock = VirtualClock(start_time)
+        self.trace = Trace()
+        self.faults = Faults(self)
+        self.persist_to = Path(persist_to) if persist_to is not None else None
+        self._background: set[asyncio.Future[Any]] = set()
+        self.namespaces: dict[str, NamespaceRuntime] = {}
+        bindings: dict[str, Any] = dict(vars or {})
+        for binding, cls in (durable_objects or {}).items():
+            if not inspect.isclass(cls):
+                raise TypeError(f"binding {binding!r} must map to a Durable Object class, got {cls!r}")
+            runtime = NamespaceRuntime(
+                self, binding, cls, name, sql_enabled=cls.__name__ not in kv_classes
+            )
+            self.namespaces[binding] = runtime
+            bindings[binding] = DurableObjectNamespace(runtime)
+        self.env = Env(bindings)
+
+    # -- loading ------------------------------------------------------------------------
+    @classmethod
+    def from_config(
+        cls,
+        path: str | Path,
+        *,
+        environment: str | None = None,
+        seed: int = 0,
+        start_time: int = DEFAULT_START_MS,
+        persist_to: str | Path | None = None,
+    ) -> App:
+        """Load an app from a ``wrangler.toml`` (or ``.jsonc``/``.json``) or its folder.
+
+        Imports the ``main`` module, finds the ``Default`` Worker entry class and the bound
+        Durable Object classes, and gives each class the storage backend its migrations
+        declare (``new_sqlite_classes`` → SQLite, ``new_classes`` → KV).
+
+        Args:
+            path: The config file or the folder holding it.
+            environment: A ``[env.<name>]`` section to apply.
+            seed: See :class:`App`.
+            start_time: See :class:`App`.
+            persist_to: See :class:`App`.
+        """
+        from .config import load_config
+
+        config = load_config(path, env=environment) if environment else load_config(path)
+        module = load_main_module(Path(config.main))
+        worker = getattr(module, "Default", None)
+        classes: dict[str, type] = {}
+        kv: list[str] = []
+        for binding in config.bindings:
+            if binding.script_name not in (None, config.name):
+                continue  # a class of another Worker: not simulated here
+            found = getattr(module, binding.class_name, None)
+            if not inspect.isclass(found):
+                raise LookupError(
+                    f"{config.path}: binding {binding.name!r} names class "
+                    f"{binding.class_name!r}, but {Path(config.main).name} does not define it"
+                )
+            classes[binding.name] = found
+            if config.storage_backend(binding.class_name) == "kv":
+                kv.append(binding.class_name)
+        return cls(
+            worker if inspect.isclass(worker) and issubclass(worker, WorkerEntrypoint) else None,
+            classes,
+            name=config.name,
+            vars=dict(config.vars),
+            kv_classes=kv,
+            seed=seed,
+            start_time=start_time,
+            persist_to=persist_to,
+        )
+
+    # -- driving ------------------------------------------------------------------------
+    async def fetch(
+        self,
+        url_or_request: Any,
+        *,
+        method: str = "GET",
+        headers: Any = None,
+        body: Any = None,
+    ) -> Any:
+        """Send an HTTP request to the Worker's ``fetch`` handler and return its ``Response``.
+
+        Args:
+            url_or_request: An absolute URL, a path (``"/x"`` becomes
+                ``"https://example.com/x"``), or a ``Request``.
+            method: HTTP method.
+            headers: A dict or list of pairs.
+            body: ``str`` or ``bytes``.
+
+        Raises:
+            RuntimeError: If the app has no Worker entry class.
+            Exception: Whatever the Worker's handler raised (tests see the real error;
+                the dev server turns it into a 500 response).
+        """
+        from .workers.request import Request
+
+        if self.worker is None:
+            raise RuntimeError(
+                "this app has no Worker entry class; pass one to App(...) or define "
+                "class Default(WorkerEntrypoint) in the main module"
+            )
+        if isinstance(url_or_request, Request):
+            request = url_or_request
+        else:
+            url = str(url_or_request)
+            if url.startswith("/"):
+                url = "https://example.com" + url
+            options: dict[str, Any] = {"method": method}
+            if headers is not None:
+                options["headers"] = headers
+            if body is not None:
+                options["body"] = body
+            request = Request(url, **options)
+        token = self.clock.activate()
+        try:
+            worker = self.worker(ExecutionContext(self), self.env)
+            response = worker.fetch(request)
+            if inspect.isawaitable(response):
+                response = await response
+        except Exception as error:
+            self.trace.record(
+                self.clock.now_ms(), "request", method=str(request.method), url=request.url,
+                error=f"{type(error).__name__}: {error}",
+            )
+            raise
+        finally:
+            VirtualClock.deactivate(token)
+        self.trace.record(
+            self.clock.now_ms(), "request", method=str(request.method), url=request.url,
+            status=getattr(response, "status", None),
+        )
+        return response
+
+    async def advance(self, seconds: float) -> None:
+        """Move virtual time forward, running everything that falls due, in order.
+
+        Alarms (and their retries), idle evictions and ``blockConcurrencyWhile``
+        timeouts run at their due times; ``advance(0)`` runs what is due now (an alarm set
+        in the past, for instance).
+
+        Args:
+            seconds: How far to move, ≥ 0.
+        """
+        if seconds < 0:
+            raise ValueError(f"advance() takes a non-negative number of seconds, got {seconds}")
+        target = self.clock.now_ms() + round(seconds * 1000)
+        await self.settle()
+        while (timer := self.clock.next_due(target)) is not None:
+            await timer.callback()
+            await self.settle()
+        self.clock.set(target)
+
+    async def settle(self) -> None:
+        """Let tasks started by app code (``waitUntil``, un-awaited work) run to their next await."""
+        for _ in range(_SETTLE_ROUNDS):
+            await asyncio.sleep(0)
+        if self._background:
+            pending = [task for task in self._background if not task.done()]
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            self._background.clear()
+
+    def now(self) -> float:
+        """Return the virtual time in seconds since the epoch (what ``time.time()`` shows inside)."""
+        return self.clock.now_ms() / 1000
+
+    # -- inspecting and controlling objects ---------------------------------------------
+    def host_of(self, target: Any) -> ObjectHost:
+        """Return the object host behind a stub, an id, or a ``(binding, name)`` pair."""
+        from .stubs import DurableObjectStub
+
+        if isinstance(target, DurableObjectStub):
+            return target._runtime.host_for(target.id)
+        if isinstance(target, tuple) and len(target) == 2:
+            binding, name = target
+            runtime = self._runtime(binding)
+            return runtime.host_for(runtime.ids.from_name(name))
+        if isinstance(target, DurableObjectId):
+            for runtime in self.namespaces.values():
+                if runtime.ids.owns(target):
+                    return runtime.host_for(target)
+            raise LookupError(f"no namespace of this app made the id {target}")
+        raise TypeError(f"expected a stub, an id or (binding, name), got {target!r}")
+
+    def _runtime(self, binding: str) -> NamespaceRuntime:
+        try:
+            return self.namespaces[binding]
+        except KeyError:
+            raise LookupError(
+                f"no Durable Object binding {binding!r} (have: {', '.join(self.namespaces)})"
+            ) from None
+
+    def object_ids(self, binding: str) -> list[DurableObjectId]:
+        """Return the ids of objects created in namespace ``binding``, in creation order."""
+        runtime = self._runtime(binding)
+        return [
+            host.id for host in runtime.hosts.values()
+            if host.has_stored_data() or host.incarnation is not None
+        ]
+
+    async def run_in_object(self, target: Any, fn: Any) -> Any:
+        """Run ``fn(instance, ctx)`` inside the object as one event (gates apply)."""
+        host = self.host_of(target)
+
+        async def invoke(instance: Any) -> Any:
+            result = fn(instance, host.incarnation.ctx)
+            return await result if inspect.isawaitable(result) else result
+
+        return await host.deliver(StubBinding(), "run_in_object", invoke)
+
+    def evict(self, target: Any) -> bool:
+        """Evict an object now, as idleness would. Returns whether it was in memory."""
+        return self.host_of(target).evict()
+
+    def abort_all(self) -> int:
+        """Reset every live object (storage kept), as ``abortAllDurableObjects()`` does."""
+        count = 0
+        for runtime in self.namespaces.values():
+            for host in runtime.hosts.values():
+                count += self.faults.reset(host.id) if host.incarnation is not None else 0
+        return count
+
+    def database_path(self, runtime: NamespaceRuntime, hex_id: str) -> str | None:
+        """Where an object's SQLite file lives (``None`` in memory)."""
+        if self.persist_to is None:
+            return None
+        folder = self.persist_to / runtime.unique_key
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder / f"{hex_id}.sqlite")
+
+    def close(self) -> None:
+        """Close every object's database."""
+        for runtime in self.namespaces.values():
+            for host in runtime.hosts.values():
+                host.close()
+
+    def __repr__(self) -> str:
+        return f"App({self.name!r}, bindings={list(self.namespaces)})"
+
+
+_loaded_modules: dict[tuple[str, float], Any] = {}
+
+
+def load_main_module(path: Path) -> Any:
+    """Import a Worker's main module (once per file version) with ``workers`` available.
+
+    The module's folder is put on ``sys.path`` while it imports, so sibling modules import
+    as they do on Cloudflare (``from helpers import x``).
+    """
+    path = path.resolve()
+    key = (str(path), path.stat().st_mtime)
+    cached = _loaded_modules.get(key)
+    if cached is not None:
+        return cached
+    install_workers_alias()
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    module_name = f"_dosim_app_{digest}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    finally:
+        sys.path.remove(folder)
+    _loaded_modules[key] = module
+    return module
+
+
+def install_workers_alias() -> None:
+    """Make ``import workers`` resolve to :mod:`dosim.workers` (app code stays deployable)."""
+    from . import workers
+
+    sys.modules["workers"] = workers
+    sys.modules["workers.entrypoints"] = workers.entrypoints

@@ -1,0 +1,132 @@
+"""``ctx``: the ``DurableObjectState`` an object receives in its constructor.
+
+Same camelCase names as on Cloudflare: ``id``, ``storage``, ``blockConcurrencyWhile``,
+``waitUntil``, ``abort``. Each instance gets its own ``ctx``; after a reset or eviction the
+old ``ctx`` keeps failing (its storage raises), as the platform's does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import MSG_BCW_NESTED, MSG_BCW_TIMEOUT, platform_error
+from .workers.entrypoints import DurableObjectAbort
+
+if TYPE_CHECKING:
+    from .host import Incarnation
+    from .ids import DurableObjectId
+
+__all__ = ["DurableObjectState", "BCW_TIMEOUT_MS", "BCW_MAX_DEPTH"]
+
+BCW_TIMEOUT_MS = 30_000
+"""``blockConcurrencyWhile`` callbacks running longer (virtual time) reset the object."""
+BCW_MAX_DEPTH = 64
+"""Nesting limit of ``blockConcurrencyWhile``."""
+
+
+class DurableObjectState:
+    """The state object passed as ``ctx`` to a Durable Object's constructor.
+
+    Attributes:
+        id: This object's :class:`~dosim.ids.DurableObjectId`; ``id.name`` is set when the
+            object was reached by name (as Cloudflare does since 2026).
+        storage: The object's :class:`~dosim.storage.DurableObjectStorage`.
+    """
+
+    def __init__(self, incarnation: Incarnation, object_id: DurableObjectId, storage: Any):
+        self._incarnation = incarnation
+        self.id = object_id
+        self.storage = storage
+        self._bcw_depth = 0
+
+    def blockConcurrencyWhile(  # noqa: N802 - platform name
+        self, callback: Callable[[], Any]
+    ) -> asyncio.Task[Any]:
+        """Run ``callback`` while no other event is delivered to this object.
+
+        The callback starts at once, even if the result is not awaited (the usual pattern
+        in a constructor). Await the returned task for its result.
+
+        An exception inside the callback, or a run longer than 30 s of virtual time,
+        resets the object — the platform does this to avoid half-initialised state.
+
+        Args:
+            callback: An ``async def`` function (or a plain function) taking no arguments.
+
+        Returns:
+            A task resolving to the callback's result.
+
+        Raises:
+            Error: ``blockConcurrencyWhile() calls are nested too deeply.`` past 64 levels.
+        """
+        if self._bcw_depth >= BCW_MAX_DEPTH:
+            raise platform_error("Error", MSG_BCW_NESTED)
+        incarnation = self._incarnation
+        incarnation.input_gate.close()
+        self._bcw_depth += 1
+
+        async def run() -> Any:
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    result = await result
+                return result
+            except asyncio.CancelledError:
+                error = platform_error("Error", MSG_BCW_TIMEOUT)
+                incarnation.reset(error, reason="blockConcurrencyWhile timeout")
+                raise error from None
+            except BaseException as error:
+                incarnation.reset(error, reason="exception in blockConcurrencyWhile")
+                raise
+            finally:
+                self._bcw_depth -= 1
+                incarnation.input_gate.open()
+
+        task = asyncio.get_running_loop().create_task(run())
+        incarnation.track(task)
+        timer = incarnation.clock.call_at(
+            incarnation.clock.now_ms() + BCW_TIMEOUT_MS,
+            _cancel_if_running(task),
+            "blockConcurrencyWhile timeout",
+        )
+        task.add_done_callback(lambda _t: timer.cancel())
+        return task
+
+    def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - platform name
+        """Keep the object alive until ``awaitable`` finishes.
+
+        On Cloudflare this is rarely needed inside an object (its request context lasts
+        long enough); dosim keeps the object from idle eviction until it finishes.
+        """
+        task = asyncio.ensure_future(awaitable)
+        self._incarnation.track(task)
+
+    def abort(self, reason: str | None = None) -> None:
+        """Reset the object now: discard this event's writes and raise ``DurableObjectAbort``.
+
+        The stub that reached this instance keeps failing with ``durableObjectReset``; a
+        new stub reaches a fresh instance (the constructor runs again, storage is kept).
+
+        Args:
+            reason: Message the callers see; defaults to the platform's text.
+
+        Raises:
+            DurableObjectAbort: Always (a ``BaseException``, as in the Python SDK).
+        """
+        self._incarnation.abort(reason)
+        raise DurableObjectAbort(reason or "Durable Object abort requested")
+
+
+def _cancel_if_running(task: asyncio.Task[Any]) -> Callable[[], Awaitable[None]]:
+    async def cancel() -> None:
+        if not task.done():
+            task.cancel()
+            try:
+                await task
+            except BaseException:  # noqa: S110 - the reset already reported it
+                pass
+
+    return cancel

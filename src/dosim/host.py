@@ -1,0 +1,492 @@
+"""The object host: one per Durable Object id, running its events one instance at a time.
+
+An :class:`ObjectHost` owns the object's storage (which outlives instances) and its alarm.
+Each in-memory instance is an :class:`Incarnation`: the user's object, its ``ctx``, its
+input and output gates (see :mod:`dosim.gates`). An incarnation ends by
+
+* **eviction** — idle for 10 s of virtual time: memory is gone, storage stays, callers
+  never notice (the next event constructs a new instance);
+* **reset** — ``ctx.abort()``, a failed commit, an exception or timeout in
+  ``blockConcurrencyWhile``, or an injected fault: uncommitted writes are discarded, every
+  event still running in it fails, and stubs that reached it keep failing with the same
+  error (``durableObjectReset``); new stubs reach a fresh instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .clock import VirtualClock
+from .context import DurableObjectState
+from .errors import (
+    MSG_ABORT_DEFAULT,
+    JsException,
+    platform_error,
+)
+from .gates import InputGate, OutputGate
+from .workers.entrypoints import DurableObjectAbort
+
+if TYPE_CHECKING:
+    from .ids import DurableObjectId
+    from .namespaces import NamespaceRuntime
+
+__all__ = [
+    "ObjectHost",
+    "Incarnation",
+    "StubBinding",
+    "AlarmInvocationInfo",
+    "IDLE_EVICTION_MS",
+    "ALARM_MAX_RETRIES",
+    "current_incarnation",
+]
+
+IDLE_EVICTION_MS = 10_000
+"""An object with no event in progress is evicted after this long (virtual ms)."""
+ALARM_MAX_RETRIES = 6
+"""A raising alarm handler is retried this many times, then the alarm is dropped."""
+ALARM_FIRST_BACKOFF_MS = 2_000
+"""First retry delay; each further retry doubles it (plus up to 25 % seeded jitter)."""
+
+_current: contextvars.ContextVar[Incarnation | None] = contextvars.ContextVar(
+    "dosim_current_incarnation", default=None
+)
+
+
+def current_incarnation() -> Incarnation | None:
+    """Return the object incarnation whose code is running in this context, if any."""
+    return _current.get()
+
+
+class AlarmInvocationInfo:
+    """What ``alarm(alarm_info)`` receives.
+
+    Attributes:
+        retryCount: How many earlier attempts of this alarm failed.
+        isRetry: ``retryCount > 0``.
+        scheduledTime: When the alarm was due, in ms since the epoch.
+    """
+
+    def __init__(self, retry_count: int, scheduled_time: int) -> None:
+        self.retryCount = retry_count
+        self.isRetry = retry_count > 0
+        self.scheduledTime = scheduled_time
+
+    def __repr__(self) -> str:
+        return f"AlarmInvocationInfo(retryCount={self.retryCount}, scheduledTime={self.scheduledTime})"
+
+
+class StubBinding:
+    """Which incarnation a stub reached; a reset incarnation keeps failing through it."""
+
+    __slots__ = ("incarnation",)
+
+    def __init__(self) -> None:
+        self.incarnation: Incarnation | None = None
+
+
+class Incarnation:
+    """One in-memory instance of a Durable Object and the machinery around it.
+
+    Implements the storage host contract (:class:`dosim.storage.database.StorageHost`).
+    """
+
+    def __init__(self, host: ObjectHost, generation: int) -> None:
+        self.host = host
+        self.generation = generation
+        self.clock: VirtualClock = host.clock
+        self.input_gate = InputGate()
+        self.output_gate = OutputGate(host.commit, self._commit_failed)
+        self.instance: Any = None
+        self.ctx: DurableObjectState | None = None
+        self.error: BaseException | None = None
+        self.live = True
+        self.active = 0
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._constructing = False
+
+    # -- the storage host contract ------------------------------------------------------
+    def storage_op(self, op: str, **detail: Any) -> None:
+        """Check the instance may still use storage and record the operation."""
+        if self.error is not None:
+            raise self.host.error_for_caller(self.error)
+        self.host.record("storage", op=op, **detail)
+
+    def writes_pending(self) -> None:
+        """A write opened the implicit transaction: commit at the end of this turn."""
+        self.output_gate.writes_pending()
+
+    def has_alarm_handler(self) -> bool:
+        """Whether the object's class defines ``alarm()``."""
+        return callable(getattr(self.host.namespace.cls, "alarm", None))
+
+    def in_constructor(self) -> bool:
+        """Whether the constructor is running (``setAlarm`` is allowed there regardless)."""
+        return self._constructing
+
+    def now_ms(self) -> int:
+        """The simulation's current time in ms."""
+        return self.clock.now_ms()
+
+    async def block_concurrency_while(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` with the input gate closed (used by ``storage.transaction``)."""
+        self.input_gate.close()
+        try:
+            result = fn()
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        finally:
+            self.input_gate.open()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def construct(self) -> None:
+        """Run the class's constructor with a fresh ``ctx``."""
+        host = self.host
+        storage = host.storage_for(self)
+        self.ctx = DurableObjectState(self, host.id, storage)
+        self._constructing = True
+        token = _current.set(self)
+        try:
+            host.record("constructor")
+            self.instance = host.namespace.cls(self.ctx, host.namespace.env)
+        finally:
+            _current.reset(token)
+            self._constructing = False
+
+    def track(self, task: asyncio.Future[Any]) -> None:
+        """Keep the object alive (not evictable) until ``task`` finishes."""
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled():
+                finished.exception()  # reported through the reset, not as "never retrieved"
+            self.host.maybe_schedule_eviction()
+
+        task.add_done_callback(done)
+
+    @property
+    def idle(self) -> bool:
+        """No event running, no tracked task pending, gate open."""
+        return self.active == 0 and not self._tasks and not self.input_gate.closed
+
+    def check(self) -> None:
+        """Raise the reset error if this incarnation was reset."""
+        if self.error is not None:
+            raise self.host.error_for_caller(self.error)
+
+    def reset(self, error: BaseException, reason: str) -> None:
+        """End this incarnation with ``error``: discard uncommitted writes, fail its events."""
+        if self.error is not None:
+            return
+        self.error = self.host.crossed_error(error)
+        self.live = False
+        self.output_gate.pending = False
+        self.host.discard_writes()
+        self.host.retire(self)
+        self.input_gate.abandon()
+        current = asyncio.current_task() if _loop_running() else None
+        for task in list(self._tasks):
+            if task is not current and not task.done():
+                task.cancel()
+        self.host.record("reset", reason=reason, error=str(error))
+
+    def abort(self, reason: str | None) -> None:
+        """``ctx.abort(reason)``: reset with the message callers will see."""
+        error = JsException(reason or MSG_ABORT_DEFAULT, durable_object_reset=True, remote=True)
+        self.reset(error, reason="abort")
+
+    def _commit_failed(self, error: BaseException) -> None:
+        flagged = platform_error(
+            "Error", str(getattr(error, "message", error)), durable_object_reset=True
+        )
+        self.reset(flagged, reason="commit failed")
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class ObjectHost:
+    """Runs one Durable Object: its storage, its alarm and its successive instances.
+
+    Args:
+        namespace: The namespace runtime (class, env, storage settings, app).
+        object_id: The object's id.
+    """
+
+    def __init__(self, namespace: NamespaceRuntime, object_id: DurableObjectId) -> None:
+        self.namespace = namespace
+        self.app = namespace.app
+        self.clock: VirtualClock = namespace.app.clock
+        self.id = object_id
+        self.hex_id = object_id.toString()
+        self.name = object_id.name
+        self.incarnation: Incarnation | None = None
+        self._generation = 0
+        self._database: Any = None
+        self._alarm_timer: Any = None
+        self._alarm_time: int | None = None
+        self._retry: tuple[int, int] | None = None  # (scheduled time, retry count)
+        self._eviction_timer: Any = None
+        self._random = random.Random(f"{namespace.app.seed}:{self.hex_id}")
+        self.pending_fault: Callable[[], None] | None = None
+
+    # -- trace --------------------------------------------------------------------------
+    def record(self, kind: str, **detail: Any) -> None:
+        """Append a trace event about this object."""
+        self.app.trace.record(
+            self.clock.now_ms(), kind, self.namespace.binding, self.hex_id, self.name, **detail
+        )
+
+    # -- storage ------------------------------------------------------------------------
+    @property
+    def database(self) -> Any:
+        """The object's SQLite database, opened on first use."""
+        if self._database is None:
+            from .storage import ObjectDatabase
+
+            path = self.app.database_path(self.namespace, self.hex_id)
+            self._database = ObjectDatabase(path, sql_enabled=self.namespace.sql_enabled)
+            self._sync_alarm(record=False)
+        return self._database
+
+    def storage_for(self, incarnation: Incarnation) -> Any:
+        """Build the ``ctx.storage`` object of an incarnation."""
+        from .storage import DurableObjectStorage
+
+        return DurableObjectStorage(self.database, incarnation)
+
+    def commit(self) -> None:
+        """Commit the implicit transaction (called by the output gate)."""
+        database = self.database
+        try:
+            database.commit()
+        except BaseException as error:
+            self.record("commit", ok=False, error=str(error))
+            raise
+        self.record("commit", ok=True)
+        self._sync_alarm(record=True)
+
+    def discard_writes(self) -> None:
+        """Roll back uncommitted writes (the incarnation was reset)."""
+        if self._database is not None:
+            self._database.rollback()
+            self._sync_alarm(record=True)
+
+    def has_stored_data(self) -> bool:
+        """Whether the object has been created (its database opened)."""
+        return self._database is not None
+
+    # -- incarnations -------------------------------------------------------------------
+    def current(self) -> Incarnation:
+        """Return the live incarnation, starting a new one if there is none."""
+        if self.incarnation is None:
+            self._generation += 1
+            self.incarnation = Incarnation(self, self._generation)
+        return self.incarnation
+
+    def retire(self, incarnation: Incarnation) -> None:
+        """Forget ``incarnation`` if it is the current one."""
+        if self.incarnation is incarnation:
+            self.incarnation = None
+        self._cancel_eviction()
+
+    def crossed_error(self, error: BaseException) -> BaseException:
+        """Return ``error`` as the caller side sees it (flagged as remote)."""
+        from .stubs import cross_exception
+
+        return cross_exception(error)
+
+    def error_for_caller(self, error: BaseException) -> BaseException:
+        """Return a fresh copy of a stored reset error, safe to raise again."""
+        from .stubs import copy_exception
+
+        return copy_exception(error)
+
+    async def deliver(
+        self,
+        binding: StubBinding,
+        kind: str,
+        invoke: Callable[[Any], Awaitable[Any]],
+    ) -> Any:
+        """Deliver one event (fetch, RPC call, alarm) and return its result.
+
+        Runs ``await invoke(instance)`` once the input gate admits the event, with the
+        simulation clock active, then lets the result out through the output gate.
+
+        Args:
+            binding: The caller's stub binding (which incarnation it reached).
+            kind: ``"fetch"``, ``"rpc"`` or ``"alarm"``, for the trace.
+            invoke: Calls the right handler on the instance.
+
+        Raises:
+            BaseException: What the handler raised, or the reset error.
+        """
+        incarnation = binding.incarnation
+        if incarnation is not None and incarnation.error is not None:
+            raise self.error_for_caller(incarnation.error)
+        if incarnation is None or not incarnation.live:
+            incarnation = self.current()
+            binding.incarnation = incarnation
+        incarnation.active += 1
+        self._cancel_eviction()
+        clock_token = self.clock.activate()
+        token = _current.set(incarnation)
+        try:
+            if incarnation.instance is None:
+                incarnation.construct()
+            await incarnation.input_gate.enter()
+            incarnation.check()
+            result = await invoke(incarnation.instance)
+            self._fire_pending_fault()
+            incarnation.check()
+            incarnation.output_gate.release()
+            return result
+        except DurableObjectAbort:
+            raise self.error_for_caller(incarnation.error) from None
+        except BaseException:
+            self._fire_pending_fault()
+            incarnation.check()
+            incarnation.output_gate.release()  # writes before the exception still commit
+            raise
+        finally:
+            _current.reset(token)
+            VirtualClock.deactivate(clock_token)
+            incarnation.active -= 1
+            self.maybe_schedule_eviction()
+
+    def _fire_pending_fault(self) -> None:
+        fault, self.pending_fault = self.pending_fault, None
+        if fault is not None:
+            fault()
+
+    # -- eviction -----------------------------------------------------------------------
+    def maybe_schedule_eviction(self) -> None:
+        """Start the idle timer if the current incarnation has nothing to do."""
+        incarnation = self.incarnation
+        if incarnation is None or not incarnation.idle or self._eviction_timer is not None:
+            return
+        self._eviction_timer = self.clock.call_at(
+            self.clock.now_ms() + IDLE_EVICTION_MS, self._evict_if_idle, "idle eviction"
+        )
+
+    def _cancel_eviction(self) -> None:
+        if self._eviction_timer is not None:
+            self._eviction_timer.cancel()
+            self._eviction_timer = None
+
+    async def _evict_if_idle(self) -> None:
+        self._eviction_timer = None
+        incarnation = self.incarnation
+        if incarnation is not None and incarnation.idle:
+            self.evict()
+
+    def evict(self) -> bool:
+        """Drop the in-memory instance now (storage kept). Returns whether one was live."""
+        incarnation = self.incarnation
+        if incarnation is None:
+            return False
+        incarnation.output_gate.flush()
+        incarnation.live = False
+        self.retire(incarnation)
+        self.record("eviction")
+        return True
+
+    def reset(self, error: BaseException, reason: str) -> bool:
+        """Reset the current instance with ``error``. Returns whether one was live."""
+        incarnation = self.incarnation
+        if incarnation is None:
+            return False
+        incarnation.reset(error, reason)
+        return True
+
+    # -- alarms -------------------------------------------------------------------------
+    def _sync_alarm(self, record: bool) -> None:
+        when = self._database.read_alarm()
+        if when == self._alarm_time:
+            return
+        if self._alarm_timer is not None:
+            self._alarm_timer.cancel()
+            self._alarm_timer = None
+        self._alarm_time = when
+        if when is not None:
+            self._alarm_timer = self.clock.call_at(when, self._fire_alarm, "alarm")
+        if record:
+            self.record("alarm.set", time=when)
+
+    async def _fire_alarm(self) -> None:
+        scheduled = self._alarm_time
+        self._alarm_timer = None
+        if scheduled is None:
+            return
+        retry_count = self._retry[1] if self._retry and self._retry[0] == scheduled else 0
+        self._retry = None
+        database = self.database
+        # While the handler runs, getAlarm() reports None until it sets a new alarm.
+        database.write_alarm(None)
+        database.commit()
+        self._alarm_time = None
+        handler = getattr(self.namespace.cls, "alarm", None)
+        if not callable(handler):
+            self.record("alarm.drop", reason="no alarm() handler", scheduledTime=scheduled)
+            return
+        info = AlarmInvocationInfo(retry_count, scheduled)
+        self.record("alarm.fire", retryCount=retry_count, scheduledTime=scheduled)
+        try:
+            await self.deliver(StubBinding(), "alarm", lambda obj: _call_alarm(obj, info))
+        except BaseException as error:  # noqa: BLE001 - any failure means a retry
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            self._after_alarm_failure(scheduled, retry_count, error)
+
+    def _after_alarm_failure(self, scheduled: int, retry_count: int, error: BaseException) -> None:
+        if self.database.read_alarm() is not None:
+            return  # the handler set a new alarm; that one runs instead of a retry
+        if retry_count >= ALARM_MAX_RETRIES:
+            self.record("alarm.drop", reason="retries exhausted", error=str(error))
+            return
+        delay = ALARM_FIRST_BACKOFF_MS << min(retry_count, 9)
+        delay += int(self._random.random() * 0.25 * delay)
+        when = self.clock.now_ms() + delay
+        self.database.write_alarm(when)
+        self.database.commit()
+        self._retry = (when, retry_count + 1)
+        self.record("alarm.retry", delay_ms=delay, retryCount=retry_count + 1, error=str(error))
+        self._sync_alarm(record=False)
+
+    async def run_alarm_now(self) -> bool:
+        """Run a scheduled alarm immediately (``run_durable_object_alarm``); False if none."""
+        self.database  # noqa: B018 - opens the database and loads the stored alarm
+        if self._alarm_time is None:
+            return False
+        if self._alarm_timer is not None:
+            self._alarm_timer.cancel()
+        await self._fire_alarm()
+        return True
+
+    def close(self) -> None:
+        """Close the database (app shutdown)."""
+        if self._database is not None:
+            self._database.close()
+
+
+async def _call_alarm(instance: Any, info: AlarmInvocationInfo) -> Any:
+    handler = instance.alarm
+    try:
+        accepts_info = len(inspect.signature(handler).parameters) >= 1
+    except (TypeError, ValueError):
+        accepts_info = True
+    result = handler(info) if accepts_info else handler()
+    if inspect.isawaitable(result):
+        result = await result
+    return result

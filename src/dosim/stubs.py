@@ -1,0 +1,213 @@
+"""Stubs: how a Worker (or another object) talks to a Durable Object.
+
+``stub.fetch(url, ...)`` delivers an HTTP request to the object's ``fetch`` handler;
+any other attribute is an RPC method: ``await stub.increment(5)`` runs the object's
+public ``increment`` method. Creating a stub does not contact the object; the first call
+constructs it.
+
+Arguments and results are copied with the Python Workers conversion rules
+(:mod:`dosim.serialization`). Python keyword arguments reach the object as one trailing
+``dict`` argument — that is what Pyodide does when Python calls a JavaScript function with
+keywords, so ``stub.increment(by=5)`` calls ``increment({"by": 5})`` on Cloudflare too.
+Use positional arguments across RPC.
+
+Exceptions raised in the object reach the caller with the same type and message and
+``remote = True``; a custom exception class arrives as its nearest built-in base with the
+message ``"CustomName: message"``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    MSG_NETWORK_LOST,
+    MSG_RESERVED_METHOD,
+    MSG_UNKNOWN_METHOD,
+    JsException,
+    platform_error,
+)
+from .host import StubBinding, current_incarnation
+from .serialization import rpc_copy
+
+if TYPE_CHECKING:
+    from .ids import DurableObjectId
+    from .namespaces import NamespaceRuntime
+
+__all__ = ["DurableObjectStub", "RESERVED_METHODS", "cross_exception", "copy_exception"]
+
+RESERVED_METHODS = frozenset(
+    {"alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor",
+     "connect"}
+)
+"""Names that cannot be called over RPC (``fetch`` is routed to the fetch handler)."""
+
+_FLAGS = ("remote", "retryable", "overloaded", "durableObjectReset")
+
+
+class DurableObjectStub:
+    """A client for one Durable Object.
+
+    Attributes:
+        id: The :class:`~dosim.ids.DurableObjectId` this stub reaches.
+        name: The name used to reach it, or ``None``.
+    """
+
+    __slots__ = ("_runtime", "id", "name", "_binding")
+
+    def __init__(self, runtime: NamespaceRuntime, object_id: DurableObjectId) -> None:
+        self._runtime = runtime
+        self.id = object_id
+        self.name = object_id.name
+        self._binding = StubBinding()
+
+    def __repr__(self) -> str:
+        label = f"name={self.name!r}" if self.name is not None else f"id={self.id.toString()[:12]}…"
+        return f"DurableObjectStub({self._runtime.binding}, {label})"
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("__") and method.endswith("__"):
+            raise AttributeError(method)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await self._call(method, args, kwargs)
+
+        call.__name__ = method
+        call.__qualname__ = f"DurableObjectStub.{method}"
+        return call
+
+    async def fetch(self, resource: Any, **options: Any) -> Any:
+        """Send an HTTP request to the object's ``fetch`` handler.
+
+        Args:
+            resource: An absolute URL (the host need not resolve) or a ``Request``.
+            **options: ``method``, ``headers``, ``body``, ... as for ``workers.fetch``.
+
+        Returns:
+            The object's ``Response``.
+        """
+        from .workers.fetch import build_request
+
+        request = build_request(resource, **options)
+        host = await self._before_call("fetch")
+        host.record("fetch", method=str(request.method), url=request.url)
+        copy = request.__dosim_wire__()
+
+        async def invoke(instance: Any) -> Any:
+            handler = getattr(instance, "fetch", None)
+            if handler is None:
+                raise platform_error("TypeError", "Handler does not export a fetch() function.")
+            return await _maybe_await(handler(copy))
+
+        response = await self._deliver(host, "fetch", invoke)
+        return response.__dosim_wire__() if hasattr(response, "__dosim_wire__") else response
+
+    async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if method in RESERVED_METHODS:
+            raise platform_error("TypeError", MSG_RESERVED_METHOD.format(name=method))
+        sent = [rpc_copy(arg) for arg in args]
+        if kwargs:
+            sent.append(rpc_copy(kwargs))
+        host = await self._before_call(method)
+        host.record("rpc.call", method=method)
+
+        async def invoke(instance: Any) -> Any:
+            function = getattr(type(instance), method, None)
+            if method.startswith("_") or function is None or not callable(function):
+                raise platform_error("TypeError", MSG_UNKNOWN_METHOD.format(name=method))
+            return await _maybe_await(getattr(instance, method)(*sent))
+
+        result = await self._deliver(host, method, invoke)
+        result = rpc_copy(result)
+        host.record("rpc.return", method=method)
+        return result
+
+    async def _before_call(self, label: str) -> Any:
+        caller = current_incarnation()
+        if caller is not None:
+            caller.output_gate.release()  # outgoing messages wait for the caller's writes
+        runtime = self._runtime
+        runtime.app.faults.before_call(self, label)
+        return runtime.host_for(self.id)
+
+    async def _deliver(self, host: Any, label: str, invoke: Any) -> Any:
+        faults = self._runtime.app.faults
+        try:
+            result = await host.deliver(self._binding, label, invoke)
+        except BaseException as error:
+            if not isinstance(error, Exception):
+                raise
+            crossed = cross_exception(error)
+            host.record("rpc.raise", method=label, error=f"{type(crossed).__name__}: {crossed}")
+            raise crossed from None
+        faults.after_call(self, label, host)
+        return result
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _builtin_base(cls: type) -> type:
+    for klass in cls.__mro__:
+        if klass.__module__ == "builtins":
+            return klass
+    return Exception  # pragma: no cover - every exception derives from a builtin
+
+
+def cross_exception(error: BaseException) -> BaseException:
+    """Return ``error`` as the caller of an object sees it (``remote = True``).
+
+    Built-in exception types keep their type and message; other classes arrive as their
+    nearest built-in base with ``"ClassName: message"``; errors raised by the runtime
+    (already flagged) keep their flags.
+    """
+    if getattr(error, "remote", False) or getattr(error, "_dosim_crossed", False):
+        return error
+    if isinstance(error, JsException):
+        crossed: BaseException = copy_exception(error)
+    else:
+        cls = type(error)
+        base = _builtin_base(cls)
+        try:
+            crossed = cls(*error.args) if base is cls else base(f"{cls.__name__}: {error}")
+        except Exception:  # noqa: BLE001 - constructor with a custom signature
+            crossed = Exception(f"{cls.__name__}: {error}")
+        for flag in _FLAGS:
+            if hasattr(error, flag):
+                setattr(crossed, flag, getattr(error, flag))
+    crossed.remote = True  # type: ignore[attr-defined]
+    crossed._dosim_crossed = True  # type: ignore[attr-defined]
+    return crossed
+
+
+def copy_exception(error: BaseException) -> BaseException:
+    """Return a fresh exception equal to ``error`` (type, message, flags)."""
+    if isinstance(error, JsException):
+        copy: BaseException = JsException(
+            error.message,
+            name=error.name,
+            remote=error.remote,
+            retryable=error.retryable,
+            overloaded=error.overloaded,
+            durable_object_reset=error.durableObjectReset,
+        )
+    else:
+        try:
+            copy = type(error)(*error.args)
+        except Exception:  # noqa: BLE001
+            copy = Exception(str(error))
+        for flag in _FLAGS:
+            if hasattr(error, flag):
+                setattr(copy, flag, getattr(error, flag))
+    if getattr(error, "_dosim_crossed", False):
+        copy._dosim_crossed = True  # type: ignore[attr-defined]
+    return copy
+
+
+def network_lost() -> BaseException:
+    """The error a caller sees when the connection to an object drops."""
+    return platform_error("Error", MSG_NETWORK_LOST, retryable=True)

@@ -1,0 +1,143 @@
+"""The event trace: every request, RPC call, storage operation, alarm and lifecycle step.
+
+Each :class:`TraceEvent` has a sequence number, the virtual time it happened at, a kind,
+the object it concerns and a small JSON-serialisable detail dict. Given the same app,
+inputs and seed, two runs produce the same trace — tests can compare traces, and the
+sandbox and dev-server inspectors render them.
+
+Kinds (``TraceEvent.kind``):
+
+=====================  ==================================================================
+``request``            an HTTP request reached the Worker (``detail``: method, url, status)
+``fetch``              a stub ``fetch`` reached an object
+``rpc.call``           an RPC call reached an object (``method``)
+``rpc.return``         it returned (its result left through the output gate)
+``rpc.raise``          it raised (``error``)
+``storage``            a storage operation (``op``, plus op-specific detail)
+``commit``             the object's implicit transaction committed (``ok``)
+``alarm.set``          the committed alarm changed (``time`` ms or ``None``)
+``alarm.fire``         the alarm handler started (``retryCount``)
+``alarm.retry``        the handler raised; a retry is scheduled (``delay_ms``)
+``alarm.drop``         retries exhausted; the alarm is dropped
+``constructor``        an instance was constructed
+``eviction``           an idle instance was evicted (memory gone, storage kept)
+``reset``              the instance was reset (``reason``)
+``fault``              an injected fault fired (``fault``)
+=====================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["TraceEvent", "Trace"]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvent:
+    """One thing that happened in a simulation.
+
+    Attributes:
+        seq: Position in the trace, from 0.
+        time: Virtual time in milliseconds since the Unix epoch.
+        kind: What happened (see the module table).
+        namespace: Binding name of the namespace, or ``None`` for Worker-level events.
+        object_id: Hex id of the object, or ``None``.
+        name: The object's name when it was reached by name.
+        detail: Kind-specific, JSON-serialisable facts.
+    """
+
+    seq: int
+    time: int
+    kind: str
+    namespace: str | None = None
+    object_id: str | None = None
+    name: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the event as a plain dict (what :meth:`Trace.to_json` writes)."""
+        return asdict(self)
+
+
+class Trace:
+    """The ordered list of :class:`TraceEvent` of one app.
+
+    Iterable and indexable like a list. Listeners (the inspectors) can subscribe to new
+    events with :meth:`subscribe`.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._events: list[TraceEvent] = []
+        self._listeners: list[Any] = []
+        self._seq = 0
+        self.limit = limit
+
+    def record(
+        self,
+        time: int,
+        kind: str,
+        namespace: str | None = None,
+        object_id: str | None = None,
+        name: str | None = None,
+        **detail: Any,
+    ) -> TraceEvent:
+        """Append an event and tell the listeners; returns the event."""
+        event = TraceEvent(self._seq, time, kind, namespace, object_id, name, detail)
+        self._seq += 1
+        self._events.append(event)
+        if self.limit is not None and len(self._events) > self.limit:
+            del self._events[: len(self._events) - self.limit]
+        for listener in self._listeners:
+            listener(event)
+        return event
+
+    def subscribe(self, listener: Any) -> None:
+        """Call ``listener(event)`` for every event recorded from now on."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Any) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
+    def filter(self, kind: str | None = None, **match: Any) -> list[TraceEvent]:
+        """Return the events of ``kind`` (a prefix such as ``"alarm"`` matches ``"alarm.fire"``).
+
+        Args:
+            kind: Kind or kind prefix; ``None`` keeps all kinds.
+            **match: Attribute or detail values that must be equal, e.g. ``name="a"``.
+        """
+        chosen = []
+        for event in self._events:
+            if kind is not None and event.kind != kind and not event.kind.startswith(kind + "."):
+                continue
+            if all(
+                getattr(event, key, event.detail.get(key)) == value
+                for key, value in match.items()
+            ):
+                chosen.append(event)
+        return chosen
+
+    def kinds(self) -> list[str]:
+        """Return the kinds of all events, in order (handy in tests and docs)."""
+        return [event.kind for event in self._events]
+
+    def to_json(self, **dumps_options: Any) -> str:
+        """Serialise the whole trace as a JSON array."""
+        return json.dumps([e.to_dict() for e in self._events], default=str, **dumps_options)
+
+    def clear(self) -> None:
+        """Forget recorded events (sequence numbers keep counting)."""
+        self._events.clear()
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __getitem__(self, index: int) -> TraceEvent:
+        return self._events[index]

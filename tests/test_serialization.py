@@ -1,0 +1,81 @@
+import datetime as dt
+
+import pytest
+
+from dosim.errors import JsException
+from dosim.serialization import JsDict, decode_value, encode_value, rpc_copy
+
+
+def test_dict_arrives_as_jsdict_with_attribute_access():
+    received = rpc_copy({"name": "ada", "tags": ["x"]})
+    assert isinstance(received, JsDict)
+    assert received.name == "ada" and received["tags"] == ["x"]
+
+
+def test_copy_shares_nothing_mutable():
+    sent = {"items": [1, 2]}
+    received = rpc_copy(sent)
+    sent["items"].append(3)
+    assert received["items"] == [1, 2]
+
+
+def test_bytes_arrive_as_memoryview():
+    received = rpc_copy(b"\x00\x01")
+    assert isinstance(received, memoryview) and received.tobytes() == b"\x00\x01"
+
+
+def test_datetime_arrives_naive_utc_at_millisecond_precision():
+    sent = dt.datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    assert rpc_copy(sent) == dt.datetime(2025, 3, 1, 12, 0, 0, 123000)
+
+
+def test_set_round_trips_as_set():
+    assert rpc_copy({1, "a"}) == {1, "a"}
+
+
+def test_non_string_keys_become_js_property_names():
+    assert rpc_copy({2: "a", False: "b", None: "c"}) == {"2": "a", "false": "b", "null": "c"}
+
+
+@pytest.mark.parametrize("value", [(1, 2), bytearray(b"x"), [1, (2,)], {"a": bytearray()}])
+def test_tuple_and_bytearray_are_rejected_with_platform_text(value):
+    with pytest.raises(TypeError, match=r"^<class '(tuple|bytearray)'> cannot be sent over RPC\.$"):
+        rpc_copy(value)
+
+
+def test_custom_objects_fail_with_data_clone_error():
+    class Point:
+        pass
+
+    with pytest.raises(JsException) as caught:
+        rpc_copy(Point())
+    assert caught.value.name == "DataCloneError"
+
+
+def test_awaitables_are_rejected():
+    async def later():
+        return 1
+
+    coroutine = later()
+    with pytest.raises(TypeError, match="^Awaitable <class 'coroutine'> cannot be sent over RPC.$"):
+        rpc_copy([coroutine])
+    coroutine.close()
+
+
+def test_exception_arrives_as_error_text():
+    received = rpc_copy(ValueError("bad"))
+    assert type(received) is Exception and str(received) == "Error: bad"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["text", "", 0, -(2**70), 2**63, 1.5, True, None, [1, {"a": None}], {"n": {"m": [b"x"]}}],
+)
+def test_stored_values_round_trip(value):
+    decoded = decode_value(encode_value(value))
+    assert decoded == rpc_copy(value)
+    assert type(decoded) is type(rpc_copy(value))
+
+
+def test_stored_dicts_come_back_as_jsdict():
+    assert isinstance(decode_value(encode_value({"a": 1})), JsDict)

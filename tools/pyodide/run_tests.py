@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Run dosim's test suite inside Pyodide under Node.js (the ``nox -s pyodide`` session).
+
+Usage::
+
+    python tools/pyodide/run_tests.py [pytest args]      # e.g.  -k storage   tests/test_x.py::test_y
+
+Steps, each skipped when its result is already in place (so only the first run needs the network):
+
+1. ``npm ci`` in tools/pyodide/ when node_modules/pyodide is missing or not the pinned version;
+2. download pytest and its dependencies (requirements.txt, hash-pinned) as py3-none-any wheels for
+   Pyodide's Python into cache/wheels/;
+3. download dosim's build backend (pyproject ``[build-system] requires``) into cache/build-deps/, then
+   build dosim's wheel from the working tree, offline, into cache/dist/ (rebuilt on every run);
+4. ``node --experimental-wasm-stack-switching run_pytest.mjs ...`` which boots Pyodide from
+   node_modules/, installs the wheels, copies tests/ in and runs pytest (see run_pytest.mjs).
+
+The exit status is pytest's (0 all passed, 1 failures, 5 no tests ran, ...); a failing setup step exits
+with 90+ after saying which step failed. Stdlib only; needs Python 3.11+, Node.js 20+ and npm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CACHE = HERE / "cache"
+WHEELS = CACHE / "wheels"  # pytest + deps, for Pyodide's Python
+BUILD_DEPS = CACHE / "build-deps"  # dosim's build backend, for the host Python
+DIST = CACHE / "dist"  # dosim's own wheel
+PYODIDE_PKG = HERE / "node_modules" / "pyodide"
+REQUIREMENTS = HERE / "requirements.txt"
+MARKER = ".complete"
+EXIT_SETUP = 90
+# Output that means something reached for the network (Pyodide's CDN fallback, our fetch guard).
+NETWORK_SIGNS = re.compile(r"jsdelivr|fetch failed|BLOCKED network fetch", re.IGNORECASE)
+TIMEOUT = float(os.environ.get("DOSIM_PYODIDE_TIMEOUT", "1800"))
+
+phases: list[str] = []
+
+
+class SetupError(Exception):
+    """A preparation step failed; the message says which and why."""
+
+
+def say(msg: str) -> None:
+    print(f"[pyodide-setup] {msg}", flush=True)
+
+
+def run(step: str, cmd: list[str], *, cwd: Path = ROOT, env: dict | None = None) -> str:
+    """Run a setup command quietly; on failure show its output and raise SetupError."""
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout)
+        raise SetupError(f"{step}: `{' '.join(cmd)}` exited with {proc.returncode}")
+    return proc.stdout
+
+
+def timed(name: str):
+    """Decorator: record the wall time of a phase (and whether it was cached) in ``phases``."""
+
+    def wrap(fn):
+        def inner(*args, **kwargs):
+            t = time.perf_counter()
+            result = fn(*args, **kwargs)
+            note = " (cached)" if result == "cached" else ""
+            phases.append(f"{name} {time.perf_counter() - t:.2f}s{note}")
+            return result
+
+        return inner
+
+    return wrap
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def cached_dir(path: Path, key: str) -> list[Path] | None:
+    """The files recorded in ``path/.complete`` if it was completed for ``key`` and they all exist."""
+    marker = path / MARKER
+    if not marker.is_file():
+        return None
+    data = json.loads(marker.read_text())
+    files = [path / f for f in data.get("files", [])]
+    if data.get("key") != key or not files or not all(f.is_file() for f in files):
+        return None
+    return files
+
+
+def fill_dir(path: Path, key: str, download) -> list[Path]:
+    """Run ``download(tmpdir)`` and atomically replace ``path`` with the result (+ marker)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=path.name + "-", dir=CACHE))
+    try:
+        download(tmp)
+        files = sorted(f.name for f in tmp.glob("*.whl"))
+        if not files:
+            raise SetupError(f"download into {path.name}/ produced no wheels")
+        (tmp / MARKER).write_text(json.dumps({"key": key, "files": files}, indent=1))
+        shutil.rmtree(path, ignore_errors=True)
+        tmp.rename(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [path / f for f in files]
+
+
+# ----------------------------------------------------------------------------------------- steps
+
+
+@timed("npm")
+def ensure_node_modules() -> str:
+    want = json.loads((HERE / "package.json").read_text())["dependencies"]["pyodide"]
+    installed_json = PYODIDE_PKG / "package.json"
+    have = json.loads(installed_json.read_text())["version"] if installed_json.is_file() else None
+    if have == want and (PYODIDE_PKG / "pyodide.asm.wasm").is_file():
+        say(f"node_modules/pyodide {have} present")
+        return "cached"
+    npm = shutil.which("npm")
+    if not npm:
+        raise SetupError("npm: not found on PATH (Node.js 20+ with npm is required)")
+    lock = HERE / "package-lock.json"
+    cmd = [npm, "ci" if lock.is_file() else "install", "--no-audit", "--no-fund"]
+    say(f"node_modules/pyodide is {have or 'missing'}, want {want}: {' '.join(cmd[1:])}")
+    run("npm", cmd, cwd=HERE)
+    have = json.loads(installed_json.read_text())["version"] if installed_json.is_file() else None
+    if have != want:
+        raise SetupError(f"npm: installed pyodide is {have}, package.json pins {want}")
+    return "done"
+
+
+def pyodide_python() -> str:
+    """Pyodide's CPython version as "3.14", read from the installed package's lock file."""
+    info = json.loads((PYODIDE_PKG / "pyodide-lock.json").read_text())["info"]
+    return ".".join(info["python"].split(".")[:2])
+
+
+@timed("pytest wheels")
+def ensure_test_wheels(pyver: str) -> str:
+    key = digest(REQUIREMENTS.read_text(), pyver)
+    if cached_dir(WHEELS, key):
+        say(f"pytest wheels for Python {pyver} present in {WHEELS.relative_to(ROOT)}/")
+        return "cached"
+    say(f"downloading pytest wheels for Python {pyver} (requirements.txt) ...")
+
+    def download(dest: Path) -> None:
+        run(
+            "download pytest wheels",
+            [
+                sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
+                "--only-binary=:all:", "--python-version", pyver, "--platform", "any",
+                "--implementation", "py", "--abi", "none",
+                "-r", str(REQUIREMENTS), "-d", str(dest),
+            ],
+        )
+        odd = [f.name for f in dest.iterdir() if not f.name.endswith("-none-any.whl")]
+        if odd:
+            raise SetupError(f"download pytest wheels: not pure-Python wheels: {odd}")
+
+    files = fill_dir(WHEELS, key, download)
+    say("got " + ", ".join(f.name for f in files))
+    return "done"
+
+
+@timed("build deps")
+def ensure_build_deps() -> str:
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    key = digest(json.dumps(requires), f"{sys.version_info[0]}.{sys.version_info[1]}")
+    if cached_dir(BUILD_DEPS, key):
+        say(f"build backend {requires} present in {BUILD_DEPS.relative_to(ROOT)}/")
+        return "cached"
+    say(f"downloading build backend {requires} ...")
+
+    def download(dest: Path) -> None:
+        run(
+            "download build backend",
+            [
+                sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
+                "--only-binary=:all:", "-d", str(dest), *requires,
+            ],
+        )
+
+    fill_dir(BUILD_DEPS, key, download)
+    return "done"
+
+
+@timed("dosim wheel")
+def build_dosim_wheel() -> Path:
+    # Offline: the isolated build environment gets its backend from cache/build-deps only.
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(BUILD_DEPS)}
+    env.pop("PIP_INDEX_URL", None)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="dist-", dir=CACHE))
+    try:
+        if importlib.util.find_spec("build"):
+            cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp), str(ROOT)]
+        else:  # e.g. run by hand outside nox: pip can build the wheel too
+            cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check",
+                   "--no-deps", "-w", str(tmp), str(ROOT)]
+        run("build dosim wheel", cmd, env=env)
+        built = list(tmp.glob("dosim-*.whl"))
+        if len(built) != 1:
+            raise SetupError(f"build dosim wheel: expected one dosim-*.whl, got {built}")
+        shutil.rmtree(DIST, ignore_errors=True)
+        tmp.rename(DIST)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    wheel = DIST / built[0].name
+    say(f"built {wheel.relative_to(ROOT)}")
+    return wheel
+
+
+def stack_switching_flags(node: str) -> list[str]:
+    """The flag that enables JSPI (needed for asyncio.run in Pyodide), by Node version."""
+    opts = subprocess.run([node, "--v8-options"], capture_output=True, text=True).stdout
+    for flag in ("--experimental-wasm-stack-switching", "--experimental-wasm-jspi"):
+        if flag in opts:
+            return [flag]
+    return []  # newer Node: JSPI on by default (run_pytest.mjs checks and fails loudly if not)
+
+
+def run_node(wheels: list[Path], pytest_args: list[str]) -> tuple[int, str, float]:
+    node = shutil.which("node")
+    if not node:
+        raise SetupError("node: not found on PATH (Node.js 20+ is required)")
+    cmd = [
+        node, *stack_switching_flags(node), str(HERE / "run_pytest.mjs"),
+        f"--pyodide-repo={ROOT}", *(f"--pyodide-wheel={w}" for w in wheels), "--", *pytest_args,
+    ]
+    t = time.perf_counter()
+    # Stream node's output as it comes (pytest's progress dots included) and keep a copy to scan.
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    chunks: list[bytes] = []
+    out = sys.stdout.buffer
+    try:
+        while True:
+            if time.perf_counter() - t > TIMEOUT:
+                proc.kill()
+                raise SetupError(f"node: no result after {TIMEOUT:.0f}s (DOSIM_PYODIDE_TIMEOUT); killed")
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            out.write(chunk)
+            out.flush()
+        rc = proc.wait()
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+    return rc, b"".join(chunks).decode("utf-8", "replace"), time.perf_counter() - t
+
+
+def pytest_counts(output: str) -> dict[str, int] | None:
+    """Counts from pytest's closing line, e.g. ``1 failed, 3 passed, 2 skipped in 0.08s``."""
+    for line in reversed(output.splitlines()):
+        line = line.strip("= ")
+        if re.fullmatch(r"(\d+ [a-z]+(, )?)+ in [\d.]+s( \([^)]*\))?", line):
+            counts: dict[str, int] = {}
+            for n, word in re.findall(r"(\d+) ([a-z]+)", line.split(" in ")[0]):
+                word = {"errors": "error", "warnings": "warning"}.get(word, word)
+                counts[word] = counts.get(word, 0) + int(n)
+            return counts
+    return None
+
+
+def main(argv: list[str]) -> int:
+    t0 = time.perf_counter()
+    try:
+        ensure_node_modules()
+        pyver = pyodide_python()
+        ensure_test_wheels(pyver)
+        ensure_build_deps()
+        dosim_wheel = build_dosim_wheel()
+        test_wheels = cached_dir(WHEELS, digest(REQUIREMENTS.read_text(), pyver))
+        assert test_wheels, "cache/wheels vanished"
+        rc, output, node_s = run_node([*test_wheels, dosim_wheel], argv)
+        phases.append(f"node {node_s:.2f}s")
+        if NETWORK_SIGNS.search(output):
+            hits = sorted({m.group(0) for m in NETWORK_SIGNS.finditer(output)})
+            raise SetupError(f"node output shows network access ({hits}); everything must be local")
+    except SetupError as e:
+        print(f"[pyodide] phases: {', '.join(phases)}", flush=True)
+        print(f"pyodide: SETUP FAILED: {e}", flush=True)
+        return EXIT_SETUP
+    version = json.loads((PYODIDE_PKG / "package.json").read_text())["version"]
+    total = time.perf_counter() - t0
+    print(f"[pyodide] phases: {', '.join(phases)}; total {total:.2f}s", flush=True)
+    counts = pytest_counts(output)
+    where = f"Pyodide {version}, Python {pyver}, pytest exit code {rc}"
+    if rc >= EXIT_SETUP:
+        print(f"pyodide: RUNNER FAILED ({where}; see the [pyodide] ERROR above)", flush=True)
+    elif counts is None:
+        verdict = {0: "OK", 5: "NO TESTS RAN"}.get(rc, "FAILED")
+        print(f"pyodide: {verdict} ({where}; no pytest counts in the output)", flush=True)
+    else:
+        failed = counts.get("failed", 0) + counts.get("error", 0)
+        print(f"[pyodide] {where}", flush=True)
+        print(
+            f"pyodide: {counts.get('passed', 0)} passed, {failed} failed, "
+            f"{counts.get('skipped', 0)} skipped",
+            flush=True,
+        )
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
