@@ -230,14 +230,16 @@ class App:
                 response = await response
         except Exception as error:
             self.trace.record(
-                self.clock.now_ms(), "request", method=str(request.method), url=request.url,
+                self.clock.now_ms(), "request", None, None, None,
+                method=str(request.method), url=request.url,
                 error=f"{type(error).__name__}: {error}",
             )
             raise
         finally:
             VirtualClock.deactivate(token)
         self.trace.record(
-            self.clock.now_ms(), "request", method=str(request.method), url=request.url,
+            self.clock.now_ms(), "request", None, None, None,
+            method=str(request.method), url=request.url,
             status=getattr(response, "status", None),
         )
         return response

@@ -80,28 +80,43 @@ class DurableObjectStub:
     async def fetch(self, resource: Any, **options: Any) -> Any:
         """Send an HTTP request to the object's ``fetch`` handler.
 
+        On Cloudflare, ``stub.fetch`` goes through the SDK's ``fetch`` and Pyodide's
+        ``pyfetch``, which turn every JavaScript error — an invalid URL, a lost
+        connection, an exception raised by the object's handler — into ``OSError`` with
+        the error's message (the ``remote``/``retryable`` flags do not survive). dosim
+        does the same.
+
         Args:
             resource: An absolute URL (the host need not resolve) or a ``Request``.
             **options: ``method``, ``headers``, ``body``, ... as for ``workers.fetch``.
 
         Returns:
-            The object's ``Response``.
+            The object's ``Response`` (``url`` set to the request URL).
+
+        Raises:
+            OSError: For every failure, as on the platform.
         """
-        from .workers.fetch import build_request
+        from .workers.fetch import fetch
 
-        request = build_request(resource, **options)
-        host = await self._before_call("fetch")
-        host.record("fetch", method=str(request.method), url=request.url)
-        copy = request.__dosim_wire__()
+        return await fetch(resource, fetcher=self._fetch_request, **options)
 
-        async def invoke(instance: Any) -> Any:
-            handler = getattr(instance, "fetch", None)
-            if handler is None:
-                raise platform_error("TypeError", "Handler does not export a fetch() function.")
-            return await _maybe_await(handler(copy))
+    async def _fetch_request(self, request: Any) -> Any:
+        try:
+            host = await self._before_call("fetch")
+            host.record("fetch", method=str(request.method), url=request.url)
+            copy = request.__dosim_wire__()
 
-        response = await self._deliver(host, "fetch", invoke)
-        return response.__dosim_wire__() if hasattr(response, "__dosim_wire__") else response
+            async def invoke(instance: Any) -> Any:
+                handler = getattr(instance, "fetch", None)
+                if handler is None:
+                    raise platform_error("TypeError", "Handler does not export a fetch() function.")
+                return await _maybe_await(handler(copy))
+
+            return await self._deliver(host, "fetch", invoke)
+        except JsException:
+            raise
+        except Exception as error:
+            raise JsException(f"{type(error).__name__}: {error}", name="PythonError") from None
 
     async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if method in RESERVED_METHODS:

@@ -83,6 +83,7 @@ class Trace:
         namespace: str | None = None,
         object_id: str | None = None,
         name: str | None = None,
+        /,
         **detail: Any,
     ) -> TraceEvent:
         """Append an event and tell the listeners; returns the event."""

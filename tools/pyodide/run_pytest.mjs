@@ -41,6 +41,12 @@ const die = (code, msg) => {
   process.exit(code);
 };
 
+// Anything escaping (e.g. an error thrown from a Pyodide event-loop callback): report it briefly
+// instead of letting Node print the offending line of the 1 MB minified pyodide.asm.mjs.
+for (const ev of ["uncaughtException", "unhandledRejection"]) {
+  process.on(ev, (e) => die(EXIT_PYTHON, `${ev}: ${e?.stack ?? e}`));
+}
+
 // ---------------------------------------------------------------- arguments
 let repo = path.resolve(HERE, "..", "..");
 const wheels = [];
@@ -167,15 +173,15 @@ try {
   die(EXIT_SETUP, `loadPyodide failed: ${e?.stack ?? e}`);
 }
 // Raw (unbuffered) streams so pytest's progress dots appear as they happen.
-const decoder = (stream) => ({
+const rawWriter = (stream) => ({
   write: (buf) => {
     stream.write(buf);
     return buf.length;
   },
   isatty: false,
 });
-py.setStdout(decoder(process.stdout));
-py.setStderr(decoder(process.stderr));
+py.setStdout(rawWriter(process.stdout));
+py.setStderr(rawWriter(process.stderr));
 t = mark("boot", t);
 
 // ---------------------------------------------------------------- install wheels
@@ -224,14 +230,15 @@ const DRIVER = `
 import os, sys, importlib.metadata as md
 from pyodide.ffi import can_run_sync
 
+# (RuntimeError, not SystemExit: a SystemExit escapes Pyodide's event loop instead of rejecting.)
 if not can_run_sync():
-    raise SystemExit("JSPI_MISSING")
+    raise RuntimeError("JSPI_MISSING")
 
 wanted = {str(n).lower().replace("_", "-") for n in wanted}
 have = {d.metadata["Name"].lower().replace("_", "-"): d.version for d in md.distributions()}
 missing = sorted(wanted - set(have))
 if missing:
-    raise SystemExit(f"installed wheels not visible to importlib.metadata: {missing}")
+    raise RuntimeError(f"installed wheels not visible to importlib.metadata: {missing}")
 plugins = sorted(f"{ep.name}={ep.value}" for ep in md.entry_points(group="pytest11"))
 print(f"[pyodide] Python {sys.version.split()[0]} on {sys.platform}; pytest11 entry points: {plugins}",
       file=sys.stderr, flush=True)

@@ -3,20 +3,21 @@
 
 Usage::
 
-    python tools/pyodide/run_tests.py [pytest args]      # e.g.  -k storage   tests/test_x.py::test_y
+    python tools/pyodide/run_tests.py [pytest args]     # e.g.  -k storage  tests/test_x.py::test_y
 
 Steps, each skipped when its result is already in place (so only the first run needs the network):
 
 1. ``npm ci`` in tools/pyodide/ when node_modules/pyodide is missing or not the pinned version;
 2. download pytest and its dependencies (requirements.txt, hash-pinned) as py3-none-any wheels for
    Pyodide's Python into cache/wheels/;
-3. download dosim's build backend (pyproject ``[build-system] requires``) into cache/build-deps/, then
-   build dosim's wheel from the working tree, offline, into cache/dist/ (rebuilt on every run);
+3. download dosim's build backend (pyproject ``[build-system] requires``) into
+   cache/build-deps/, then build dosim's wheel from the working tree, offline, into cache/dist/
+   (rebuilt whenever src/, pyproject.toml or README.md changed);
 4. ``node --experimental-wasm-stack-switching run_pytest.mjs ...`` which boots Pyodide from
    node_modules/, installs the wheels, copies tests/ in and runs pytest (see run_pytest.mjs).
 
-The exit status is pytest's (0 all passed, 1 failures, 5 no tests ran, ...); a failing setup step exits
-with 90+ after saying which step failed. Stdlib only; needs Python 3.11+, Node.js 20+ and npm.
+The exit status is pytest's (0 all passed, 1 failures, 5 no tests ran, ...); a failing setup step
+exits with 90+ after saying which step failed. Stdlib only; needs Python 3.11+, Node.js 20+, npm.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -56,6 +58,7 @@ class SetupError(Exception):
 
 
 def say(msg: str) -> None:
+    """Print a progress line of the setup phase."""
     print(f"[pyodide-setup] {msg}", flush=True)
 
 
@@ -77,7 +80,8 @@ def timed(name: str):
         def inner(*args, **kwargs):
             t = time.perf_counter()
             result = fn(*args, **kwargs)
-            note = " (cached)" if result == "cached" else ""
+            status = result[-1] if isinstance(result, tuple) else result
+            note = " (cached)" if status == "cached" else ""
             phases.append(f"{name} {time.perf_counter() - t:.2f}s{note}")
             return result
 
@@ -87,11 +91,12 @@ def timed(name: str):
 
 
 def digest(*parts: str) -> str:
+    """A short, stable cache key."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def cached_dir(path: Path, key: str) -> list[Path] | None:
-    """The files recorded in ``path/.complete`` if it was completed for ``key`` and they all exist."""
+    """The files listed in ``path/.complete`` if it was made for ``key`` and they all exist."""
     marker = path / MARKER
     if not marker.is_file():
         return None
@@ -110,7 +115,7 @@ def fill_dir(path: Path, key: str, download) -> list[Path]:
         download(tmp)
         files = sorted(f.name for f in tmp.glob("*.whl"))
         if not files:
-            raise SetupError(f"download into {path.name}/ produced no wheels")
+            raise SetupError(f"no wheels were produced for {path.name}/")
         (tmp / MARKER).write_text(json.dumps({"key": key, "files": files}, indent=1))
         shutil.rmtree(path, ignore_errors=True)
         tmp.rename(path)
@@ -124,6 +129,7 @@ def fill_dir(path: Path, key: str, download) -> list[Path]:
 
 @timed("npm")
 def ensure_node_modules() -> str:
+    """``npm ci`` unless node_modules/pyodide is already the version package.json pins."""
     want = json.loads((HERE / "package.json").read_text())["dependencies"]["pyodide"]
     installed_json = PYODIDE_PKG / "package.json"
     have = json.loads(installed_json.read_text())["version"] if installed_json.is_file() else None
@@ -151,6 +157,7 @@ def pyodide_python() -> str:
 
 @timed("pytest wheels")
 def ensure_test_wheels(pyver: str) -> str:
+    """Download requirements.txt as pure-Python wheels for Pyodide's Python, once."""
     key = digest(REQUIREMENTS.read_text(), pyver)
     if cached_dir(WHEELS, key):
         say(f"pytest wheels for Python {pyver} present in {WHEELS.relative_to(ROOT)}/")
@@ -161,10 +168,24 @@ def ensure_test_wheels(pyver: str) -> str:
         run(
             "download pytest wheels",
             [
-                sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-                "--only-binary=:all:", "--python-version", pyver, "--platform", "any",
-                "--implementation", "py", "--abi", "none",
-                "-r", str(REQUIREMENTS), "-d", str(dest),
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                "--python-version",
+                pyver,
+                "--platform",
+                "any",
+                "--implementation",
+                "py",
+                "--abi",
+                "none",
+                "-r",
+                str(REQUIREMENTS),
+                "-d",
+                str(dest),
             ],
         )
         odd = [f.name for f in dest.iterdir() if not f.name.endswith("-none-any.whl")]
@@ -178,6 +199,7 @@ def ensure_test_wheels(pyver: str) -> str:
 
 @timed("build deps")
 def ensure_build_deps() -> str:
+    """Download dosim's build backend for the host Python, once, so builds work offline."""
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
     key = digest(json.dumps(requires), f"{sys.version_info[0]}.{sys.version_info[1]}")
     if cached_dir(BUILD_DEPS, key):
@@ -189,8 +211,15 @@ def ensure_build_deps() -> str:
         run(
             "download build backend",
             [
-                sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-                "--only-binary=:all:", "-d", str(dest), *requires,
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                "-d",
+                str(dest),
+                *requires,
             ],
         )
 
@@ -198,30 +227,53 @@ def ensure_build_deps() -> str:
     return "done"
 
 
+def source_key() -> str:
+    """A hash of everything the dosim wheel is built from (rebuild only when it changes)."""
+    h = hashlib.sha256()
+    files = [ROOT / "pyproject.toml", ROOT / "README.md"]
+    files += sorted(p for p in (ROOT / "src").rglob("*") if p.is_file())
+    for f in files:
+        if "__pycache__" in f.parts or f.suffix in {".pyc", ".pyo"} or not f.is_file():
+            continue
+        h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 @timed("dosim wheel")
-def build_dosim_wheel() -> Path:
+def build_dosim_wheel() -> tuple[Path, str]:
+    """Build dosim's wheel from the working tree (offline), unless the cached one is current."""
+    key = source_key()
+    cached = cached_dir(DIST, key)
+    if cached and len(cached) == 1:
+        say(f"{cached[0].relative_to(ROOT)} is up to date with src/")
+        return cached[0], "cached"
     # Offline: the isolated build environment gets its backend from cache/build-deps only.
     env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(BUILD_DEPS)}
     env.pop("PIP_INDEX_URL", None)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="dist-", dir=CACHE))
-    try:
+
+    def build(dest: Path) -> None:
         if importlib.util.find_spec("build"):
-            cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp), str(ROOT)]
+            cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(dest), str(ROOT)]
         else:  # e.g. run by hand outside nox: pip can build the wheel too
-            cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check",
-                   "--no-deps", "-w", str(tmp), str(ROOT)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-w",
+                str(dest),
+                str(ROOT),
+            ]
         run("build dosim wheel", cmd, env=env)
-        built = list(tmp.glob("dosim-*.whl"))
-        if len(built) != 1:
+        built = [f.name for f in dest.glob("*.whl")]
+        if len(built) != 1 or not built[0].startswith("dosim-"):
             raise SetupError(f"build dosim wheel: expected one dosim-*.whl, got {built}")
-        shutil.rmtree(DIST, ignore_errors=True)
-        tmp.rename(DIST)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    wheel = DIST / built[0].name
+
+    (wheel,) = fill_dir(DIST, key, build)
     say(f"built {wheel.relative_to(ROOT)}")
-    return wheel
+    return wheel, "done"
 
 
 def stack_switching_flags(node: str) -> list[str]:
@@ -234,35 +286,41 @@ def stack_switching_flags(node: str) -> list[str]:
 
 
 def run_node(wheels: list[Path], pytest_args: list[str]) -> tuple[int, str, float]:
+    """Run run_pytest.mjs, streaming its output; return (exit code, output, seconds)."""
     node = shutil.which("node")
     if not node:
         raise SetupError("node: not found on PATH (Node.js 20+ is required)")
     cmd = [
-        node, *stack_switching_flags(node), str(HERE / "run_pytest.mjs"),
-        f"--pyodide-repo={ROOT}", *(f"--pyodide-wheel={w}" for w in wheels), "--", *pytest_args,
+        node,
+        *stack_switching_flags(node),
+        str(HERE / "run_pytest.mjs"),
+        f"--pyodide-repo={ROOT}",
+        *(f"--pyodide-wheel={w}" for w in wheels),
+        "--",
+        *pytest_args,
     ]
     t = time.perf_counter()
     # Stream node's output as it comes (pytest's progress dots included) and keep a copy to scan.
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     chunks: list[bytes] = []
     out = sys.stdout.buffer
+    # A hung interpreter prints nothing, so the read below would block: a timer kills node instead.
+    watchdog = threading.Timer(TIMEOUT, proc.kill)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        while True:
-            if time.perf_counter() - t > TIMEOUT:
-                proc.kill()
-                raise SetupError(f"node: no result after {TIMEOUT:.0f}s (DOSIM_PYODIDE_TIMEOUT); killed")
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
+        while chunk := os.read(proc.stdout.fileno(), 65536):
             chunks.append(chunk)
             out.write(chunk)
             out.flush()
         rc = proc.wait()
-    except BaseException:
+    finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        raise
+    if time.perf_counter() - t >= TIMEOUT:
+        raise SetupError(f"node: killed after {TIMEOUT:.0f}s (DOSIM_PYODIDE_TIMEOUT)")
     return rc, b"".join(chunks).decode("utf-8", "replace"), time.perf_counter() - t
 
 
@@ -280,13 +338,14 @@ def pytest_counts(output: str) -> dict[str, int] | None:
 
 
 def main(argv: list[str]) -> int:
+    """Prepare everything, run the tests in Pyodide, print the summary; return the exit code."""
     t0 = time.perf_counter()
     try:
         ensure_node_modules()
         pyver = pyodide_python()
         ensure_test_wheels(pyver)
         ensure_build_deps()
-        dosim_wheel = build_dosim_wheel()
+        dosim_wheel, _ = build_dosim_wheel()
         test_wheels = cached_dir(WHEELS, digest(REQUIREMENTS.read_text(), pyver))
         assert test_wheels, "cache/wheels vanished"
         rc, output, node_s = run_node([*test_wheels, dosim_wheel], argv)
@@ -296,7 +355,7 @@ def main(argv: list[str]) -> int:
             raise SetupError(f"node output shows network access ({hits}); everything must be local")
     except SetupError as e:
         print(f"[pyodide] phases: {', '.join(phases)}", flush=True)
-        print(f"pyodide: SETUP FAILED: {e}", flush=True)
+        print(f"pyodide: FAILED: {e}", flush=True)
         return EXIT_SETUP
     version = json.loads((PYODIDE_PKG / "package.json").read_text())["version"]
     total = time.perf_counter() - t0

@@ -1,5 +1,58 @@
-"""The ``workers`` facade (filled in below)."""
+"""The ``workers`` facade: what ``from workers import ...`` gives app code under dosim.
 
+Every name the Python Workers SDK (``workers-runtime-sdk`` 1.9.5) exports is here, with
+the same behaviour where dosim can give it one. The HTTP types follow the SDK on top of
+workerd: :class:`Request`, :class:`Response` (and :class:`FetchResponse`), the headers
+mapping they return, :class:`FormData`, :class:`Blob`, :class:`File` and :func:`fetch`
+(which goes to a test-installed handler: dosim has no network). See each module for the
+platform rules applied and for where dosim differs.
+"""
+
+from .blob import Blob, BlobEnding, BlobValue, File
+from .compat import (
+    WorkflowEntrypoint,
+    env,
+    handler,
+    import_from_javascript,
+    patch_env,
+    python_from_rpc,
+    python_to_rpc,
+    wait_until,
+    waitUntil,
+)
 from .entrypoints import DurableObject, WorkerEntrypoint
+from .fetch import fetch
+from .formdata import FormData, FormDataValue
+from .request import Request
+from .response import FetchResponse, Response
+from .types import Body, Context, FetchKwargs, Headers, JSBody, RequestInitCfProperties
 
-__all__ = ["DurableObject", "WorkerEntrypoint"]
+__all__ = [
+    "Blob",
+    "BlobEnding",
+    "BlobValue",
+    "Body",
+    "Context",
+    "DurableObject",
+    "FetchKwargs",
+    "FetchResponse",
+    "File",
+    "FormData",
+    "FormDataValue",
+    "Headers",
+    "JSBody",
+    "Request",
+    "RequestInitCfProperties",
+    "Response",
+    "WorkerEntrypoint",
+    "WorkflowEntrypoint",
+    "env",
+    "fetch",
+    "handler",
+    "import_from_javascript",
+    "patch_env",
+    "python_from_rpc",
+    "python_to_rpc",
+    "waitUntil",
+    "wait_until",
+]

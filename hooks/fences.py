@@ -1,0 +1,30 @@
+"""MkDocs hook: hide the test settings of code fences from the renderer.
+
+The fence line of a code block carries its test policy (``group="..."``,
+``test="skip: ..."``; see the Contributing page and ``tests/test_docs.py``). Python-Markdown's
+SuperFences would refuse a fence with options it does not know and render the block as
+plain text, so this hook removes those settings before the page is converted. The
+markdown files keep them; only the HTML loses them.
+"""
+
+from __future__ import annotations
+
+import re
+
+TEST_SETTINGS = ("test", "group")
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$", re.MULTILINE)
+_SETTING = re.compile(r"""\s+(?:%s)=(["'])(?:(?!\1).)*\1""" % "|".join(TEST_SETTINGS))
+
+
+def strip_test_settings(markdown: str) -> str:
+    """Return ``markdown`` with ``test=``/``group=`` removed from every fence line."""
+
+    def clean(match: re.Match[str]) -> str:
+        info = _SETTING.sub("", match.group("info"))
+        return f"{match.group('indent')}{match.group('ticks')}{info}"
+
+    return _FENCE.sub(clean, markdown)
+
+
+def on_page_markdown(markdown, page, config, files):
+    return strip_test_settings(markdown)

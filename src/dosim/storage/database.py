@@ -1,0 +1,466 @@
+"""One SQLite database per Durable Object, and the transaction it is always inside.
+
+On Cloudflare every object owns a private SQLite database: the SQL API, the synchronous KV
+API, the asynchronous KV API and the alarm all live in it and share its transactions.
+Writes made without an ``await`` between them form one *implicit transaction* that the
+runtime commits automatically; outgoing messages wait for that commit (the output gate).
+
+:class:`ObjectDatabase` owns the connection and that transaction. The object host drives
+it: a storage call that writes opens the transaction (:meth:`ObjectDatabase.begin_write`
+returns True the first time, and the caller then tells the host through
+:meth:`StorageHost.writes_pending`); the host calls :meth:`ObjectDatabase.commit` at the end
+of the turn and before any response leaves, and :meth:`ObjectDatabase.read_alarm` after
+each commit to reschedule the alarm.
+
+dosim's own SQL (the hidden ``_cf_KV`` and ``_cf_METADATA`` tables, savepoints) starts with
+a per-database comment token, so app SQL can never reuse one of those statements from
+Python's prepared-statement cache and slip past the authorizer.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from ..errors import MSG_STORAGE_COMMIT_FAILED, platform_error
+from . import limits
+from .authorizer import SqlAuthorizer
+from .kv import KvStore
+
+__all__ = ["StorageHost", "ObjectDatabase", "sqlite_error_message"]
+
+T = TypeVar("T")
+
+# Errors after which SQLite may have rolled the whole transaction back by itself
+# (https://www.sqlite.org/lang_transaction.html#response_to_errors_within_a_transaction).
+_CRITICAL_CODES = frozenset(
+    (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT)
+)
+_PRIMARY_NAMES = {
+    getattr(sqlite3, name): name
+    for name in (
+        "SQLITE_OK SQLITE_ERROR SQLITE_INTERNAL SQLITE_PERM SQLITE_ABORT SQLITE_BUSY "
+        "SQLITE_LOCKED SQLITE_NOMEM SQLITE_READONLY SQLITE_INTERRUPT SQLITE_IOERR "
+        "SQLITE_CORRUPT SQLITE_NOTFOUND SQLITE_FULL SQLITE_CANTOPEN SQLITE_PROTOCOL "
+        "SQLITE_EMPTY SQLITE_SCHEMA SQLITE_TOOBIG SQLITE_CONSTRAINT SQLITE_MISMATCH "
+        "SQLITE_MISUSE SQLITE_NOLFS SQLITE_AUTH SQLITE_FORMAT SQLITE_RANGE SQLITE_NOTADB "
+        "SQLITE_NOTICE SQLITE_WARNING SQLITE_ROW SQLITE_DONE"
+    ).split()
+}
+_ALARM_KEY = 1
+_BOOKMARK_KEY = 2
+_UNKNOWN: Any = object()
+
+
+class StorageHost(Protocol):
+    """What the storage package needs from the object host (implemented by the runtime).
+
+    The host owns the gates and the trace; storage calls into it and never the other way.
+    """
+
+    def storage_op(self, op: str, **detail: Any) -> None:
+        """Record the start of a public storage call; raise if the object was reset."""
+
+    def writes_pending(self) -> None:
+        """Note that the implicit transaction has writes; commit it at the end of the turn."""
+
+    def has_alarm_handler(self) -> bool:
+        """Return whether the object's class defines ``alarm()``."""
+
+    def in_constructor(self) -> bool:
+        """Return whether the object's constructor is still running."""
+
+    def now_ms(self) -> int:
+        """Return the virtual clock in milliseconds since the epoch."""
+
+    async def block_concurrency_while(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Run ``await fn()`` with the input gate closed and return its result.
+
+        An exception escaping ``fn`` resets the object (the host handles that).
+        """
+
+
+def sqlite_error_message(error: sqlite3.Error, offset: int | None = None) -> str:
+    """Format an SQLite error the way workerd does: ``msg[ at offset N]: CODE[ (extended: X)]``.
+
+    Args:
+        error: The exception raised by :mod:`sqlite3`.
+        offset: Byte offset of the offending token, when known.
+
+    Returns:
+        The message text the platform puts after ``Error: ``.
+    """
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error)
+    if offset is not None:
+        text += f" at offset {offset}"
+    if code is None:
+        return text
+    primary = code & 0xFF
+    text += ": " + _PRIMARY_NAMES.get(primary, f"SQLITE_UNKNOWN_ERROR_CODE({primary})")
+    if code != primary and getattr(error, "sqlite_errorname", None):
+        text += f" (extended: {error.sqlite_errorname})"
+    return text
+
+
+class ObjectDatabase:
+    """The SQLite database of one Durable Object and its implicit transaction.
+
+    On the platform the database lives with the object; dosim keeps it in memory or, for
+    the dev server, in a file (WAL journal, ``synchronous=FULL`` so a commit is on disk when
+    :meth:`commit` returns). Connection limits and the authorizer are those of §6.3/§6.4 of
+    the spec; foreign keys are enforced by default, as workerd builds SQLite with
+    ``SQLITE_DEFAULT_FOREIGN_KEYS=1``.
+
+    Args:
+        path: Database file, or None for a private in-memory database.
+        sql_enabled: True for SQLite-backed classes (``new_sqlite_classes``), False for
+            KV-backed ones, which get the KV limits and no SQL API.
+
+    Attributes:
+        conn: The :class:`sqlite3.Connection` (autocommit mode; dosim issues BEGIN/COMMIT).
+        sql_enabled: Whether the class is SQLite-backed.
+        authorizer: The :class:`~dosim.storage.authorizer.SqlAuthorizer` on the connection.
+        kv: The hidden KV table with its write-back cache.
+        fail_next_commit: Fault injection: the next :meth:`commit` rolls back and raises
+            ``Internal error in Durable Object storage write caused object to be reset.``
+        broken: The critical error (e.g. ``SQLITE_FULL``) that broke storage, or None.
+        dirty: True once the host was told about writes in the current transaction (hot
+            paths test it before calling :meth:`begin_write`).
+    """
+
+    def __init__(self, path: str | None = None, *, sql_enabled: bool) -> None:
+        self.conn = sqlite3.connect(
+            ":memory:" if path is None else path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=256,
+        )
+        self.sql_enabled = sql_enabled
+        self.fail_next_commit = False
+        self.broken: str | None = None
+        self.token = f"/*{os.urandom(6).hex()}*/ "
+        conn = self.conn
+        if path is not None:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.Error:  # pragma: no cover - filesystems without shared memory
+                pass
+            conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        for name, value in limits.SQLITE_LIMITS.items():
+            if hasattr(sqlite3, name):
+                conn.setlimit(getattr(sqlite3, name), value)
+        self.authorizer = SqlAuthorizer()
+        conn.set_authorizer(self.authorizer)
+        self.kv = KvStore(self)
+        self._txn = False  # dosim issued BEGIN and has not committed or rolled back yet
+        self.dirty = False
+        self._deferred = False  # the host asked for a commit while a savepoint was open
+        self._savepoints: list[str] = []
+        self._alarm: int | None = _UNKNOWN
+        self._meta_exists: bool | None = None
+        sql = self.sql
+        self._q_begin = sql("BEGIN")
+        self._q_commit = sql("COMMIT")
+        self._q_rollback = sql("ROLLBACK")
+        self._q_meta_exists = sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='_cf_METADATA'"
+        )
+        self._q_meta_create = sql(
+            "CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB)"
+        )
+        self._q_meta_get = sql("SELECT value FROM _cf_METADATA WHERE key = ?")
+        self._q_meta_set = sql("INSERT OR REPLACE INTO _cf_METADATA VALUES (?, ?)")
+
+    def sql(self, text: str) -> str:
+        """Return ``text`` marked as dosim's own (trusted) SQL for this database."""
+        return self.token + text
+
+    # --- the implicit transaction ---------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether an implicit transaction is open (committed or not, written or not)."""
+        return self._txn
+
+    @property
+    def savepoint_depth(self) -> int:
+        """How many ``transaction()``/``transactionSync()`` savepoints are open."""
+        return len(self._savepoints)
+
+    @property
+    def is_broken(self) -> bool:
+        """Whether a critical SQL error broke storage; later storage calls raise it."""
+        return self.broken is not None
+
+    def broken_error(self) -> Exception:
+        """Return the error storage calls raise once :attr:`broken` is set."""
+        return platform_error("Error", self.broken or "")
+
+    def ensure_transaction(self) -> None:
+        """Open the implicit transaction without announcing writes (for reads that may write)."""
+        if not self._txn:
+            self.conn.execute(self._q_begin)
+            self._txn = True
+
+    def begin_write(self) -> bool:
+        """Make sure the implicit transaction is open before a write.
+
+        Returns:
+            True the first time in a transaction: the caller then calls
+            :meth:`StorageHost.writes_pending` so the host commits at the end of the turn.
+        """
+        if self.dirty:
+            return False
+        if not self._txn:
+            self.conn.execute(self._q_begin)
+            self._txn = True
+        self.dirty = True
+        return True
+
+    def release_clean_transaction(self) -> None:
+        """Commit a transaction that was opened for a statement which turned out not to write."""
+        if self._txn and not self.dirty and not self._savepoints and not self.kv.pending:
+            self.conn.execute(self._q_commit)
+            self._txn = False
+
+    def commit(self) -> bool:
+        """Flush cached KV writes and commit the implicit transaction.
+
+        While a ``transaction()`` savepoint is open (its closure awaited something that is
+        not storage, so the turn ended), the commit is deferred until the savepoint closes;
+        :meth:`end_savepoint` then asks the caller to announce writes again.
+
+        Returns:
+            True when the transaction was committed (or there was nothing to commit), False
+            when the commit was deferred.
+
+        Raises:
+            JsException: The injected commit failure, a deferred constraint left violated, a
+                critical error, or any other SQLite failure. The transaction is rolled back
+                first; the host resets the object.
+        """
+        if self.broken is not None:
+            self.rollback()
+            raise self.broken_error()
+        if self._savepoints:
+            self._deferred = True
+            self.dirty = False
+            return False
+        if not self._txn:
+            self.dirty = False
+            return True
+        if self.fail_next_commit:
+            self.fail_next_commit = False
+            self.rollback()
+            raise platform_error("Error", MSG_STORAGE_COMMIT_FAILED)
+        try:
+            self.kv.flush()
+            self.conn.execute(self._q_commit)
+        except sqlite3.Error as exc:
+            message = sqlite_error_message(exc)
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_CONSTRAINT:
+                message = limits.MSG_CONSTRAINTS_AT_COMMIT.format(message=message)
+            self.rollback()
+            raise platform_error("Error", message) from None
+        except Exception:  # the KV flush already translated its error
+            self.rollback()
+            raise
+        self._txn = self.dirty = False
+        return True
+
+    def rollback(self) -> None:
+        """Discard the implicit transaction, cached KV writes and open savepoints."""
+        self.kv.discard()
+        self._forget_cached_state()
+        self._savepoints.clear()
+        self._txn = self.dirty = self._deferred = False
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute(self._q_rollback)
+            except sqlite3.Error:  # pragma: no cover - nothing left to roll back
+                pass
+
+    def _forget_cached_state(self) -> None:
+        self._alarm = _UNKNOWN
+        self._meta_exists = None
+        self.kv.forget_table()
+
+    # --- savepoints (transaction() and transactionSync()) ---------------------------------
+
+    def savepoint(self, name: str) -> None:
+        """Open savepoint ``name`` inside the implicit transaction."""
+        self.kv.flush()
+        self.ensure_transaction()
+        self.conn.execute(self.sql(f"SAVEPOINT {name}"))
+        self._savepoints.append(name)
+
+    def end_savepoint(self, name: str, *, rollback: bool) -> bool:
+        """Release savepoint ``name``, first rolling back to it when ``rollback`` is true.
+
+        Returns:
+            True when the caller must call :meth:`StorageHost.writes_pending`: a commit was
+            deferred while the savepoint was open and nobody has announced writes since.
+        """
+        if name not in self._savepoints:
+            return False  # a critical error or a host rollback already closed it
+        if rollback:
+            self.kv.discard()
+            self._forget_cached_state()
+            self.conn.execute(self.sql(f"ROLLBACK TO {name}"))
+        self.conn.execute(self.sql(f"RELEASE {name}"))
+        del self._savepoints[self._savepoints.index(name) :]
+        if self._savepoints or not self._deferred:
+            return False
+        self._deferred = False
+        if self.dirty:
+            return False
+        self.dirty = True
+        return True
+
+    # --- errors ---------------------------------------------------------------------------
+
+    def check_critical(self, error: sqlite3.Error, message: str) -> None:
+        """Break storage if ``error`` made SQLite roll the whole transaction back.
+
+        Mirrors workerd: ``SQLITE_FULL``, ``IOERR``, ``NOMEM`` or ``INTERRUPT`` inside a
+        transaction that SQLite then closed is a critical error. The host learns of it when
+        it commits at the end of the turn; every storage call until the reset raises it.
+        """
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code in _CRITICAL_CODES and self._txn and not self.conn.in_transaction:
+            self.broken = message
+            self.kv.discard()
+            self._forget_cached_state()
+            self._savepoints.clear()
+            self._txn = self._deferred = False
+
+    def internal_error(self, error: sqlite3.Error) -> Exception:
+        """Translate an error from dosim's own SQL (a KV flush, alarm write) for the caller."""
+        message = sqlite_error_message(error)
+        self.check_critical(error, message)
+        return platform_error("Error", message)
+
+    # --- alarm and bookmark metadata ------------------------------------------------------
+
+    def read_alarm(self) -> int | None:
+        """Return the alarm time in ms, including a change not yet committed, or None."""
+        if self._alarm is _UNKNOWN:
+            self._alarm = self._read_meta(_ALARM_KEY)
+        return self._alarm
+
+    def write_alarm(self, time_ms: int | None) -> bool:
+        """Store the alarm time (None deletes it) in the current transaction.
+
+        Storage calls open the transaction first (:meth:`begin_write`) so the change commits
+        with the turn's other writes. Called with no transaction open (the host clearing
+        the alarm while its handler runs, or scheduling a retry), the write is durable at
+        once.
+
+        Returns:
+            Whether the stored value changed.
+        """
+        if self.read_alarm() == time_ms:
+            return False
+        if time_ms is None and not self._has_meta():
+            self._alarm = None
+            return False
+        self._write_meta(_ALARM_KEY, time_ms)
+        self._alarm = time_ms
+        return True
+
+    def next_bookmark(self) -> int:
+        """Increment and return the persisted local-development bookmark counter (a write)."""
+        current = self._read_meta(_BOOKMARK_KEY)
+        value = 0 if current is None else current + 1
+        self._write_meta(_BOOKMARK_KEY, value)
+        return value
+
+    def _has_meta(self) -> bool:
+        if self._meta_exists is None:
+            self._meta_exists = self.conn.execute(self._q_meta_exists).fetchone() is not None
+        return self._meta_exists
+
+    def _read_meta(self, key: int) -> int | None:
+        if not self._has_meta():
+            return None
+        row = self.conn.execute(self._q_meta_get, (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _write_meta(self, key: int, value: int | None) -> None:
+        try:
+            if not self._has_meta():
+                self.conn.execute(self._q_meta_create)
+                self._meta_exists = True
+            self.conn.execute(self._q_meta_set, (key, value))
+        except sqlite3.Error as exc:
+            raise self.internal_error(exc) from None
+
+    # --- whole-database operations --------------------------------------------------------
+
+    def delete_all(self, *, delete_alarm: bool) -> int:
+        """Delete every key, table, view, index and trigger inside the open transaction.
+
+        Mirrors workerd resetting the database file; ``sqlite_sequence`` is emptied rather
+        than dropped (SQLite refuses to drop it). The caller opened the transaction.
+
+        Args:
+            delete_alarm: Also delete the alarm (compat flag ``delete_all_deletes_alarm``,
+                default from 2026-02-24); otherwise the alarm survives.
+
+        Returns:
+            How many KV keys existed.
+        """
+        alarm = self.read_alarm()
+        count = self.kv.count()
+        self.kv.discard()
+        conn = self.conn
+        try:
+            # Deferred foreign keys: dropping parents before children must not fail, and no
+            # violation can survive once every table is gone.
+            conn.execute(self.sql("PRAGMA defer_foreign_keys=ON"))
+            objects = conn.execute(
+                self.sql("SELECT type, name, sql FROM sqlite_master WHERE type IN ('table','view')")
+            ).fetchall()
+            objects.sort(key=lambda row: (row[0] != "view", "VIRTUAL" not in (row[2] or "")))
+            for kind, name, _ in objects:
+                quoted = '"' + name.replace('"', '""') + '"'
+                if name == "sqlite_sequence":
+                    conn.execute(self.sql("DELETE FROM sqlite_sequence"))
+                elif kind == "view":
+                    conn.execute(self.sql(f"DROP VIEW IF EXISTS {quoted}"))
+                else:
+                    conn.execute(self.sql(f"DROP TABLE IF EXISTS {quoted}"))
+        except sqlite3.Error as exc:
+            raise self.internal_error(exc) from None
+        self._forget_cached_state()
+        self._alarm = None
+        if alarm is not None and not delete_alarm:
+            self.write_alarm(alarm)
+        return count
+
+    @property
+    def database_size(self) -> int:
+        """Bytes in use: ``(page_count - freelist_count) * page_size`` (counts dosim's tables)."""
+        if self.kv.pending:
+            self.kv.flush()
+        row = self.conn.execute(
+            self.sql(
+                "SELECT ((SELECT * FROM pragma_page_count) - (SELECT * FROM pragma_freelist_count))"
+                " * (SELECT * FROM pragma_page_size)"
+            )
+        ).fetchone()
+        return row[0]
+
+    def set_max_page_count_for_test(self, pages: int) -> None:
+        """Cap the database size (workerd's ``setMaxPageCountForTest``) to provoke SQLITE_FULL."""
+        self.conn.execute(self.sql(f"PRAGMA max_page_count = {int(pages)}"))
+
+    def close(self) -> None:
+        """Roll back anything uncommitted and close the connection."""
+        if self.conn.in_transaction:
+            self.rollback()
+        self.conn.close()

@@ -1,0 +1,185 @@
+"""The rest of the ``workers`` SDK surface: module globals, RPC helpers, stand-ins.
+
+Module-level ``env``/``waitUntil``, the RPC conversion helpers, and stand-ins for names
+that have no meaning in a simulator.
+
+On Cloudflare ``from workers import env, wait_until`` reads the Worker's bindings and
+the current invocation's ``waitUntil`` from the ``cloudflare:workers`` module. In dosim,
+:data:`env` and :func:`waitUntil` forward to whatever the dosim runtime installed with
+:func:`set_runtime_globals` for the current task; used with nothing installed they raise
+``RuntimeError``.
+
+Stand-ins, importable but failing when used with ``NotImplementedError``:
+``WorkflowEntrypoint`` (on instantiation; subclassing works), ``patch_env``, and
+``import_from_javascript`` for any module but ``cloudflare:workers``. ``handler`` is a
+pass-through decorator: on Cloudflare it converts JavaScript arguments to ``workers``
+types, and in dosim the arguments already are.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
+from ..serialization import from_wire, to_wire
+
+__all__ = [
+    "WorkflowEntrypoint",
+    "env",
+    "handler",
+    "import_from_javascript",
+    "patch_env",
+    "python_from_rpc",
+    "python_to_rpc",
+    "set_runtime_globals",
+    "waitUntil",
+    "wait_until",
+]
+
+MSG_NO_RUNTIME = (
+    "workers.{name} is only available while dosim runs a Worker (nothing is installed for "
+    "this task)."
+)
+MSG_WORKFLOWS = "Workflows are not simulated by dosim; WorkflowEntrypoint cannot run."
+MSG_PATCH_ENV = "patch_env() is not simulated by dosim; pass bindings to the simulator instead."
+MSG_IMPORT_JS = (
+    "import_from_javascript({name!r}): dosim has no JavaScript modules; only "
+    "'cloudflare:workers' is simulated."
+)
+
+_current_env: ContextVar[Any] = ContextVar("dosim_workers_env", default=None)
+_current_wait_until: ContextVar[Callable[[Any], None] | None] = ContextVar(
+    "dosim_workers_wait_until", default=None
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def set_runtime_globals(
+    env: Any = None, wait_until: Callable[[Any], None] | None = None
+) -> Callable[[], None]:
+    """Install what ``workers.env`` and ``workers.waitUntil`` refer to (dosim runtime only).
+
+    The values are context variables, so tasks started afterwards from this context see
+    them and concurrent Workers can each have their own.
+
+    Args:
+        env: The Worker's bindings object.
+        wait_until: The current invocation's ``ctx.waitUntil``.
+
+    Returns:
+        A function that restores the previous values.
+    """
+    env_token = _current_env.set(env)
+    wait_token = _current_wait_until.set(wait_until)
+
+    def restore() -> None:
+        _current_env.reset(env_token)
+        _current_wait_until.reset(wait_token)
+
+    return restore
+
+
+class _EnvProxy:
+    """``workers.env``: forwards attribute access to the installed bindings."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        current = _current_env.get()
+        if current is None:
+            raise RuntimeError(MSG_NO_RUNTIME.format(name="env"))
+        return getattr(current, name)
+
+    def __repr__(self) -> str:
+        current = _current_env.get()
+        return "workers.env (not installed)" if current is None else f"workers.env({current!r})"
+
+
+env = _EnvProxy()
+"""The Worker's bindings, as ``from workers import env`` gives them."""
+
+
+def waitUntil(awaitable: Awaitable[Any]) -> None:  # noqa: N802 - the JS name
+    """Keep the current invocation alive until ``awaitable`` settles.
+
+    Raises:
+        RuntimeError: When no invocation is running in this task.
+    """
+    current = _current_wait_until.get()
+    if current is None:
+        raise RuntimeError(MSG_NO_RUNTIME.format(name="waitUntil"))
+    current(awaitable)
+
+
+wait_until = waitUntil
+
+
+def python_to_rpc(value: Any) -> Any:
+    """Convert a Python value for sending over RPC.
+
+    On Cloudflare this produces the JavaScript value; dosim returns the wire form of
+    :func:`dosim.serialization.to_wire`, applying the same rules and errors (tuples and
+    unsupported objects fail; ``Request``/``Response``/``Blob``/``FormData`` are copied).
+    """
+    return None if value is None else to_wire(value)
+
+
+def python_from_rpc(value: Any) -> Any:
+    """Convert a value received over RPC into what Python code reads.
+
+    Models the SDK's JS-to-Python conversion with :func:`dosim.serialization.from_wire`:
+    objects become ``JsDict``, bytes become ``memoryview``, and so on.
+    """
+    return None if value is None else from_wire(value)
+
+
+def handler(func: F) -> F:
+    """Decorate a module-level handler such as ``on_fetch`` (pass-through in dosim).
+
+    On Cloudflare it converts a JavaScript ``Request`` argument to ``workers.Request``
+    and wraps ``env``; dosim passes Python objects already, so nothing changes.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class WorkflowEntrypoint:
+    """Base class of a Workflow; subclassing works, running one does not in dosim.
+
+    Raises:
+        NotImplementedError: When instantiated: dosim does not simulate Workflows.
+    """
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        raise NotImplementedError(MSG_WORKFLOWS)
+
+
+def patch_env(d: Any = None, **kwds: Any) -> Any:
+    """Temporarily patch the ``cloudflare:workers`` env (not simulated).
+
+    Raises:
+        NotImplementedError: Always.
+    """
+    raise NotImplementedError(MSG_PATCH_ENV)
+
+
+def import_from_javascript(module_name: str) -> Any:
+    """Import a JavaScript module; dosim simulates ``cloudflare:workers`` only.
+
+    Returns:
+        For ``"cloudflare:workers"``, an object with ``env`` and ``waitUntil``.
+
+    Raises:
+        NotImplementedError: For any other module.
+    """
+    if module_name == "cloudflare:workers":
+        return SimpleNamespace(env=env, waitUntil=waitUntil)
+    raise NotImplementedError(MSG_IMPORT_JS.format(name=module_name))

@@ -1,0 +1,158 @@
+"""Stubs and RPC: conversions, reserved names, errors crossing the boundary."""
+
+import datetime as dt
+
+import pytest
+
+from dosim import App
+from dosim.errors import JsException
+from dosim.serialization import JsDict
+from workers import DurableObject, Response
+
+
+class QuotaError(ValueError):
+    pass
+
+
+class Echo(DurableObject):
+    count = 0
+
+    async def echo(self, *values):
+        return values[0] if len(values) == 1 else list(values)
+
+    def sync_add(self, a, b):
+        return a + b
+
+    async def mutate(self, items):
+        items.append("changed inside")
+        return items
+
+    async def fail_builtin(self):
+        raise KeyError("missing")
+
+    async def fail_custom(self):
+        raise QuotaError("over quota")
+
+    async def whoami(self):
+        return self.ctx.id.name
+
+    async def _private(self):
+        return "secret"
+
+    async def fetch(self, request):
+        return Response(f"{request.method} {request.url} {await request.text()}")
+
+
+@pytest.fixture
+def stub():
+    return App(None, {"ECHO": Echo}).env.ECHO.getByName("e")
+
+
+async def test_rpc_result_dict_has_attribute_access(stub):
+    result = await stub.echo({"a": {"b": 1}})
+    assert isinstance(result, JsDict) and result.a.b == 1
+
+
+async def test_rpc_arguments_are_copied(stub):
+    sent = ["original"]
+    received = await stub.mutate(sent)
+    assert sent == ["original"] and received == ["original", "changed inside"]
+
+
+async def test_bytes_and_datetimes_follow_python_workers_rules(stub):
+    assert isinstance(await stub.echo(b"ab"), memoryview)
+    moment = dt.datetime(2025, 1, 2, 3, 4, 5, 678999)
+    assert await stub.echo(moment) == dt.datetime(2025, 1, 2, 3, 4, 5, 678000)
+
+
+async def test_sync_methods_are_callable(stub):
+    assert await stub.sync_add(2, 3) == 5
+
+
+async def test_keyword_arguments_arrive_as_trailing_dict(stub):
+    assert await stub.echo(1, by=2) == [1, {"by": 2}]
+
+
+async def test_tuple_argument_is_rejected_before_sending(stub):
+    with pytest.raises(TypeError, match=r"^<class 'tuple'> cannot be sent over RPC\.$"):
+        await stub.echo((1, 2))
+
+
+@pytest.mark.parametrize("name", ["alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"])
+async def test_reserved_names_cannot_be_called(stub, name):
+    with pytest.raises(TypeError, match=f"^'{name}' is a reserved method and cannot be called over RPC.$"):
+        await getattr(stub, name)()
+
+
+@pytest.mark.parametrize("name", ["nope", "_private", "count"])
+async def test_unknown_private_or_non_function_names_are_not_rpc_methods(stub, name):
+    with pytest.raises(TypeError, match=f'^The RPC receiver does not implement the method "{name}".$'):
+        await getattr(stub, name)()
+
+
+async def test_builtin_exception_keeps_type_and_message_and_is_remote(stub):
+    with pytest.raises(KeyError) as caught:
+        await stub.fail_builtin()
+    assert caught.value.args == ("missing",) and caught.value.remote is True
+
+
+async def test_custom_exception_arrives_as_builtin_base_with_name(stub):
+    with pytest.raises(ValueError) as caught:
+        await stub.fail_custom()
+    assert type(caught.value) is ValueError
+    assert str(caught.value) == "QuotaError: over quota"
+
+
+async def test_stub_fetch_reaches_fetch_handler(stub):
+    response = await stub.fetch("https://do/path", method="POST", body="hi")
+    assert await response.text() == "POST https://do/path hi"
+
+
+async def test_stub_fetch_requires_absolute_url(stub):
+    with pytest.raises(OSError, match="^Invalid URL: /relative$"):
+        await stub.fetch("/relative")
+
+
+async def test_stub_fetch_turns_object_errors_into_oserror():
+    class Broken(DurableObject):
+        async def fetch(self, request):
+            raise KeyError("gone")
+
+    stub = App(None, {"B": Broken}).env.B.getByName("b")
+    with pytest.raises(OSError, match="KeyError"):
+        await stub.fetch("https://do/")
+
+
+async def test_object_sees_its_name_when_reached_by_name(stub):
+    assert await stub.whoami() == "e"
+
+
+async def test_object_reached_by_id_string_has_no_name():
+    app = App(None, {"ECHO": Echo})
+    text = app.env.ECHO.idFromName("e").toString()
+    stub = app.env.ECHO.get(app.env.ECHO.idFromString(text))
+    assert stub.name is None and await stub.whoami() is None
+
+
+def test_get_rejects_id_from_another_namespace():
+    app = App(None, {"A": Echo, "B": type("Other", (Echo,), {})})
+    with pytest.raises(TypeError, match="not valid for this namespace"):
+        app.env.A.get(app.env.B.idFromName("x"))
+
+
+def test_unknown_routing_mode_is_a_range_error():
+    app = App(None, {"ECHO": Echo})
+    with pytest.raises(ValueError, match="^unknown routingMode: fastest$"):
+        app.env.ECHO.getByName("x", {"routingMode": "fastest"})
+
+
+def test_creating_a_stub_does_not_create_the_object():
+    app = App(None, {"ECHO": Echo})
+    app.env.ECHO.getByName("lazy")
+    assert app.object_ids("ECHO") == [] and len(app.trace) == 0
+
+
+def test_jurisdiction_subnamespace_is_rejected_locally():
+    app = App(None, {"ECHO": Echo})
+    with pytest.raises(JsException, match="not implemented in workerd"):
+        app.env.ECHO.jurisdiction("eu")
