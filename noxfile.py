@@ -7,11 +7,28 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Let nox find python3.12/3.13 on machines where pyenv has them but has not selected them."""
+    if os.environ.get("PYENV_VERSION") or not shutil.which("pyenv"):
+        return
+    listed = subprocess.run(
+        ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    wanted = [v for v in listed if v.startswith(("3.11.", "3.12.", "3.13."))]
+    if wanted:
+        os.environ["PYENV_VERSION"] = ":".join(sorted(wanted, key=lambda v: v.split(".")[1]))
+
+
+_expose_pyenv_interpreters()
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
@@ -24,7 +41,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite: core + examples on CPython, then every other runtime."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", *session.posargs)
-    for later in ("tests_py313", "pyodide", "lint"):
+    for later in ("tests_py313", "pyodide", "lint", "docs_tests", "docs"):
         session.notify(later)
 
 
@@ -58,3 +75,28 @@ def bench(session: nox.Session) -> None:
         session.run("python", str(script), env=env)
     if os.environ.get("CI"):
         session.log("benchmarks printed above")
+
+
+DOCS_PYTHON = "3.12"  # pytest-examples cannot report an example's exception on 3.11
+DOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # silence Material's end-of-life banner
+
+
+@nox.session(python=CORE_PYTHONS[0])
+def docs(session: nox.Session) -> None:
+    """Build the site strictly (broken links, references or includes fail) into site/."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=DOCS_ENV)
+
+
+@nox.session(python=CORE_PYTHONS[0])
+def serve(session: nox.Session) -> None:
+    """Build the site and serve it on http://127.0.0.1:8000, rebuilding on changes."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs, env=DOCS_ENV)
+
+
+@nox.session(name="docs_tests", python=DOCS_PYTHON)
+def docs_tests(session: nox.Session) -> None:
+    """Lint, run and check the output of every code block on the site (tests/test_docs.py)."""
+    session.install("-e", ".[docs]", "pytest", "ruff==0.8.6")
+    session.run("pytest", "-q", "tests/test_docs.py", *session.posargs)

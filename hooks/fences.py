@@ -13,7 +13,8 @@ import re
 
 TEST_SETTINGS = ("test", "group")
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$", re.MULTILINE)
-_SETTING = re.compile(r"""\s+(?:%s)=(["'])(?:(?!\1).)*\1""" % "|".join(TEST_SETTINGS))
+_NAMES = "|".join(TEST_SETTINGS)
+_SETTING = re.compile(rf"""\s+(?:{_NAMES})=(["'])(?:(?!\1).)*\1""")
 
 
 def strip_test_settings(markdown: str) -> str:
@@ -27,4 +28,5 @@ def strip_test_settings(markdown: str) -> str:
 
 
 def on_page_markdown(markdown, page, config, files):
+    """Strip the test settings from the page's fences before it is rendered."""
     return strip_test_settings(markdown)

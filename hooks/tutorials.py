@@ -3,7 +3,8 @@
 Tutorials live beside ``docs/`` (not inside it) so the test suite and the browser sandbox
 can treat them as one set of runnable lessons. This hook adds every ``tutorials/**/*.md``
 to the build under ``/tutorials/``, appends a "Tutorials" section to the nav (titles come
-from each file's first ``# `` heading), and makes ``mkdocs serve`` reload when one changes.
+from each file's first ``# `` heading; files whose name starts with ``_``, such as
+``_template.md``, are left out), and makes ``mkdocs serve`` reload when one changes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def _root(config) -> Path:
 
 
 def _tutorial_paths(config) -> list[Path]:
-    return sorted(_root(config).glob("**/*.md"))
+    # Files starting with "_" (the template) are not published.
+    return sorted(p for p in _root(config).glob("**/*.md") if not p.name.startswith("_"))
 
 
 def _title(path: Path) -> str:
@@ -32,6 +34,7 @@ def _title(path: Path) -> str:
 
 
 def on_config(config):
+    """Insert a "Tutorials" section, right after "Get started", into an explicit nav."""
     if config.nav is not None:
         root = _root(config)
         pages = [
@@ -44,6 +47,7 @@ def on_config(config):
 
 
 def on_files(files: Files, config) -> Files:
+    """Add every published tutorial to the build, under ``tutorials/``."""
     root = _root(config)
     for path in _tutorial_paths(config):
         files.append(
@@ -58,12 +62,13 @@ def on_files(files: Files, config) -> Files:
 
 
 def on_page_context(context, page, config, nav):
-    # Edit links of tutorials point at tutorials/, not docs/tutorials/.
+    """Point a tutorial's edit link at ``tutorials/<file>``, not ``docs/tutorials/<file>``."""
     if page.file.src_uri.startswith(f"{URL_PREFIX}/") and config.repo_url:
         page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/{page.file.src_uri}"
     return context
 
 
 def on_serve(server, config, builder):
+    """Rebuild when a tutorial changes under ``mkdocs serve``."""
     server.watch(str(_root(config)))
     return server

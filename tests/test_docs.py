@@ -45,10 +45,11 @@ from pytest_examples.lint import FormatError, ruff_check  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "docs", ROOT / "tutorials", *sorted(ROOT.glob("examples/*/README.md"))]
 TIMEOUT_SECONDS = 60
+LINE_LENGTH = 80  # what a code block shows without scrolling on a 1280 px wide page
 OUTPUT_LINE = re.compile(r"^\s*#>(?: (.*))?$")
 KNOWN_SETTINGS = {"test", "group", "title", "hl_lines", "linenums"}
 
-# Lint rules for examples: pyflakes, pycodestyle, bugbear, pyupgrade — as in the package.
+# Lint rules for examples: pyflakes, pycodestyle, bugbear, pyupgrade, as for the package.
 # F704 is "await outside function": top-level await is how the pages are meant to run.
 RUFF_SELECT = ["E", "F", "W", "B", "UP"]
 RUFF_IGNORE = ["F704", "PLE1142"]
@@ -133,10 +134,17 @@ def _run_block(example: CodeExample, state: GroupState) -> list[Printed]:
     real_print = builtins.print
 
     def capture(*args: Any, sep: str | None = " ", end: str | None = "\n", **_: Any) -> None:
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename != filename:
+        # Output goes under the top-level statement that caused it (a print inside a method
+        # shows under the call), else under the innermost line of the block on the stack.
+        frame, innermost, top = sys._getframe(1), None, None
+        while frame is not None:
+            if frame.f_code.co_filename == filename:
+                innermost = innermost or frame
+                if frame.f_code.co_name == "<module>":
+                    top = frame
             frame = frame.f_back
-        line = frame.f_lineno - example.start_line if frame is not None else None
+        chosen = top or innermost
+        line = chosen.f_lineno - example.start_line if chosen is not None else None
         text = (" " if sep is None else sep).join(map(str, args)) + ("\n" if end is None else end)
         printed.append(Printed(line, text))
 
@@ -192,7 +200,7 @@ def _lint(example: CodeExample, eval_example: EvalExample, grouped: bool) -> Non
     __tracebackhide__ = True
     ignore = RUFF_IGNORE + (RUFF_IGNORE_IN_GROUP if grouped else [])
     eval_example.set_config(
-        ruff_line_length=100, ruff_select=RUFF_SELECT, ruff_ignore=ignore, target_version="py311"
+        ruff_line_length=LINE_LENGTH, ruff_select=RUFF_SELECT, ruff_ignore=ignore, target_version="py311"
     )
     # Printed output may be as wide as it is; the line limit is for code.
     checked = copy.copy(example)

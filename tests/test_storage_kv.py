@@ -8,7 +8,6 @@ import pytest
 from dosim.errors import JsException
 from dosim.serialization import JsDict
 from dosim.storage import DurableObjectStorage, ObjectDatabase
-from dosim.storage import limits
 
 
 class FakeHost:
@@ -144,6 +143,11 @@ def test_get_tuple_of_keys_raises_type_error(storage):
 def test_number_key_is_converted_like_a_js_string(storage):
     run(storage.put(1, "one"))
     assert run(storage.get("1")) == "one"
+
+
+def test_non_string_key_raises_type_error(storage):
+    with pytest.raises(TypeError, match=r"^Storage keys must be strings, got object\.$"):
+        run(storage.get(object()))
 
 
 def test_lone_surrogate_key_is_stored_as_replacement_character(storage):
@@ -369,6 +373,27 @@ def test_sync_commits_pending_writes():
     assert run(storage.get("k")) == 1
 
 
+def test_failed_sync_commit_keeps_storage_broken_until_reset():
+    storage, db, _ = make()
+    run(storage.put("k", 1))
+    db.fail_next_commit = True
+    with pytest.raises(JsException, match="Internal error in Durable Object storage write"):
+        run(storage.sync())
+    with pytest.raises(JsException, match="Internal error in Durable Object storage write"):
+        run(storage.get("k"))
+    with pytest.raises(JsException, match="Internal error in Durable Object storage write"):
+        db.commit()  # the host's end-of-turn commit fails too, so it resets the object
+    db.rollback()  # the reset
+    assert run(storage.get("k")) is None
+
+
+def test_host_alarm_write_outside_a_transaction_is_durable_at_once():
+    storage, db, _ = make()
+    db.write_alarm(7_000_000)
+    db.rollback()
+    assert run(storage.getAlarm()) == 7_000_000
+
+
 def test_file_database_keeps_committed_data_after_reopen(tmp_path):
     path = str(tmp_path / "object.sqlite")
     storage, db, _ = make(path=path)
@@ -413,7 +438,7 @@ def test_set_alarm_time_not_positive_raises(storage, time):
 
 def test_set_alarm_without_handler_raises():
     storage, _, _ = make(alarm_handler=False)
-    with pytest.raises(TypeError, match=r"must have an alarm\(\) handler in order to call setAlarm"):
+    with pytest.raises(TypeError, match=r"must have an alarm\(\) handler in order to call"):
         run(storage.setAlarm(2_000_000))
 
 
@@ -537,7 +562,38 @@ def test_sync_kv_list_is_invalidated_by_a_newer_list(storage):
         next(first)
 
 
+def test_sync_kv_list_stays_invalid_after_invalidation(storage):
+    storage.kv.put("a", 1)
+    first = storage.kv.list()
+    storage.kv.list()
+    for _ in range(2):
+        with pytest.raises(JsException, match=r"Only one kv.list\(\) iterator can exist"):
+            next(first)
+
+
+def test_async_list_also_invalidates_a_sync_kv_iterator(storage):
+    storage.kv.put("a", 1)
+    first = storage.kv.list()
+    run(storage.list())
+    with pytest.raises(JsException, match="invalidated"):
+        next(first)
+
+
+def test_empty_range_list_does_not_invalidate_a_sync_kv_iterator(storage):
+    storage.kv.put("a", 1)
+    first = storage.kv.list()
+    storage.kv.list(start="b", end="a")
+    run(storage.list(prefix="a", start="b"))
+    assert next(first) == ["a", 1]
+
+
 def test_sync_kv_on_kv_backed_class_raises_long_error():
     storage, _, _ = make(sql_enabled=False)
     with pytest.raises(JsException, match=r"storage\.kv \(synchronous KV\) API is only available"):
         storage.kv.get("k")
+
+
+def test_sync_kv_error_keeps_the_runtimes_spelling():
+    storage, _, _ = make(sql_enabled=False)
+    with pytest.raises(JsException, match="the older, asyncronous interface via methods"):
+        storage.kv.put("k", 1)

@@ -12,6 +12,7 @@ The public surface:
 """
 
 from .app import App, Env, install_workers_alias
+from .clock import install_time_patch
 from .errors import JsException
 from .ids import DurableObjectId
 from .trace import Trace, TraceEvent
@@ -21,3 +22,5 @@ __all__ = ["App", "Env", "JsException", "DurableObjectId", "Trace", "TraceEvent"
 __version__ = "0.1.0"
 
 install_workers_alias()
+# Before any app module runs ``from time import time``, so it binds the patched function.
+install_time_patch()

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .clock import DEFAULT_START_MS, VirtualClock
+from .clock import DEFAULT_START_MS, VirtualClock, install_time_patch
 from .faults import Faults
 from .host import ObjectHost, StubBinding
 from .ids import DurableObjectId
@@ -366,6 +366,7 @@ def load_main_module(path: Path) -> Any:
     if cached is not None:
         return cached
     install_workers_alias()
+    install_time_patch()
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     module_name = f"_dosim_app_{digest}_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)

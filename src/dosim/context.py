@@ -67,6 +67,7 @@ class DurableObjectState:
         incarnation = self._incarnation
         incarnation.input_gate.close()
         self._bcw_depth += 1
+        timed_out = False
 
         async def run() -> Any:
             try:
@@ -75,6 +76,8 @@ class DurableObjectState:
                     result = await result
                 return result
             except asyncio.CancelledError:
+                if not timed_out:
+                    raise  # cancelled because the object was reset for another reason
                 error = platform_error("Error", MSG_BCW_TIMEOUT)
                 incarnation.reset(error, reason="blockConcurrencyWhile timeout")
                 raise error from None
@@ -87,10 +90,19 @@ class DurableObjectState:
 
         task = asyncio.get_running_loop().create_task(run())
         incarnation.track(task)
+
+        async def time_out() -> None:
+            nonlocal timed_out
+            if not task.done():
+                timed_out = True
+                task.cancel()
+                try:
+                    await task
+                except BaseException:  # noqa: S110 - the reset already reported it
+                    pass
+
         timer = incarnation.clock.call_at(
-            incarnation.clock.now_ms() + BCW_TIMEOUT_MS,
-            _cancel_if_running(task),
-            "blockConcurrencyWhile timeout",
+            incarnation.clock.now_ms() + BCW_TIMEOUT_MS, time_out, "blockConcurrencyWhile timeout"
         )
         task.add_done_callback(lambda _t: timer.cancel())
         return task
@@ -118,15 +130,3 @@ class DurableObjectState:
         """
         self._incarnation.abort(reason)
         raise DurableObjectAbort(reason or "Durable Object abort requested")
-
-
-def _cancel_if_running(task: asyncio.Task[Any]) -> Callable[[], Awaitable[None]]:
-    async def cancel() -> None:
-        if not task.done():
-            task.cancel()
-            try:
-                await task
-            except BaseException:  # noqa: S110 - the reset already reported it
-                pass
-
-    return cancel

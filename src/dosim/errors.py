@@ -27,6 +27,7 @@ __all__ = [
     "MSG_STORAGE_COMMIT_FAILED",
     "MSG_BCW_TIMEOUT",
     "MSG_BCW_NESTED",
+    "MSG_EVICTED_STORAGE",
     "MSG_RESERVED_METHOD",
     "MSG_UNKNOWN_METHOD",
     "MSG_FETCH_URL",
@@ -51,6 +52,11 @@ MSG_BCW_TIMEOUT = (
     "The call was canceled and the Durable Object was reset."
 )
 MSG_BCW_NESTED = "blockConcurrencyWhile() calls are nested too deeply."
+# dosim's own text: the platform never evicts an instance with work pending, but a test
+# can (``evict_durable_object``); the old instance's leftover tasks then meet this.
+MSG_EVICTED_STORAGE = (
+    "dosim: this Durable Object instance was evicted; its storage can no longer be used."
+)
 
 # --- stubs and RPC (spec §3.1, §3.3) ---------------------------------------------------
 MSG_RESERVED_METHOD = "'{name}' is a reserved method and cannot be called over RPC."

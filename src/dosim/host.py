@@ -25,6 +25,7 @@ from .clock import VirtualClock
 from .context import DurableObjectState
 from .errors import (
     MSG_ABORT_DEFAULT,
+    MSG_EVICTED_STORAGE,
     JsException,
     platform_error,
 )
@@ -112,9 +113,15 @@ class Incarnation:
     # -- the storage host contract ------------------------------------------------------
     def storage_op(self, op: str, **detail: Any) -> None:
         """Check the instance may still use storage and record the operation."""
-        if self.error is not None:
-            raise self.host.error_for_caller(self.error)
-        self.host.record("storage", op=op, **detail)
+        if not self.live:
+            if self.error is not None:
+                raise self.host.error_for_caller(self.error)
+            raise platform_error("Error", MSG_EVICTED_STORAGE)
+        host = self.host
+        detail["op"] = op
+        host.trace.record(
+            self.clock._now, "storage", host.namespace.binding, host.hex_id, host.name, **detail
+        )
 
     def writes_pending(self) -> None:
         """A write opened the implicit transaction: commit at the end of this turn."""
@@ -144,11 +151,17 @@ class Incarnation:
             self.input_gate.open()
 
     # -- lifecycle ----------------------------------------------------------------------
-    def construct(self) -> None:
-        """Run the class's constructor with a fresh ``ctx``."""
+    def construct(self, object_id: DurableObjectId) -> None:
+        """Run the class's constructor with a fresh ``ctx``.
+
+        Args:
+            object_id: The id the waking event used: ``ctx.id.name`` is set when the
+                object was reached by name, ``None`` when reached by a unique id or
+                ``idFromString`` (as on Cloudflare since 2026).
+        """
         host = self.host
         storage = host.storage_for(self)
-        self.ctx = DurableObjectState(self, host.id, storage)
+        self.ctx = DurableObjectState(self, object_id, storage)
         self._constructing = True
         token = _current.set(self)
         try:
@@ -185,16 +198,22 @@ class Incarnation:
         if self.error is not None:
             return
         self.error = self.host.crossed_error(error)
+        was_current = self.live and self.host.incarnation is self
         self.live = False
         self.output_gate.pending = False
-        self.host.discard_writes()
+        if was_current:
+            self.host.discard_writes()
         self.host.retire(self)
         self.input_gate.abandon()
+        self.cancel_tasks()
+        self.host.record("reset", reason=reason, error=str(error))
+
+    def cancel_tasks(self) -> None:
+        """Cancel the instance's pending background tasks (it is gone)."""
         current = asyncio.current_task() if _loop_running() else None
         for task in list(self._tasks):
             if task is not current and not task.done():
                 task.cancel()
-        self.host.record("reset", reason=reason, error=str(error))
 
     def abort(self, reason: str | None) -> None:
         """``ctx.abort(reason)``: reset with the message callers will see."""
@@ -227,6 +246,7 @@ class ObjectHost:
     def __init__(self, namespace: NamespaceRuntime, object_id: DurableObjectId) -> None:
         self.namespace = namespace
         self.app = namespace.app
+        self.trace = namespace.app.trace
         self.clock: VirtualClock = namespace.app.clock
         self.id = object_id
         self.hex_id = object_id.toString()
@@ -318,6 +338,7 @@ class ObjectHost:
         binding: StubBinding,
         kind: str,
         invoke: Callable[[Any], Awaitable[Any]],
+        object_id: DurableObjectId | None = None,
     ) -> Any:
         """Deliver one event (fetch, RPC call, alarm) and return its result.
 
@@ -328,6 +349,8 @@ class ObjectHost:
             binding: The caller's stub binding (which incarnation it reached).
             kind: ``"fetch"``, ``"rpc"`` or ``"alarm"``, for the trace.
             invoke: Calls the right handler on the instance.
+            object_id: The id the caller used (sets ``ctx.id`` if the event constructs
+                the instance); defaults to the host's id.
 
         Raises:
             BaseException: What the handler raised, or the reset error.
@@ -344,7 +367,7 @@ class ObjectHost:
         token = _current.set(incarnation)
         try:
             if incarnation.instance is None:
-                incarnation.construct()
+                incarnation.construct(object_id or self.id)
             await incarnation.input_gate.enter()
             incarnation.check()
             result = await invoke(incarnation.instance)
@@ -392,12 +415,19 @@ class ObjectHost:
             self.evict()
 
     def evict(self) -> bool:
-        """Drop the in-memory instance now (storage kept). Returns whether one was live."""
+        """Drop the in-memory instance now (storage kept). Returns whether one was live.
+
+        Pending writes are committed first. Unlike idle eviction, an explicit eviction
+        does not wait for background tasks (``waitUntil``, un-awaited
+        ``blockConcurrencyWhile``): they are cancelled, and the old instance's storage
+        raises if still used.
+        """
         incarnation = self.incarnation
         if incarnation is None:
             return False
         incarnation.output_gate.flush()
         incarnation.live = False
+        incarnation.cancel_tasks()
         self.retire(incarnation)
         self.record("eviction")
         return True
@@ -424,6 +454,28 @@ class ObjectHost:
         if record:
             self.record("alarm.set", time=when)
 
+    def _write_alarm(self, when: int | None) -> None:
+        """Change the stored alarm the way a storage call would: through the output gate.
+
+        Inside an event the write joins that event's implicit transaction. Outside one
+        (retries after a reset) there is no live instance, so nothing else is pending and
+        the write commits at once.
+        """
+        database = self.database
+        incarnation = self.incarnation
+        live = incarnation is not None and incarnation.live
+        if database.begin_write() and live:
+            incarnation.writes_pending()
+        database.write_alarm(when)
+        if self._alarm_timer is not None:
+            self._alarm_timer.cancel()
+            self._alarm_timer = None
+        self._alarm_time = when
+        if when is not None:
+            self._alarm_timer = self.clock.call_at(when, self._fire_alarm, "alarm")
+        if not live:
+            self.commit()
+
     async def _fire_alarm(self) -> None:
         scheduled = self._alarm_time
         self._alarm_timer = None
@@ -431,38 +483,49 @@ class ObjectHost:
             return
         retry_count = self._retry[1] if self._retry and self._retry[0] == scheduled else 0
         self._retry = None
-        database = self.database
-        # While the handler runs, getAlarm() reports None until it sets a new alarm.
-        database.write_alarm(None)
-        database.commit()
-        self._alarm_time = None
         handler = getattr(self.namespace.cls, "alarm", None)
         if not callable(handler):
+            self._write_alarm(None)
             self.record("alarm.drop", reason="no alarm() handler", scheduledTime=scheduled)
             return
         info = AlarmInvocationInfo(retry_count, scheduled)
         self.record("alarm.fire", retryCount=retry_count, scheduledTime=scheduled)
-        try:
-            await self.deliver(StubBinding(), "alarm", lambda obj: _call_alarm(obj, info))
-        except BaseException as error:  # noqa: BLE001 - any failure means a retry
-            if isinstance(error, asyncio.CancelledError):
+        handled = False
+
+        async def invoke(instance: Any) -> Any:
+            nonlocal handled
+            # While the handler runs, getAlarm() reports None until it sets a new alarm.
+            self._write_alarm(None)
+            try:
+                return await _call_alarm(instance, info)
+            except Exception as error:
+                handled = True
+                self._after_alarm_failure(scheduled, retry_count, error)
                 raise
-            self._after_alarm_failure(scheduled, retry_count, error)
+
+        try:
+            await self.deliver(StubBinding(), "alarm", invoke, self.id)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # noqa: BLE001 - any failure means a retry
+            if not handled:  # the instance was reset: its writes, the alarm's too, are gone
+                self._after_alarm_failure(scheduled, retry_count, error)
 
     def _after_alarm_failure(self, scheduled: int, retry_count: int, error: BaseException) -> None:
-        if self.database.read_alarm() is not None:
-            return  # the handler set a new alarm; that one runs instead of a retry
+        # After a reset the rollback brought back ``scheduled``; anything else is an alarm
+        # the handler set, which runs instead of a retry.
+        if self.database.read_alarm() not in (None, scheduled):
+            return
         if retry_count >= ALARM_MAX_RETRIES:
+            self._write_alarm(None)
             self.record("alarm.drop", reason="retries exhausted", error=str(error))
             return
         delay = ALARM_FIRST_BACKOFF_MS << min(retry_count, 9)
         delay += int(self._random.random() * 0.25 * delay)
         when = self.clock.now_ms() + delay
-        self.database.write_alarm(when)
-        self.database.commit()
+        self._write_alarm(when)
         self._retry = (when, retry_count + 1)
         self.record("alarm.retry", delay_ms=delay, retryCount=retry_count + 1, error=str(error))
-        self._sync_alarm(record=False)
 
     async def run_alarm_now(self) -> bool:
         """Run a scheduled alarm immediately (``run_durable_object_alarm``); False if none."""

@@ -64,6 +64,7 @@ class NamespaceRuntime:
             host = self.hosts[key] = ObjectHost(self, object_id)
         elif host.name is None and object_id.name is not None:
             host.name = object_id.name
+            host.id = object_id
         return host
 
 

@@ -149,7 +149,7 @@ class DurableObjectStub:
     async def _deliver(self, host: Any, label: str, invoke: Any) -> Any:
         faults = self._runtime.app.faults
         try:
-            result = await host.deliver(self._binding, label, invoke)
+            result = await host.deliver(self._binding, label, invoke, self.id)
         except BaseException as error:
             if not isinstance(error, Exception):
                 raise

@@ -71,7 +71,9 @@ class Trace:
     """
 
     def __init__(self, limit: int | None = None) -> None:
-        self._events: list[TraceEvent] = []
+        # Entries are TraceEvents or, on the hot path (storage operations with nobody
+        # listening), plain tuples turned into TraceEvents when first read.
+        self._entries: list[Any] = []
         self._listeners: list[Any] = []
         self._seq = 0
         self.limit = limit
@@ -85,16 +87,33 @@ class Trace:
         name: str | None = None,
         /,
         **detail: Any,
-    ) -> TraceEvent:
-        """Append an event and tell the listeners; returns the event."""
-        event = TraceEvent(self._seq, time, kind, namespace, object_id, name, detail)
-        self._seq += 1
-        self._events.append(event)
-        if self.limit is not None and len(self._events) > self.limit:
-            del self._events[: len(self._events) - self.limit]
-        for listener in self._listeners:
-            listener(event)
+    ) -> TraceEvent | None:
+        """Append an event and tell the listeners.
+
+        Returns:
+            The event when someone listens (it had to be built), else ``None``.
+        """
+        seq = self._seq
+        self._seq = seq + 1
+        if self._listeners:
+            event = TraceEvent(seq, time, kind, namespace, object_id, name, detail)
+            self._entries.append(event)
+            for listener in self._listeners:
+                listener(event)
+        else:
+            event = None
+            self._entries.append((seq, time, kind, namespace, object_id, name, detail))
+        if self.limit is not None and len(self._entries) > self.limit:
+            del self._entries[: len(self._entries) - self.limit]
         return event
+
+    @property
+    def _events(self) -> list[TraceEvent]:
+        entries = self._entries
+        for index, entry in enumerate(entries):
+            if type(entry) is tuple:
+                entries[index] = TraceEvent(*entry)
+        return entries
 
     def subscribe(self, listener: Any) -> None:
         """Call ``listener(event)`` for every event recorded from now on."""
@@ -132,13 +151,13 @@ class Trace:
 
     def clear(self) -> None:
         """Forget recorded events (sequence numbers keep counting)."""
-        self._events.clear()
+        self._entries.clear()
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self._events)
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._entries)
 
     def __getitem__(self, index: int) -> TraceEvent:
         return self._events[index]

@@ -158,7 +158,7 @@ class DurableObjectStorage:
         return JsDict((key, decode_value(found[key])) for key in sorted(found))
 
     async def put(
-        self, keyOrEntries: Any, value: Any = _MISSING, options: Any = None, /, **kwargs: Any  # noqa: N803
+        self, keyOrEntries: Any, value: Any = _MISSING, options: Any = None, /, **kwargs: Any
     ) -> None:
         """Write one pair (``put(key, value)``) or several (``put({key: value, ...})``).
 
@@ -236,7 +236,7 @@ class DurableObjectStorage:
         self._write()
         return sum(self._kv.delete(key) for key in checked)
 
-    async def deleteAll(self, options: dict | None = None, /, **kwargs: Any) -> None:  # noqa: N802
+    async def deleteAll(self, options: dict | None = None, /, **kwargs: Any) -> None:
         """Delete all stored data: keys and, on SQLite-backed classes, every SQL table.
 
         The alarm is deleted too when ``delete_all_deletes_alarm`` is on (see the class).
@@ -271,7 +271,6 @@ class DurableObjectStorage:
         self._check()
         compiled = compile_list_options(_options(options, kwargs))
         if compiled is None:
-            self._kv.generation += 1
             return JsDict()
         return JsDict((key, decode_value(blob)) for key, blob in self._kv.list(*compiled))
 
@@ -286,7 +285,7 @@ class DurableObjectStorage:
         """
         return await run_transaction(self, closure)
 
-    def transactionSync(self, fn: Any) -> Any:  # noqa: N802
+    def transactionSync(self, fn: Any) -> Any:
         """Run ``fn()`` synchronously in a savepoint; roll back and re-raise if it raises.
 
         Raises:
@@ -314,13 +313,13 @@ class DurableObjectStorage:
 
     # --- alarms -------------------------------------------------------------------------
 
-    async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:  # noqa: N802
+    async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:
         """Return the alarm time in milliseconds since the epoch, or None."""
         self._host.storage_op("getAlarm")
         self._check()
         return self._db.read_alarm()
 
-    async def setAlarm(self, scheduledTime: Any, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802, N803
+    async def setAlarm(self, scheduledTime: Any, options: Any = None, /, **kwargs: Any) -> None:
         """Set the object's single alarm.
 
         Args:
@@ -349,7 +348,7 @@ class DurableObjectStorage:
         self._write()
         self._db.write_alarm(time_ms)
 
-    async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:  # noqa: N802
+    async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:
         """Delete the alarm (a running ``alarm()`` handler is not cancelled)."""
         self._host.storage_op("deleteAlarm")
         self._check()
@@ -374,7 +373,7 @@ class DurableObjectStorage:
             self._sync_kv = SyncKvStorage(self._db, self._host)
         return self._sync_kv
 
-    async def getCurrentBookmark(self) -> str:  # noqa: N802
+    async def getCurrentBookmark(self) -> str:
         """Return a bookmark for the current state (local ersatz, as workerd's).
 
         Locally the bookmark is a counter that grows with every call and survives restarts
@@ -392,12 +391,12 @@ class DurableObjectStorage:
         count = self._db.next_bookmark()
         return f"{count // 0xFFFFFFFF:08x}-{count % 0xFFFFFFFF:08x}-00000000-{'0' * 32}"
 
-    async def getBookmarkForTime(self, timestamp: Any) -> str:  # noqa: N802
+    async def getBookmarkForTime(self, timestamp: Any) -> str:
         """Raise: local runtimes do not implement point-in-time recovery."""
         self._host.storage_op("getBookmarkForTime")
         raise platform_error("Error", limits.MSG_NO_PITR)
 
-    async def onNextSessionRestoreBookmark(self, bookmark: str) -> str:  # noqa: N802
+    async def onNextSessionRestoreBookmark(self, bookmark: str) -> str:
         """Raise: local runtimes do not implement point-in-time recovery."""
         self._host.storage_op("onNextSessionRestoreBookmark")
         raise platform_error("Error", limits.MSG_NO_PITR)

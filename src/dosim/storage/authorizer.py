@@ -88,18 +88,30 @@ ALLOWED_PRAGMAS = {
 
 _BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 _VTABLE_MODULES = frozenset(("fts5", "fts5vocab", "rtree", "rtree_i32"))
-_RENAME_TO = re.compile(r"\bRENAME\s+TO\s+(?:\"([^\"]*)\"|`([^`]*)`|\[([^\]]*)\]|'([^']*)'|(\w+))",
-                        re.IGNORECASE)
+_RENAME_TO = re.compile(
+    r"\bRENAME\s+TO\s+(?:\"([^\"]*)\"|`([^`]*)`|\[([^\]]*)\]|'([^']*)'|(\w+))", re.IGNORECASE
+)
 
 # Action codes after which a statement counts as a write (it opens the implicit
 # transaction and holds the output gate). Reads, pragmas and functions do not.
 _WRITE_ACTIONS = frozenset(
     getattr(sqlite3, name)
     for name in (
-        "SQLITE_INSERT", "SQLITE_UPDATE", "SQLITE_DELETE", "SQLITE_CREATE_INDEX",
-        "SQLITE_CREATE_TABLE", "SQLITE_CREATE_TRIGGER", "SQLITE_CREATE_VIEW",
-        "SQLITE_DROP_INDEX", "SQLITE_DROP_TABLE", "SQLITE_DROP_TRIGGER", "SQLITE_DROP_VIEW",
-        "SQLITE_ALTER_TABLE", "SQLITE_REINDEX", "SQLITE_ANALYZE", "SQLITE_CREATE_VTABLE",
+        "SQLITE_INSERT",
+        "SQLITE_UPDATE",
+        "SQLITE_DELETE",
+        "SQLITE_CREATE_INDEX",
+        "SQLITE_CREATE_TABLE",
+        "SQLITE_CREATE_TRIGGER",
+        "SQLITE_CREATE_VIEW",
+        "SQLITE_DROP_INDEX",
+        "SQLITE_DROP_TABLE",
+        "SQLITE_DROP_TRIGGER",
+        "SQLITE_DROP_VIEW",
+        "SQLITE_ALTER_TABLE",
+        "SQLITE_REINDEX",
+        "SQLITE_ANALYZE",
+        "SQLITE_CREATE_VTABLE",
         "SQLITE_DROP_VTABLE",
     )
 )
@@ -158,7 +170,8 @@ class SqlAuthorizer:
         self.error = None
         self.statement = statement
 
-    def __call__(self, action, arg1, arg2, db_name, trigger) -> int:  # noqa: D102
+    def __call__(self, action, arg1, arg2, db_name, trigger) -> int:
+        """Answer SQLite: ``SQLITE_OK`` or ``SQLITE_DENY`` for one action of a statement."""
         if not self.user:
             return _OK
         self.calls += 1
@@ -173,9 +186,7 @@ class SqlAuthorizer:
             arg1, db_name = arg2, arg1
             arg2 = None
         if db_name == "temp":
-            return action in (sqlite3.SQLITE_READ, sqlite3.SQLITE_UPDATE) and _allowed_name(
-                arg1
-            )
+            return action in (sqlite3.SQLITE_READ, sqlite3.SQLITE_UPDATE) and _allowed_name(arg1)
         if db_name is not None and db_name != "main":
             return False
         if action in _SIMPLE_NAME_ACTIONS:
@@ -229,14 +240,22 @@ class SqlAuthorizer:
 
 _SIMPLE_NAME_ACTIONS = frozenset(
     (
-        sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_DROP_TABLE,
-        sqlite3.SQLITE_INSERT, sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_VIEW,
-        sqlite3.SQLITE_REINDEX, sqlite3.SQLITE_READ, sqlite3.SQLITE_UPDATE,
+        sqlite3.SQLITE_CREATE_TABLE,
+        sqlite3.SQLITE_DELETE,
+        sqlite3.SQLITE_DROP_TABLE,
+        sqlite3.SQLITE_INSERT,
+        sqlite3.SQLITE_CREATE_VIEW,
+        sqlite3.SQLITE_DROP_VIEW,
+        sqlite3.SQLITE_REINDEX,
+        sqlite3.SQLITE_READ,
+        sqlite3.SQLITE_UPDATE,
     )
 )
 _TWO_NAME_ACTIONS = frozenset(
     (
-        sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX,
-        sqlite3.SQLITE_CREATE_TRIGGER, sqlite3.SQLITE_DROP_TRIGGER,
+        sqlite3.SQLITE_CREATE_INDEX,
+        sqlite3.SQLITE_DROP_INDEX,
+        sqlite3.SQLITE_CREATE_TRIGGER,
+        sqlite3.SQLITE_DROP_TRIGGER,
     )
 )

@@ -126,7 +126,8 @@ class ObjectDatabase:
         kv: The hidden KV table with its write-back cache.
         fail_next_commit: Fault injection: the next :meth:`commit` rolls back and raises
             ``Internal error in Durable Object storage write caused object to be reset.``
-        broken: The critical error (e.g. ``SQLITE_FULL``) that broke storage, or None.
+        broken: Message of the critical error (e.g. ``SQLITE_FULL``) that broke storage, or
+            None; cleared by :meth:`rollback` (the reset).
         dirty: True once the host was told about writes in the current transaction (hot
             paths test it before calling :meth:`begin_write`).
     """
@@ -141,7 +142,7 @@ class ObjectDatabase:
         self.sql_enabled = sql_enabled
         self.fail_next_commit = False
         self.broken: str | None = None
-        self.token = f"/*{os.urandom(6).hex()}*/ "
+        self._token = f"/*{os.urandom(6).hex()}*/ "
         conn = self.conn
         if path is not None:
             try:
@@ -177,13 +178,13 @@ class ObjectDatabase:
 
     def sql(self, text: str) -> str:
         """Return ``text`` marked as dosim's own (trusted) SQL for this database."""
-        return self.token + text
+        return self._token + text
 
     # --- the implicit transaction ---------------------------------------------------------
 
     @property
     def in_transaction(self) -> bool:
-        """Whether an implicit transaction is open (committed or not, written or not)."""
+        """Whether the implicit transaction is open (it may not have written anything yet)."""
         return self._txn
 
     @property
@@ -244,8 +245,9 @@ class ObjectDatabase:
                 first; the host resets the object.
         """
         if self.broken is not None:
+            error = self.broken_error()
             self.rollback()
-            raise self.broken_error()
+            raise error
         if self._savepoints:
             self._deferred = True
             self.dirty = False
@@ -273,7 +275,12 @@ class ObjectDatabase:
         return True
 
     def rollback(self) -> None:
-        """Discard the implicit transaction, cached KV writes and open savepoints."""
+        """Discard the implicit transaction, cached KV writes and open savepoints.
+
+        This is also how the host resets the object: a critical error is cleared, so the
+        next instance starts with working storage (workerd reopens the database).
+        """
+        self.broken = None
         self.kv.discard()
         self._forget_cached_state()
         self._savepoints.clear()

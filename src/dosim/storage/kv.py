@@ -59,6 +59,8 @@ def as_key(value: Any) -> str:
     if isinstance(value, int):
         return str(int(value))
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
         return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
     if isinstance(value, str):
         return as_key(str(value))
@@ -288,16 +290,19 @@ class SyncKvListIterator:
         self._store = store
         self._cursor = cursor
         self._generation = store.generation
+        self._canceled = False
 
     def __iter__(self) -> SyncKvListIterator:
         return self
 
     def __next__(self) -> list:
+        if self._cursor is not None and self._generation != self._store.generation:
+            self._cursor = None
+            self._canceled = True
+        if self._canceled:
+            raise platform_error("Error", limits.MSG_KV_LIST_INVALIDATED)
         if self._cursor is None:
             raise StopIteration
-        if self._generation != self._store.generation:
-            self._cursor = None
-            raise platform_error("Error", limits.MSG_KV_LIST_INVALIDATED)
         row = self._cursor.fetchone()
         if row is None:
             self._cursor = None
@@ -367,7 +372,6 @@ class SyncKvStorage:
         self._host.storage_op("kv.list")
         store = self._store()
         compiled = compile_list_options(kwargs if options is None and kwargs else options)
-        if compiled is None:
-            store.generation += 1
+        if compiled is None:  # an empty range opens no cursor, so it cancels none either
             return SyncKvListIterator(store, None)
         return SyncKvListIterator(store, store.cursor(*compiled))

@@ -186,7 +186,7 @@ def _probe_error(text: str) -> str | None:
         _probe.execute(text)
     except sqlite3.Error as exc:
         return str(exc)
-    except Exception:  # noqa: BLE001 - e.g. "You can only execute one statement at a time"
+    except Exception:  # e.g. ProgrammingError "You can only execute one statement at a time"
         return None
     return None
 
@@ -250,17 +250,17 @@ class SqlStorageCursor:
         return JsDict(zip(self.columnNames, _values(row), strict=True))
 
     @property
-    def columnNames(self) -> list[str]:  # noqa: N802 - platform name
+    def columnNames(self) -> list[str]:
         """Names of the result columns (may repeat, e.g. ``SELECT *`` over a join)."""
         return [] if self._desc is None else [d[0] for d in self._desc]
 
     @property
-    def rowsRead(self) -> int:  # noqa: N802 - platform name
+    def rowsRead(self) -> int:
         """Rows read so far (dosim: rows returned to this cursor; see the module doc)."""
         return self._read
 
     @property
-    def rowsWritten(self) -> int:  # noqa: N802 - platform name
+    def rowsWritten(self) -> int:
         """Rows written (dosim: rows inserted, updated or deleted by the statement)."""
         return self._written
 
@@ -280,7 +280,7 @@ class SqlStorageCursor:
             return JsDict(done=True, value=None)
         return JsDict(done=False, value=self._row(row))
 
-    def toArray(self) -> list[JsDict]:  # noqa: N802 - platform name
+    def toArray(self) -> list[JsDict]:
         """Return the remaining rows as a list."""
         return list(self)
 
@@ -331,7 +331,7 @@ class SqlStorageRawIterator:
             return JsDict(done=True, value=None)
         return JsDict(done=False, value=_values(row))
 
-    def toArray(self) -> list[list]:  # noqa: N802 - platform name
+    def toArray(self) -> list[list]:
         """Return the remaining rows as lists of values."""
         return list(self)
 
@@ -356,7 +356,7 @@ class SqlStorage:
         self._spare: sqlite3.Cursor | None = None
 
     @property
-    def databaseSize(self) -> int:  # noqa: N802 - platform name
+    def databaseSize(self) -> int:
         """Bytes the database uses: ``(page_count - freelist_count) * page_size``."""
         self._host.storage_op("sql.databaseSize")
         self._check()
@@ -481,7 +481,7 @@ class SqlStorage:
         if writes:
             if db.begin_write():
                 self._host.writes_pending()
-        elif writes is None and not db.in_transaction and text[:6].upper() != "PRAGMA":
+        elif writes is None and not db.in_transaction and text.lstrip()[:6].upper() != "PRAGMA":
             db.ensure_transaction()  # a first-time statement may write: be inside the txn
             opened = True
         cur = self._spare or db.conn.cursor()
@@ -516,4 +516,8 @@ class SqlStorage:
             return platform_error("Error", "statement too long: SQLITE_TOOBIG")
         message = sqlite_error_message(exc, _error_offset(statement, text))
         db.check_critical(exc, message)
+        if db.is_broken:
+            # A critical error breaks the output gate: the host's commit at the end of
+            # this turn raises it and resets the object, whichever SQL path got here.
+            self._host.writes_pending()
         return platform_error("Error", message)

@@ -77,22 +77,24 @@ class DurableObjectTransaction:
         self._require("delete()")
         return await self._storage.delete(keys, options, **kwargs)
 
-    async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:  # noqa: N802
+    async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:
         """Return the alarm time in ms, or None."""
         self._require("getAlarm()")
         return await self._storage.getAlarm(options, **kwargs)
 
-    async def setAlarm(self, scheduledTime: Any, options: dict | None = None, /, **kwargs: Any) -> None:  # noqa: N802, N803, E501
+    async def setAlarm(
+        self, scheduledTime: Any, options: dict | None = None, /, **kwargs: Any
+    ) -> None:
         """Set the alarm, like ``ctx.storage.setAlarm()``."""
         self._require("setAlarm()")
         await self._storage.setAlarm(scheduledTime, options, **kwargs)
 
-    async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:  # noqa: N802
+    async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:
         """Delete the alarm, like ``ctx.storage.deleteAlarm()``."""
         self._require("deleteAlarm()")
         await self._storage.deleteAlarm(options, **kwargs)
 
-    def deleteAll(self, options: dict | None = None, /, **kwargs: Any) -> None:  # noqa: N802
+    def deleteAll(self, options: dict | None = None, /, **kwargs: Any) -> None:
         """Refuse: a transaction cannot delete everything (raises ``JsException``)."""
         raise platform_error("Error", limits.MSG_DELETE_ALL_IN_TRANSACTION)
 
