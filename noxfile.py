@@ -1,7 +1,7 @@
 """Every task of the project is a nox session; the README names two of them.
 
-    nox -s serve     build the site and serve it on http://127.0.0.1:8000
-    nox -s tests     the whole test suite (CPython 3.11 + 3.13, Pyodide in Node, lint)
+nox -s serve     build the site and serve it on http://127.0.0.1:8000
+nox -s tests     the whole test suite (CPython 3.11 + 3.13, Pyodide in Node, lint)
 """
 
 from __future__ import annotations

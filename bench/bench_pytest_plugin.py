@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 3
 
-TEST_FILE = '''
+TEST_FILE = """
 import pytest
 
 
@@ -28,14 +28,17 @@ async def test_counter(dosim_app, n):
     assert await stub.increment(n) == n
     response = await dosim_app.fetch(f"/c{n}")
     assert await response.text() == str(n)
-'''
+"""
 
 
 def run_pytest(folder: Path, *args: str) -> float:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=folder, capture_output=True, text=True, check=False,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:

@@ -11,8 +11,9 @@ import statistics
 import sys
 import time
 
-from dosim import App
 from workers import DurableObject
+
+from dosim import App
 
 OPS = 10_000
 ROUNDS = 5
@@ -36,7 +37,7 @@ class Bench(DurableObject):
         sql = self.ctx.storage.sql
         sql.exec("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)")
         started = time.perf_counter()
-        for i in range(n):
+        for _ in range(n):
             sql.exec("INSERT INTO t(v) VALUES (?)", "value")
         return time.perf_counter() - started
 
@@ -83,7 +84,10 @@ ROWS = [
 
 
 def main() -> None:
-    print(f"dosim runtime benchmark — Python {sys.version.split()[0]}, {OPS:,} ops, median of {ROUNDS}")
+    print(
+        f"dosim runtime benchmark — Python {sys.version.split()[0]}, "
+        f"{OPS:,} ops, median of {ROUNDS}"
+    )
     print(f"{'row':38} {'dosim':>12} {'workerd':>10} {'ratio':>7}")
     for label, function, peer in ROWS:
         figures = [asyncio.run(function()) for _ in range(ROUNDS)]

@@ -4,10 +4,10 @@ import datetime as dt
 import time
 
 import pytest
+from workers import DurableObject
 
 from dosim import App
 from dosim.testing import run_durable_object_alarm
-from workers import DurableObject
 
 
 class Reminder(DurableObject):
@@ -33,7 +33,7 @@ class Reminder(DurableObject):
         seen = await self.ctx.storage.getAlarm()
         left = await self.ctx.storage.get("failures_left") or 0
         fired = await self.ctx.storage.get("fired") or []
-        fired.append([alarm_info.retryCount, alarm_info.isRetry, seen, int(time.time())])
+        fired.append([alarm_info.retryCount, alarm_info.isRetry, seen, round(time.time() * 1000)])
         await self.ctx.storage.put("fired", fired)
         if left:
             await self.ctx.storage.put("failures_left", left - 1)
@@ -56,7 +56,7 @@ async def test_alarm_set_from_time_time_fires_after_advance(app):
     await app.advance(59)
     assert await stub.fired() == []
     await app.advance(1)
-    assert await stub.fired() == [[0, False, None, int(app.now())]]
+    assert await stub.fired() == [[0, False, None, round(app.now() * 1000)]]
 
 
 async def test_get_alarm_reports_the_time_then_none_after_firing(app):
@@ -89,8 +89,8 @@ async def test_raising_handler_retries_with_exponential_backoff(app):
     await app.advance(1 + 2.5 + 5)
     fired = await stub.fired()
     assert [entry[:2] for entry in fired] == [[0, False], [1, True], [2, True]]
-    gaps = [b[3] - a[3] for a, b in zip(fired, fired[1:])]
-    assert 2 <= gaps[0] <= 2.5 and 4 <= gaps[1] <= 5
+    gaps = [b[3] - a[3] for a, b in zip(fired, fired[1:], strict=False)]
+    assert 2000 <= gaps[0] <= 2500 and 4000 <= gaps[1] <= 5000
 
 
 async def test_alarm_is_dropped_after_six_retries(app):

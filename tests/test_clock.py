@@ -9,12 +9,12 @@ def test_time_inside_simulation_is_virtual_and_outside_is_real():
     clock = VirtualClock()
     token = clock.activate()
     try:
-        inside = (time.time(), time.time_ns(), datetime.datetime.now(datetime.timezone.utc))
+        inside = (time.time(), time.time_ns(), datetime.datetime.now(datetime.UTC))
     finally:
         VirtualClock.deactivate(token)
     assert inside[0] == DEFAULT_START_MS / 1000
     assert inside[1] == DEFAULT_START_MS * 1_000_000
-    assert inside[2] == datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+    assert inside[2] == datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
     assert time.time() > 1_750_000_000  # the real clock, well past the virtual start
 
 

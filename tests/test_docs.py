@@ -200,7 +200,10 @@ def _lint(example: CodeExample, eval_example: EvalExample, grouped: bool) -> Non
     __tracebackhide__ = True
     ignore = RUFF_IGNORE + (RUFF_IGNORE_IN_GROUP if grouped else [])
     eval_example.set_config(
-        ruff_line_length=LINE_LENGTH, ruff_select=RUFF_SELECT, ruff_ignore=ignore, target_version="py311"
+        ruff_line_length=LINE_LENGTH,
+        ruff_select=RUFF_SELECT,
+        ruff_ignore=ignore,
+        target_version="py311",
     )
     # Printed output may be as wide as it is; the line limit is for code.
     checked = copy.copy(example)

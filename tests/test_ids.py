@@ -65,5 +65,7 @@ def test_unique_ids_are_seeded_and_valid():
 
 
 def test_jurisdiction_is_rejected_like_local_workerd():
-    with pytest.raises(JsException, match="Jurisdiction restrictions are not implemented in workerd."):
+    with pytest.raises(
+        JsException, match="Jurisdiction restrictions are not implemented in workerd."
+    ):
         IdFactory("w-A").unique("eu")

@@ -1,12 +1,12 @@
 """Eviction, abort, resets and injected faults."""
 
 import pytest
+from workers import DurableObject
+from workers.entrypoints import DurableObjectAbort
 
 from dosim import App
 from dosim.errors import JsException
 from dosim.testing import abort_all_durable_objects, list_durable_object_ids
-from workers import DurableObject
-from workers.entrypoints import DurableObjectAbort
 
 
 class Memo(DurableObject):
@@ -68,7 +68,9 @@ async def test_reset_fault_during_a_call_discards_its_writes(app):
     stub = app.env.MEMO.getByName("m")
     await stub.bump()
     app.faults.reset_on_next_call(stub)
-    with pytest.raises(JsException, match=r"^Error: Durable Object reset because its code was updated\.$"):
+    with pytest.raises(
+        JsException, match=r"^Error: Durable Object reset because its code was updated\.$"
+    ):
         await stub.bump()
     assert await app.env.MEMO.getByName("m").bump() == [1, 2]
 

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
+from workers import DurableObject, Response
 
 from dosim import App
 from dosim.errors import JsException
 from dosim.serialization import JsDict
-from workers import DurableObject, Response
 
 
 class QuotaError(ValueError):
@@ -78,15 +78,21 @@ async def test_tuple_argument_is_rejected_before_sending(stub):
         await stub.echo((1, 2))
 
 
-@pytest.mark.parametrize("name", ["alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"])
+@pytest.mark.parametrize(
+    "name", ["alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor"]
+)
 async def test_reserved_names_cannot_be_called(stub, name):
-    with pytest.raises(TypeError, match=f"^'{name}' is a reserved method and cannot be called over RPC.$"):
+    with pytest.raises(
+        TypeError, match=f"^'{name}' is a reserved method and cannot be called over RPC.$"
+    ):
         await getattr(stub, name)()
 
 
 @pytest.mark.parametrize("name", ["nope", "_private", "count"])
 async def test_unknown_private_or_non_function_names_are_not_rpc_methods(stub, name):
-    with pytest.raises(TypeError, match=f'^The RPC receiver does not implement the method "{name}".$'):
+    with pytest.raises(
+        TypeError, match=f'^The RPC receiver does not implement the method "{name}".$'
+    ):
         await getattr(stub, name)()
 
 

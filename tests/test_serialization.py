@@ -25,7 +25,7 @@ def test_bytes_arrive_as_memoryview():
 
 
 def test_datetime_arrives_naive_utc_at_millisecond_precision():
-    sent = dt.datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    sent = dt.datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
     assert rpc_copy(sent) == dt.datetime(2025, 3, 1, 12, 0, 0, 123000)
 
 

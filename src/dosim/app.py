@@ -65,7 +65,11 @@ class ExecutionContext:
         self._app = app
 
     def waitUntil(self, awaitable: Any) -> None:  # noqa: N802 - platform name
-        """Let ``awaitable`` finish after the response is sent (awaited by ``app.settle``)."""
+        """Let ``awaitable`` finish after the response is sent (awaited by ``app.settle``).
+
+        Args:
+            awaitable: A coroutine or future.
+        """
         self._app._background.add(asyncio.ensure_future(awaitable))
 
     def passThroughOnException(self) -> None:  # noqa: N802 - platform name
@@ -118,7 +122,9 @@ class App:
         bindings: dict[str, Any] = dict(vars or {})
         for binding, cls in (durable_objects or {}).items():
             if not inspect.isclass(cls):
-                raise TypeError(f"binding {binding!r} must map to a Durable Object class, got {cls!r}")
+                raise TypeError(
+                    f"binding {binding!r} must map to a Durable Object class, got {cls!r}"
+                )
             runtime = NamespaceRuntime(
                 self, binding, cls, name, sql_enabled=cls.__name__ not in kv_classes
             )
@@ -230,16 +236,26 @@ class App:
                 response = await response
         except Exception as error:
             self.trace.record(
-                self.clock.now_ms(), "request", None, None, None,
-                method=str(request.method), url=request.url,
+                self.clock.now_ms(),
+                "request",
+                None,
+                None,
+                None,
+                method=str(request.method),
+                url=request.url,
                 error=f"{type(error).__name__}: {error}",
             )
             raise
         finally:
             VirtualClock.deactivate(token)
         self.trace.record(
-            self.clock.now_ms(), "request", None, None, None,
-            method=str(request.method), url=request.url,
+            self.clock.now_ms(),
+            "request",
+            None,
+            None,
+            None,
+            method=str(request.method),
+            url=request.url,
             status=getattr(response, "status", None),
         )
         return response
@@ -264,7 +280,7 @@ class App:
         self.clock.set(target)
 
     async def settle(self) -> None:
-        """Let tasks started by app code (``waitUntil``, un-awaited work) run to their next await."""
+        """Let tasks app code started (``waitUntil``, un-awaited work) run to their next await."""
         for _ in range(_SETTLE_ROUNDS):
             await asyncio.sleep(0)
         if self._background:
@@ -274,12 +290,20 @@ class App:
             self._background.clear()
 
     def now(self) -> float:
-        """Return the virtual time in seconds since the epoch (what ``time.time()`` shows inside)."""
+        """Return the virtual time in seconds since the epoch (``time.time()`` inside)."""
         return self.clock.now_ms() / 1000
 
     # -- inspecting and controlling objects ---------------------------------------------
     def host_of(self, target: Any) -> ObjectHost:
-        """Return the object host behind a stub, an id, or a ``(binding, name)`` pair."""
+        """Return the object host behind a stub, an id, or a ``(binding, name)`` pair.
+
+        Args:
+            target: A stub, a ``DurableObjectId`` of this app, or ``(binding, name)``.
+
+        Raises:
+            LookupError: For an unknown binding or an id no namespace of this app made.
+            TypeError: For anything else.
+        """
         from .stubs import DurableObjectStub
 
         if isinstance(target, DurableObjectStub):
@@ -304,15 +328,28 @@ class App:
             ) from None
 
     def object_ids(self, binding: str) -> list[DurableObjectId]:
-        """Return the ids of objects created in namespace ``binding``, in creation order."""
+        """Return the ids of objects created in namespace ``binding``, in creation order.
+
+        Args:
+            binding: The binding name, e.g. ``"COUNTER"``.
+        """
         runtime = self._runtime(binding)
         return [
-            host.id for host in runtime.hosts.values()
+            host.id
+            for host in runtime.hosts.values()
             if host.has_stored_data() or host.incarnation is not None
         ]
 
     async def run_in_object(self, target: Any, fn: Any) -> Any:
-        """Run ``fn(instance, ctx)`` inside the object as one event (gates apply)."""
+        """Run ``fn(instance, ctx)`` inside the object as one event (gates apply).
+
+        Args:
+            target: A stub, an id, or ``(binding, name)``.
+            fn: Called with the instance and its ``ctx``; may be async.
+
+        Returns:
+            What ``fn`` returned (not copied).
+        """
         host = self.host_of(target)
 
         async def invoke(instance: Any) -> Any:
@@ -322,7 +359,14 @@ class App:
         return await host.deliver(StubBinding(), "run_in_object", invoke)
 
     def evict(self, target: Any) -> bool:
-        """Evict an object now, as idleness would. Returns whether it was in memory."""
+        """Evict an object now, as idleness would (storage kept).
+
+        Args:
+            target: A stub, an id, or ``(binding, name)``.
+
+        Returns:
+            Whether an instance was in memory.
+        """
         return self.host_of(target).evict()
 
     def abort_all(self) -> int:
@@ -334,7 +378,16 @@ class App:
         return count
 
     def database_path(self, runtime: NamespaceRuntime, hex_id: str) -> str | None:
-        """Where an object's SQLite file lives (``None`` in memory)."""
+        """Where an object's SQLite file lives (``None`` in memory).
+
+        Args:
+            runtime: The object's namespace.
+            hex_id: The object's id as hex.
+
+        Returns:
+            ``<persist_to>/<worker>-<Class>/<id>.sqlite`` (the layout ``wrangler dev``
+            uses under ``.wrangler/state/v3/do``), or ``None``.
+        """
         if self.persist_to is None:
             return None
         folder = self.persist_to / runtime.unique_key
@@ -359,6 +412,12 @@ def load_main_module(path: Path) -> Any:
 
     The module's folder is put on ``sys.path`` while it imports, so sibling modules import
     as they do on Cloudflare (``from helpers import x``).
+
+    Args:
+        path: The ``main`` file from ``wrangler.toml``.
+
+    Returns:
+        The imported module.
     """
     path = path.resolve()
     key = (str(path), path.stat().st_mtime)

@@ -41,7 +41,7 @@ DEFAULT_START_MS = 1_735_689_600_000
 _real_time = _time.time
 _real_time_ns = _time.time_ns
 _RealDatetime = _datetime.datetime
-_UTC = _datetime.timezone.utc
+_UTC = _datetime.UTC
 
 _active_clock: contextvars.ContextVar[VirtualClock | None] = contextvars.ContextVar(
     "dosim_active_clock", default=None

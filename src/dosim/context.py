@@ -112,6 +112,9 @@ class DurableObjectState:
 
         On Cloudflare this is rarely needed inside an object (its request context lasts
         long enough); dosim keeps the object from idle eviction until it finishes.
+
+        Args:
+            awaitable: A coroutine or future to keep running.
         """
         task = asyncio.ensure_future(awaitable)
         self._incarnation.track(task)

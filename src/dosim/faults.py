@@ -42,13 +42,25 @@ class Faults:
         return self._app.host_of(target)
 
     def fail_next_commit(self, target: Any) -> None:
-        """Make the next commit of ``target``'s storage fail (then the object resets)."""
+        """Make the next commit of ``target``'s storage fail (then the object resets).
+
+        Args:
+            target: A stub, an id, or ``(binding, name)``.
+        """
         host = self._host(target)
         host.database.fail_next_commit = True
         host.record("fault", fault="fail_next_commit")
 
     def reset_on_next_call(self, target: Any) -> None:
-        """Reset ``target`` while its next call runs, as a code update would."""
+        """Reset ``target`` while its next call runs, as a code update would.
+
+        The call's handler runs; before its result leaves, the object resets: its writes
+        are discarded and the caller gets ``Durable Object reset because its code was
+        updated.`` with ``durableObjectReset``.
+
+        Args:
+            target: A stub, an id, or ``(binding, name)``.
+        """
         key = self._host(target).hex_id
         self._reset_on_call[key] = self._reset_on_call.get(key, 0) + 1
 
@@ -65,7 +77,15 @@ class Faults:
         table[key] = table.get(key, 0) + 1
 
     def reset(self, target: Any, message: str = MSG_CODE_UPDATED) -> bool:
-        """Reset ``target`` now; its in-flight events fail. Returns whether it was live."""
+        """Reset ``target`` now; its in-flight events fail.
+
+        Args:
+            target: A stub, an id, or ``(binding, name)``.
+            message: What callers of the reset instance see.
+
+        Returns:
+            Whether an instance was in memory.
+        """
         host = self._host(target)
         host.record("fault", fault="reset")
         error = platform_error("Error", message, durable_object_reset=True, remote=True)
@@ -73,7 +93,15 @@ class Faults:
 
     # -- hooks called by stubs ----------------------------------------------------------
     def before_call(self, stub: Any, label: str) -> None:
-        """Fire faults due before a call leaves the caller."""
+        """Fire faults due before a call leaves the caller (called by stubs).
+
+        Args:
+            stub: The stub making the call.
+            label: The method name (``"fetch"`` for stub fetches).
+
+        Raises:
+            JsException: ``Network connection lost.`` when such a fault is armed.
+        """
         key = stub.id.toString()
         if self._take(self._lose_before, key):
             host = self._app.host_of(stub)
@@ -85,7 +113,16 @@ class Faults:
             self._arm_reset(self._app.host_of(stub), label)
 
     def after_call(self, stub: Any, label: str, host: ObjectHost) -> None:
-        """Fire faults due after the object answered."""
+        """Fire faults due after the object answered (called by stubs).
+
+        Args:
+            stub: The stub that made the call.
+            label: The method name.
+            host: The object's host.
+
+        Raises:
+            JsException: ``Network connection lost.`` when such a fault is armed.
+        """
         if self._take(self._lose_after, host.hex_id):
             host.record("fault", fault="lose_connection", method=label, delivered=True)
             from .stubs import network_lost
@@ -97,7 +134,9 @@ class Faults:
         # handler's writes are discarded and its caller gets the error.
         def fire() -> None:
             host.record("fault", fault="reset_on_call", method=label)
-            error = platform_error("Error", MSG_CODE_UPDATED, durable_object_reset=True, remote=True)
+            error = platform_error(
+                "Error", MSG_CODE_UPDATED, durable_object_reset=True, remote=True
+            )
             host.reset(error, reason="fault: code updated")
 
         host.pending_fault = fire

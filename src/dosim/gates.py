@@ -18,7 +18,13 @@ The rules, as Cloudflare states them and as dosim enforces them:
    commit fails, the result is replaced by the error and the object is reset, so nobody
    sees a write that was not stored.
 
-Where dosim differs: an event that was already suspended on a non-storage await (rule 3)
+Where dosim differs: storage calls never yield, so ``await put(a); await put(b)`` lands
+in the same implicit transaction and commits atomically, as writes without an await
+between them do. On the platform, awaiting each ``put`` on a KV-backed object may split
+them into separate commits; code that relies on atomicity should not await between
+writes (or use ``transaction()``), which is correct on both.
+
+Also: an event that was already suspended on a non-storage await (rule 3)
 resumes when its await finishes even if another event has since closed the gate with
 ``blockConcurrencyWhile``; on Cloudflare it would wait for the gate. Only new events
 queue. (asyncio gives no hook to hold a task's wake-up.)

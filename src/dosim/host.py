@@ -78,7 +78,9 @@ class AlarmInvocationInfo:
         self.scheduledTime = scheduled_time
 
     def __repr__(self) -> str:
-        return f"AlarmInvocationInfo(retryCount={self.retryCount}, scheduledTime={self.scheduledTime})"
+        return (
+            f"AlarmInvocationInfo(retryCount={self.retryCount}, scheduledTime={self.scheduledTime})"
+        )
 
 
 class StubBinding:
@@ -112,7 +114,16 @@ class Incarnation:
 
     # -- the storage host contract ------------------------------------------------------
     def storage_op(self, op: str, **detail: Any) -> None:
-        """Check the instance may still use storage and record the operation."""
+        """Check the instance may still use storage and record the operation.
+
+        Args:
+            op: The storage method, e.g. ``"get"`` or ``"sql.exec"``.
+            **detail: Facts for the trace event (keys, counts).
+
+        Raises:
+            Exception: The reset error if the instance was reset, or an error if it was
+                evicted.
+        """
         if not self.live:
             if self.error is not None:
                 raise self.host.error_for_caller(self.error)
@@ -140,7 +151,17 @@ class Incarnation:
         return self.clock.now_ms()
 
     async def block_concurrency_while(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` with the input gate closed (used by ``storage.transaction``)."""
+        """Run ``fn`` with the input gate closed (used by ``storage.transaction``).
+
+        Unlike ``ctx.blockConcurrencyWhile``, an exception here does not reset the object
+        (a failed transaction only rolls back).
+
+        Args:
+            fn: A function taking no arguments; may return an awaitable.
+
+        Returns:
+            What ``fn`` returned (awaited).
+        """
         self.input_gate.close()
         try:
             result = fn()
@@ -172,7 +193,11 @@ class Incarnation:
             self._constructing = False
 
     def track(self, task: asyncio.Future[Any]) -> None:
-        """Keep the object alive (not evictable) until ``task`` finishes."""
+        """Keep the object alive (not evictable) until ``task`` finishes.
+
+        Args:
+            task: A task the instance started (``waitUntil``, ``blockConcurrencyWhile``).
+        """
         self._tasks.add(task)
 
         def done(finished: asyncio.Future[Any]) -> None:
@@ -194,7 +219,12 @@ class Incarnation:
             raise self.host.error_for_caller(self.error)
 
     def reset(self, error: BaseException, reason: str) -> None:
-        """End this incarnation with ``error``: discard uncommitted writes, fail its events."""
+        """End this incarnation with ``error``: discard uncommitted writes, fail its events.
+
+        Args:
+            error: What callers of this instance see from now on.
+            reason: Short cause for the trace (``"abort"``, ``"commit failed"``, ...).
+        """
         if self.error is not None:
             return
         self.error = self.host.crossed_error(error)
@@ -216,7 +246,11 @@ class Incarnation:
                 task.cancel()
 
     def abort(self, reason: str | None) -> None:
-        """``ctx.abort(reason)``: reset with the message callers will see."""
+        """``ctx.abort(reason)``: reset with the message callers will see.
+
+        Args:
+            reason: The message, or ``None`` for the platform's default text.
+        """
         error = JsException(reason or MSG_ABORT_DEFAULT, durable_object_reset=True, remote=True)
         self.reset(error, reason="abort")
 
@@ -263,7 +297,12 @@ class ObjectHost:
 
     # -- trace --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:
-        """Append a trace event about this object."""
+        """Append a trace event about this object.
+
+        Args:
+            kind: The event kind (see :mod:`dosim.trace`).
+            **detail: Kind-specific facts.
+        """
         self.app.trace.record(
             self.clock.now_ms(), kind, self.namespace.binding, self.hex_id, self.name, **detail
         )
@@ -281,7 +320,11 @@ class ObjectHost:
         return self._database
 
     def storage_for(self, incarnation: Incarnation) -> Any:
-        """Build the ``ctx.storage`` object of an incarnation."""
+        """Build the ``ctx.storage`` object of an incarnation.
+
+        Args:
+            incarnation: The instance the storage object belongs to.
+        """
         from .storage import DurableObjectStorage
 
         return DurableObjectStorage(self.database, incarnation)
@@ -316,19 +359,31 @@ class ObjectHost:
         return self.incarnation
 
     def retire(self, incarnation: Incarnation) -> None:
-        """Forget ``incarnation`` if it is the current one."""
+        """Forget ``incarnation`` if it is the current one.
+
+        Args:
+            incarnation: An instance that ended (evicted or reset).
+        """
         if self.incarnation is incarnation:
             self.incarnation = None
         self._cancel_eviction()
 
     def crossed_error(self, error: BaseException) -> BaseException:
-        """Return ``error`` as the caller side sees it (flagged as remote)."""
+        """Return ``error`` as the caller side sees it (flagged as remote).
+
+        Args:
+            error: Raised inside the object.
+        """
         from .stubs import cross_exception
 
         return cross_exception(error)
 
     def error_for_caller(self, error: BaseException) -> BaseException:
-        """Return a fresh copy of a stored reset error, safe to raise again."""
+        """Return a fresh copy of a stored reset error, safe to raise again.
+
+        Args:
+            error: The error an incarnation was reset with.
+        """
         from .stubs import copy_exception
 
         return copy_exception(error)
@@ -433,7 +488,15 @@ class ObjectHost:
         return True
 
     def reset(self, error: BaseException, reason: str) -> bool:
-        """Reset the current instance with ``error``. Returns whether one was live."""
+        """Reset the current instance with ``error``.
+
+        Args:
+            error: What callers of the instance see.
+            reason: Short cause for the trace.
+
+        Returns:
+            Whether an instance was in memory.
+        """
         incarnation = self.incarnation
         if incarnation is None:
             return False

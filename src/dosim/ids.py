@@ -100,9 +100,7 @@ class IdFactory:
     def from_name(self, name: str) -> DurableObjectId:
         """Return the id for ``name`` (``idFromName``)."""
         if not isinstance(name, str):
-            raise TypeError(
-                f"idFromName() expects a string name, got {type(name).__name__}"
-            )
+            raise TypeError(f"idFromName() expects a string name, got {type(name).__name__}")
         first16 = hmac.new(self._key, name.encode(), hashlib.sha256).digest()[:16]
         return DurableObjectId(first16 + self._mac(first16), name, self._key)
 

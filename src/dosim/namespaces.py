@@ -23,8 +23,19 @@ if TYPE_CHECKING:
 
 __all__ = ["DurableObjectNamespace", "NamespaceRuntime", "LOCATION_HINTS"]
 
-LOCATION_HINTS = ("wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc",
-                  "afr", "me")
+LOCATION_HINTS = (
+    "wnam",
+    "enam",
+    "sam",
+    "weur",
+    "eeur",
+    "apac",
+    "apac-ne",
+    "apac-se",
+    "oc",
+    "afr",
+    "me",
+)
 """Location hints the platform documents; hints, not guarantees (dosim records them)."""
 
 
@@ -57,7 +68,11 @@ class NamespaceRuntime:
         return self.app.env
 
     def host_for(self, object_id: DurableObjectId) -> ObjectHost:
-        """Return the host of ``object_id``, creating it on first use."""
+        """Return the host of ``object_id``, creating it on first use.
+
+        Args:
+            object_id: An id of this namespace.
+        """
         key = object_id.toString()
         host = self.hosts.get(key)
         if host is None:
@@ -89,11 +104,18 @@ class DurableObjectNamespace:
         return f"DurableObjectNamespace({self._runtime.binding} → {self._runtime.cls.__name__})"
 
     def idFromName(self, name: str) -> DurableObjectId:  # noqa: N802 - platform name
-        """Return the id for ``name``: the same name always gives the same id."""
+        """Return the id for ``name``: the same name always gives the same id.
+
+        Args:
+            name: Any string; the id is derived as local workerd derives it.
+        """
         return self._runtime.ids.from_name(name)
 
     def idFromString(self, id_string: str) -> DurableObjectId:  # noqa: N802
         """Rebuild an id from its 64-hex-digit form; the name is not kept.
+
+        Args:
+            id_string: What ``DurableObjectId.toString()`` returned.
 
         Raises:
             TypeError: For a malformed id or one that belongs to another namespace.
@@ -110,7 +132,9 @@ class DurableObjectNamespace:
         jurisdiction = _options(options, kwargs).get("jurisdiction") or self._jurisdiction
         return self._runtime.ids.unique(jurisdiction)
 
-    def get(self, object_id: DurableObjectId, options: Any = None, **kwargs: Any) -> DurableObjectStub:
+    def get(
+        self, object_id: DurableObjectId, options: Any = None, **kwargs: Any
+    ) -> DurableObjectStub:
         """Return a stub for ``object_id`` without contacting the object.
 
         Args:
@@ -138,7 +162,13 @@ class DurableObjectNamespace:
         return DurableObjectStub(self._runtime, object_id)
 
     def getByName(self, name: str, options: Any = None, **kwargs: Any) -> DurableObjectStub:  # noqa: N802
-        """Return a stub for the object called ``name`` (``get(idFromName(name))``)."""
+        """Return a stub for the object called ``name`` (``get(idFromName(name))``).
+
+        Args:
+            name: The object's name.
+            options: As for :meth:`get`.
+            **kwargs: The same options as keywords.
+        """
         return self.get(self.idFromName(name), options, **kwargs)
 
     def jurisdiction(self, jurisdiction: str) -> DurableObjectNamespace:
@@ -147,6 +177,12 @@ class DurableObjectNamespace:
         Production supports ``eu``, ``fedramp``, ``fedramp-high`` and ``us``; local workerd
         raises ``Jurisdiction restrictions are not implemented in workerd.`` and so does
         dosim (a nullish jurisdiction is accepted).
+
+        Args:
+            jurisdiction: ``"eu"``, ``"fedramp"``, ``"fedramp-high"`` or ``"us"``.
+
+        Raises:
+            JsException: Always, as local workerd does.
         """
         check_jurisdiction(jurisdiction)
         return DurableObjectNamespace(self._runtime, jurisdiction)

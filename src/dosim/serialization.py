@@ -44,7 +44,7 @@ from .errors import JsException
 
 __all__ = ["JsDict", "rpc_copy", "to_wire", "from_wire", "encode_value", "decode_value"]
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 _DATETIME_TAG = "\x00datetime"
 _EXCEPTION_TAG = "\x00error"
 _SCALARS = (str, int, float, bool)
@@ -88,9 +88,7 @@ def _js_key(key: Any) -> str:
 
 
 def _clone_error(value: Any) -> JsException:
-    return JsException(
-        f"{type(value).__name__} object could not be cloned.", name="DataCloneError"
-    )
+    return JsException(f"{type(value).__name__} object could not be cloned.", name="DataCloneError")
 
 
 def _disabled_type_error(value: Any) -> TypeError:

@@ -38,8 +38,15 @@ if TYPE_CHECKING:
 __all__ = ["DurableObjectStub", "RESERVED_METHODS", "cross_exception", "copy_exception"]
 
 RESERVED_METHODS = frozenset(
-    {"alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "constructor",
-     "connect"}
+    {
+        "alarm",
+        "webSocketMessage",
+        "webSocketClose",
+        "webSocketError",
+        "dup",
+        "constructor",
+        "connect",
+    }
 )
 """Names that cannot be called over RPC (``fetch`` is routed to the fetch handler)."""
 

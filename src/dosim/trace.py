@@ -135,8 +135,7 @@ class Trace:
             if kind is not None and event.kind != kind and not event.kind.startswith(kind + "."):
                 continue
             if all(
-                getattr(event, key, event.detail.get(key)) == value
-                for key, value in match.items()
+                getattr(event, key, event.detail.get(key)) == value for key, value in match.items()
             ):
                 chosen.append(event)
         return chosen

@@ -53,6 +53,9 @@ async def run_in_durable_object(stub: Any, fn: Any) -> Any:
 async def run_durable_object_alarm(stub: Any) -> bool:
     """Run the object's scheduled alarm now, whatever its time.
 
+    Args:
+        stub: A stub of the object whose alarm should run.
+
     Returns:
         True if an alarm was scheduled (and ran), False otherwise.
     """
@@ -61,16 +64,38 @@ async def run_durable_object_alarm(stub: Any) -> bool:
 
 
 def list_durable_object_ids(namespace: Any) -> list[Any]:
-    """Return the ids of all objects created in ``namespace`` (an ``env`` binding)."""
+    """Return the ids of all objects created in ``namespace``, in creation order.
+
+    Args:
+        namespace: An ``env`` binding, e.g. ``app.env.COUNTER``.
+
+    Returns:
+        The ids of objects that were constructed or touched storage (stubs alone do not
+        create objects).
+    """
     runtime = namespace._runtime
     return runtime.app.object_ids(runtime.binding)
 
 
 def evict_durable_object(stub: Any) -> bool:
-    """Evict the object now, as 10 s of idleness would. Returns whether it was in memory."""
+    """Evict the object now, as 10 s of idleness would (storage is kept).
+
+    Args:
+        stub: A stub of the object to evict.
+
+    Returns:
+        Whether an instance was in memory.
+    """
     return _app_of(stub).evict(stub)
 
 
 def abort_all_durable_objects(app: Any) -> int:
-    """Reset every live object of ``app`` (storage is kept). Returns how many."""
+    """Reset every live object of ``app`` (storage is kept), like ``abortAllDurableObjects()``.
+
+    Args:
+        app: The :class:`dosim.App`.
+
+    Returns:
+        How many instances were reset.
+    """
     return app.abort_all()

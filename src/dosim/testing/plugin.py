@@ -22,7 +22,11 @@ from ..app import App, install_workers_alias
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Make ``import workers`` resolve to dosim's facade before test modules import."""
+    """Make ``import workers`` resolve to dosim's facade before test modules import.
+
+    Args:
+        config: The pytest configuration.
+    """
     install_workers_alias()
     config.addinivalue_line(
         "markers", "dosim_app(path): load the dosim_app fixture from this wrangler.toml or folder"
@@ -31,7 +35,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run coroutine test functions to completion on a fresh event loop."""
+    """Run coroutine test functions to completion on a fresh event loop.
+
+    Args:
+        pyfuncitem: The test item pytest is about to call.
+
+    Returns:
+        True when this plugin ran the test, None to let pytest (or another plugin) do it.
+    """
     function = pyfuncitem.obj
     if not inspect.iscoroutinefunction(function):
         return None
@@ -52,7 +63,17 @@ def _config_path(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def dosim_app(request: pytest.FixtureRequest) -> Any:
-    """A fresh app loaded from the ``wrangler.toml`` beside the test file."""
+    """A fresh app loaded from the ``wrangler.toml`` beside the test file.
+
+    Storage is in memory and private to the test; the app is closed afterwards. Mark a
+    test with ``@pytest.mark.dosim_app("path/to/app")`` to load another folder.
+
+    Args:
+        request: pytest's fixture request (to find the test file and its markers).
+
+    Yields:
+        The :class:`dosim.App`.
+    """
     app = App.from_config(_config_path(request))
     yield app
     app.close()
