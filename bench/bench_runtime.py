@@ -11,9 +11,8 @@ import statistics
 import sys
 import time
 
-from workers import DurableObject
-
 from dosim import App
+from workers import DurableObject
 
 OPS = 10_000
 ROUNDS = 5

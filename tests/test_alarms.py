@@ -4,10 +4,10 @@ import datetime as dt
 import time
 
 import pytest
-from workers import DurableObject
 
 from dosim import App
 from dosim.testing import run_durable_object_alarm
+from workers import DurableObject
 
 
 class Reminder(DurableObject):

@@ -3,10 +3,10 @@
 import asyncio
 
 import pytest
-from workers import DurableObject
 
 from dosim import App
 from dosim.errors import JsException
+from workers import DurableObject
 
 
 class Counter(DurableObject):

@@ -1,12 +1,12 @@
 """Eviction, abort, resets and injected faults."""
 
 import pytest
-from workers import DurableObject
-from workers.entrypoints import DurableObjectAbort
 
 from dosim import App
 from dosim.errors import JsException
 from dosim.testing import abort_all_durable_objects, list_durable_object_ids
+from workers import DurableObject
+from workers.entrypoints import DurableObjectAbort
 
 
 class Memo(DurableObject):

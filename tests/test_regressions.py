@@ -4,10 +4,10 @@ import asyncio
 import time
 
 import pytest
-from workers import DurableObject
 
 from dosim import App
 from dosim.testing import evict_durable_object
+from workers import DurableObject
 
 
 class AlarmDuringTransaction(DurableObject):

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from workers import DurableObject, Response
 
 from dosim import App
 from dosim.errors import JsException
 from dosim.serialization import JsDict
+from workers import DurableObject, Response
 
 
 class QuotaError(ValueError):
