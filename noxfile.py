@@ -18,7 +18,9 @@ ROOT = Path(__file__).parent
 
 def _expose_pyenv_interpreters() -> None:
     """Let nox find python3.12/3.13 on machines where pyenv has them but has not selected them."""
-    if os.environ.get("PYENV_VERSION") or not shutil.which("pyenv"):
+    # pyenv's own shim sets PYENV_VERSION to one version while it runs nox; only a list
+    # chosen by the user (with ":") is left alone.
+    if ":" in os.environ.get("PYENV_VERSION", "") or not shutil.which("pyenv"):
         return
     listed = subprocess.run(
         ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False

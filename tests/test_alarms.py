@@ -119,4 +119,4 @@ async def test_alarm_fire_is_traced(app):
     stub = app.env.R.getByName("r")
     await stub.remind_in(1)
     await app.advance(1)
-    assert [e.kind for e in app.trace.filter("alarm")] == ["alarm.set", "alarm.fire"]
+    assert [e.kind for e in app.trace.filter("alarm")] == ["alarm.set", "alarm.fire", "alarm.set"]

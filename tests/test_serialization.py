@@ -79,3 +79,24 @@ def test_stored_values_round_trip(value):
 
 def test_stored_dicts_come_back_as_jsdict():
     assert isinstance(decode_value(encode_value({"a": 1})), JsDict)
+
+
+@pytest.mark.parametrize(
+    ("number", "spelling"),
+    [
+        (1.5, "1.5"),
+        (100.0, "100"),
+        (1e-05, "0.00001"),
+        (1e-06, "0.000001"),
+        (1e-07, "1e-7"),
+        (2.5e-08, "2.5e-8"),
+        (1e20, "100000000000000000000"),
+        (1e21, "1e+21"),
+        (-123.456, "-123.456"),
+        (float("nan"), "NaN"),
+    ],
+)
+def test_floats_are_spelled_like_javascript(number, spelling):
+    from dosim.serialization import js_number_to_string
+
+    assert js_number_to_string(number) == spelling

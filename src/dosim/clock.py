@@ -91,6 +91,15 @@ class VirtualClock:
         """Schedule ``await callback()`` to run when the clock reaches ``when_ms``.
 
         Times in the past run at the next advance (even ``advance(0)``).
+
+        Args:
+            when_ms: Due time in milliseconds since the Unix epoch; timers due at the same
+                time run in the order they were scheduled.
+            callback: Function taking no arguments that returns an awaitable.
+            label: Name shown in the timer's ``repr``.
+
+        Returns:
+            The :class:`Timer`; :meth:`Timer.cancel` drops it.
         """
         self._seq += 1
         timer = Timer(max(int(when_ms), self._now), self._seq, callback, label)
@@ -98,7 +107,16 @@ class VirtualClock:
         return timer
 
     def next_due(self, until_ms: int) -> Timer | None:
-        """Pop the earliest live timer due at or before ``until_ms``; move the clock to it."""
+        """Pop the earliest live timer due at or before ``until_ms``; move the clock to it.
+
+        Cancelled timers on the way are discarded. The caller runs the timer's callback.
+
+        Args:
+            until_ms: Latest due time to consider, in milliseconds since the Unix epoch.
+
+        Returns:
+            The timer, or None if no live timer is due by then (the clock does not move).
+        """
         while self._timers and self._timers[0].when <= until_ms:
             timer = heapq.heappop(self._timers)
             if not timer.cancelled:
@@ -107,7 +125,14 @@ class VirtualClock:
         return None
 
     def set(self, when_ms: int) -> None:
-        """Move the clock forward to ``when_ms`` (never backwards)."""
+        """Move the clock forward to ``when_ms`` (never backwards).
+
+        Timers due before ``when_ms`` do not run; :meth:`next_due` hands them out first.
+
+        Args:
+            when_ms: Target time in milliseconds since the Unix epoch; an earlier time is
+                ignored.
+        """
         self._now = max(self._now, int(when_ms))
 
     def pending(self) -> list[Timer]:
@@ -121,7 +146,11 @@ class VirtualClock:
 
     @staticmethod
     def deactivate(token: contextvars.Token) -> None:
-        """Undo :meth:`activate`."""
+        """Undo :meth:`activate`.
+
+        Args:
+            token: The token :meth:`activate` returned.
+        """
         _active_clock.reset(token)
 
 

@@ -145,7 +145,14 @@ def platform_error(name: str, message: str, **flags: bool) -> Exception:
 
 
 def mark_remote(error: BaseException) -> BaseException:
-    """Set ``remote = True`` on an exception that crossed from an object to its caller."""
+    """Set ``remote = True`` on an exception that crossed from an object to its caller.
+
+    Args:
+        error: The exception; it is changed in place.
+
+    Returns:
+        ``error`` itself.
+    """
     try:
         error.remote = True  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - builtin without __dict__

@@ -529,7 +529,9 @@ class ObjectHost:
         live = incarnation is not None and incarnation.live
         if database.begin_write() and live:
             incarnation.writes_pending()
-        database.write_alarm(when)
+        changed = database.write_alarm(when)
+        if changed:
+            self.record("alarm.set", time=when)
         if self._alarm_timer is not None:
             self._alarm_timer.cancel()
             self._alarm_timer = None

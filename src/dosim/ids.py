@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 from typing import Any
 
 from .errors import (
@@ -28,6 +29,8 @@ from .errors import (
 )
 
 __all__ = ["DurableObjectId", "IdFactory", "JURISDICTIONS"]
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 JURISDICTIONS = ("eu", "fedramp", "fedramp-high", "us")
 """Jurisdictions the platform accepts in ``newUniqueId`` and ``jurisdiction()``."""
@@ -63,7 +66,11 @@ class DurableObjectId:
         return self._hex
 
     def equals(self, other: DurableObjectId) -> bool:
-        """Return whether ``other`` names the same object; names are ignored, as on the platform."""
+        """Return whether ``other`` names the same object; names are ignored, as on the platform.
+
+        Args:
+            other: Another :class:`DurableObjectId`; any other value gives False.
+        """
         return isinstance(other, DurableObjectId) and other._raw == self._raw
 
     def __str__(self) -> str:
@@ -98,14 +105,31 @@ class IdFactory:
         return hmac.new(self._key, first16, hashlib.sha256).digest()[:16]
 
     def from_name(self, name: str) -> DurableObjectId:
-        """Return the id for ``name`` (``idFromName``)."""
+        """Return the id for ``name`` (``idFromName``).
+
+        Args:
+            name: Any string; the same name always gives the same id in this namespace.
+
+        Raises:
+            TypeError: If ``name`` is not a ``str``.
+        """
         if not isinstance(name, str):
             raise TypeError(f"idFromName() expects a string name, got {type(name).__name__}")
         first16 = hmac.new(self._key, name.encode(), hashlib.sha256).digest()[:16]
         return DurableObjectId(first16 + self._mac(first16), name, self._key)
 
     def unique(self, jurisdiction: str | None = None) -> DurableObjectId:
-        """Return a fresh random id (``newUniqueId``), seeded for reproducibility."""
+        """Return a fresh random id (``newUniqueId``), seeded for reproducibility.
+
+        Args:
+            jurisdiction: None; every jurisdiction raises, as in local workerd (see
+                :func:`check_jurisdiction`).
+
+        Raises:
+            TypeError: For a name outside :data:`JURISDICTIONS`.
+            JsException: ``Jurisdiction restrictions are not implemented in workerd.`` for
+                a name in :data:`JURISDICTIONS`.
+        """
         check_jurisdiction(jurisdiction)
         first16 = self._random.getrandbits(128).to_bytes(16, "big")
         return DurableObjectId(first16 + self._mac(first16), None, self._key)
@@ -113,11 +137,17 @@ class IdFactory:
     def from_string(self, text: str) -> DurableObjectId:
         """Parse an id's hex form (``idFromString``) and check it belongs here.
 
+        Args:
+            text: The 64 hex digits ``toString()`` returned.
+
+        Returns:
+            The id; its ``name`` is None.
+
         Raises:
             TypeError: ``Invalid Durable Object ID: must be 64 hex digits`` or
                 ``Durable Object ID is not valid for this namespace.``
         """
-        if not isinstance(text, str) or len(text) != 64:
+        if not isinstance(text, str) or len(text) != 64 or not _HEX64.fullmatch(text):
             raise TypeError(MSG_INVALID_ID)
         try:
             raw = bytes.fromhex(text)
@@ -128,7 +158,11 @@ class IdFactory:
         return DurableObjectId(raw, None, self._key)
 
     def owns(self, object_id: DurableObjectId) -> bool:
-        """Return whether ``object_id`` was made by this namespace."""
+        """Return whether ``object_id`` was made by this namespace.
+
+        Args:
+            object_id: The id to check.
+        """
         return object_id._namespace_key == self._key
 
 
@@ -138,6 +172,14 @@ def check_jurisdiction(jurisdiction: str | None) -> None:
     Production accepts ``eu``, ``fedramp``, ``fedramp-high`` and ``us``; local workerd
     (and so ``wrangler dev``) raises for any of them. dosim follows local workerd, so a
     test here fails where ``wrangler dev`` fails; the message says why.
+
+    Args:
+        jurisdiction: A jurisdiction name, or None (no restriction: accepted).
+
+    Raises:
+        TypeError: ``Unknown jurisdiction ...`` for a name outside :data:`JURISDICTIONS`.
+        JsException: ``Jurisdiction restrictions are not implemented in workerd.`` for a
+            name in :data:`JURISDICTIONS`.
     """
     if jurisdiction is None:
         return

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as _dt
 import inspect
 import marshal
+from decimal import Decimal
 from typing import Any
 
 from .errors import JsException
@@ -70,6 +71,41 @@ class JsDict(dict):
         self[name] = value
 
 
+def js_number_to_string(number: float) -> str:
+    """Spell a float the way JavaScript's ``String(number)`` does.
+
+    Shortest round-trip digits (as Python's ``repr``), but plain decimals from 1e-7
+    (exclusive) up to 1e21 (exclusive) and an unpadded exponent otherwise: ``1e-05`` in
+    Python is ``0.00001`` in JavaScript, ``1e+21`` stays ``1e+21``.
+
+    Args:
+        number: Any float.
+
+    Returns:
+        The JavaScript spelling (``"NaN"``, ``"Infinity"`` included).
+    """
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    # repr gives the shortest round-trip digits, as JavaScript does; only the layout differs.
+    _, digit_tuple, exponent = Decimal(repr(abs(number))).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k = len(digits)
+    n = k + int(exponent)  # the decimal point sits after n digits
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    tail = "." + digits[1:] if k > 1 else ""
+    return f"{sign}{digits[0]}{tail}e{'+' if n - 1 > 0 else '-'}{abs(n - 1)}"
+
+
 def _js_key(key: Any) -> str:
     """Return the property name JavaScript gives a dict key."""
     if isinstance(key, str):
@@ -83,7 +119,7 @@ def _js_key(key: Any) -> str:
     if isinstance(key, int):
         return str(key)
     if isinstance(key, float):
-        return str(int(key)) if key.is_integer() else repr(key)
+        return js_number_to_string(key)
     raise _clone_error(key)
 
 

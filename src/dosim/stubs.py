@@ -186,6 +186,12 @@ def cross_exception(error: BaseException) -> BaseException:
     Built-in exception types keep their type and message; other classes arrive as their
     nearest built-in base with ``"ClassName: message"``; errors raised by the runtime
     (already flagged) keep their flags.
+
+    Args:
+        error: The exception raised inside the object.
+
+    Returns:
+        A new exception, or ``error`` itself if it already crossed (``remote`` is set).
     """
     if getattr(error, "remote", False) or getattr(error, "_dosim_crossed", False):
         return error
@@ -207,7 +213,11 @@ def cross_exception(error: BaseException) -> BaseException:
 
 
 def copy_exception(error: BaseException) -> BaseException:
-    """Return a fresh exception equal to ``error`` (type, message, flags)."""
+    """Return a fresh exception equal to ``error`` (type, message, flags).
+
+    Args:
+        error: The exception to copy.
+    """
     if isinstance(error, JsException):
         copy: BaseException = JsException(
             error.message,

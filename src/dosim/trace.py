@@ -90,6 +90,14 @@ class Trace:
     ) -> TraceEvent | None:
         """Append an event and tell the listeners.
 
+        Args:
+            time: Virtual time in milliseconds since the Unix epoch.
+            kind: What happened (see the module table).
+            namespace: Binding name of the namespace, or None for Worker-level events.
+            object_id: Hex id of the object, or None.
+            name: The object's name when it was reached by name, else None.
+            **detail: Kind-specific, JSON-serialisable facts.
+
         Returns:
             The event when someone listens (it had to be built), else ``None``.
         """
@@ -116,11 +124,22 @@ class Trace:
         return entries
 
     def subscribe(self, listener: Any) -> None:
-        """Call ``listener(event)`` for every event recorded from now on."""
+        """Call ``listener(event)`` for every event recorded from now on.
+
+        Args:
+            listener: Callable taking one :class:`TraceEvent`; it runs inside :meth:`record`.
+        """
         self._listeners.append(listener)
 
     def unsubscribe(self, listener: Any) -> None:
-        """Stop calling ``listener``."""
+        """Stop calling ``listener``.
+
+        Args:
+            listener: A listener given to :meth:`subscribe`.
+
+        Raises:
+            ValueError: If ``listener`` is not subscribed.
+        """
         self._listeners.remove(listener)
 
     def filter(self, kind: str | None = None, **match: Any) -> list[TraceEvent]:
@@ -145,7 +164,12 @@ class Trace:
         return [event.kind for event in self._events]
 
     def to_json(self, **dumps_options: Any) -> str:
-        """Serialise the whole trace as a JSON array."""
+        """Serialise the whole trace as a JSON array.
+
+        Args:
+            **dumps_options: Passed to :func:`json.dumps` (e.g. ``indent=2``); values JSON
+                cannot encode are written with ``str()``.
+        """
         return json.dumps([e.to_dict() for e in self._events], default=str, **dumps_options)
 
     def clear(self) -> None:

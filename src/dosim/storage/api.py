@@ -164,6 +164,13 @@ class DurableObjectStorage:
 
         A multi-pair put is validated as a whole before anything is written.
 
+        Args:
+            keyOrEntries: A key, or a dict of key -> value.
+            value: The value (one-pair form); in the dict form, an optional options dict.
+            options: Write options (accepted, no effect here; see the module docstring).
+            **kwargs: Options as keywords; in the one-pair form without ``value`` they
+                become the value (see the module docstring).
+
         Raises:
             TypeError: ``put() called with undefined value.`` (no value), the usage text
                 when a dict is followed by something that is not an options dict, or a
@@ -220,6 +227,11 @@ class DurableObjectStorage:
     async def delete(self, keys: Any, options: dict | None = None, /, **kwargs: Any) -> Any:
         """Delete one key, or several.
 
+        Args:
+            keys: A key, or a list of keys.
+            options: Write options (accepted, no effect here; see the module docstring).
+            **kwargs: The same options as keywords.
+
         Returns:
             For one key whether it existed; for a list how many of the keys existed.
         """
@@ -240,6 +252,10 @@ class DurableObjectStorage:
         """Delete all stored data: keys and, on SQLite-backed classes, every SQL table.
 
         The alarm is deleted too when ``delete_all_deletes_alarm`` is on (see the class).
+
+        Args:
+            options: Write options (accepted, no effect here; see the module docstring).
+            **kwargs: The same options as keywords.
 
         Raises:
             JsException: ``Cannot call deleteAll() within a transaction`` inside
@@ -279,6 +295,11 @@ class DurableObjectStorage:
     async def transaction(self, closure: Any, options: Any = None, /) -> Any:
         """Run ``await closure(txn)`` atomically, with other events held back.
 
+        Args:
+            closure: Function called with a
+                :class:`~dosim.storage.transaction.DurableObjectTransaction`; may be async.
+            options: Accepted and ignored.
+
         Returns:
             What the closure returned. If it raised, its writes are rolled back and the
             exception is re-raised; the object is not reset.
@@ -288,8 +309,16 @@ class DurableObjectStorage:
     def transactionSync(self, fn: Any) -> Any:
         """Run ``fn()`` synchronously in a savepoint; roll back and re-raise if it raises.
 
+        Args:
+            fn: Function taking no arguments.
+
+        Returns:
+            What ``fn`` returned.
+
         Raises:
-            JsException: ``Durable Object is not backed by SQL.`` on KV-backed classes.
+            JsException: ``Durable Object is not backed by SQL.`` on KV-backed classes;
+                ``Cannot commit transaction due to an earlier SQL critical error`` when
+                ``fn`` returns after a critical SQL error (e.g. ``SQLITE_FULL``).
         """
         return run_transaction_sync(self, fn)
 
@@ -314,7 +343,12 @@ class DurableObjectStorage:
     # --- alarms -------------------------------------------------------------------------
 
     async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:
-        """Return the alarm time in milliseconds since the epoch, or None."""
+        """Return the alarm time in milliseconds since the epoch, or None.
+
+        Args:
+            options: ``allowConcurrency`` (accepted, no effect here).
+            **kwargs: The same options as keywords.
+        """
         self._host.storage_op("getAlarm")
         self._check()
         return self._db.read_alarm()
@@ -349,7 +383,12 @@ class DurableObjectStorage:
         self._db.write_alarm(time_ms)
 
     async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:
-        """Delete the alarm (a running ``alarm()`` handler is not cancelled)."""
+        """Delete the alarm (a running ``alarm()`` handler is not cancelled).
+
+        Args:
+            options: ``allowConcurrency``, ``allowUnconfirmed`` (accepted, no effect here).
+            **kwargs: The same options as keywords.
+        """
         self._host.storage_op("deleteAlarm")
         self._check()
         if self._db.read_alarm() is None:
@@ -389,14 +428,30 @@ class DurableObjectStorage:
             raise platform_error("Error", limits.MSG_NO_PITR)
         self._write()
         count = self._db.next_bookmark()
-        return f"{count // 0xFFFFFFFF:08x}-{count % 0xFFFFFFFF:08x}-00000000-{'0' * 32}"
+        return f"{count >> 32:08x}-{count & 0xFFFFFFFF:08x}-00000000-{'0' * 32}"
 
     async def getBookmarkForTime(self, timestamp: Any) -> str:
-        """Raise: local runtimes do not implement point-in-time recovery."""
+        """Raise: local runtimes do not implement point-in-time recovery.
+
+        Args:
+            timestamp: The time to find a bookmark for (ignored).
+
+        Raises:
+            JsException: ``This Durable Object's storage back-end does not implement
+                point-in-time recovery.``
+        """
         self._host.storage_op("getBookmarkForTime")
         raise platform_error("Error", limits.MSG_NO_PITR)
 
     async def onNextSessionRestoreBookmark(self, bookmark: str) -> str:
-        """Raise: local runtimes do not implement point-in-time recovery."""
+        """Raise: local runtimes do not implement point-in-time recovery.
+
+        Args:
+            bookmark: The bookmark to restore at the next restart (ignored).
+
+        Raises:
+            JsException: ``This Durable Object's storage back-end does not implement
+                point-in-time recovery.``
+        """
         self._host.storage_op("onNextSessionRestoreBookmark")
         raise platform_error("Error", limits.MSG_NO_PITR)

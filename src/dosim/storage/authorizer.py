@@ -163,7 +163,11 @@ class SqlAuthorizer:
         self.statement = ""
 
     def start(self, statement: str) -> None:
-        """Enter user mode for ``statement`` and reset the per-statement observations."""
+        """Enter user mode for ``statement`` and reset the per-statement observations.
+
+        Args:
+            statement: The app SQL about to be prepared (searched for a ``RENAME TO`` target).
+        """
         self.user = True
         self.calls = 0
         self.wrote = False

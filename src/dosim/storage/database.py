@@ -61,7 +61,12 @@ class StorageHost(Protocol):
     """
 
     def storage_op(self, op: str, **detail: Any) -> None:
-        """Record the start of a public storage call; raise if the object was reset."""
+        """Record the start of a public storage call; raise if the object was reset.
+
+        Args:
+            op: The storage method, e.g. ``"get"``, ``"kv.put"`` or ``"sql.exec"``.
+            **detail: Facts for the trace event (key, key count, query).
+        """
 
     def writes_pending(self) -> None:
         """Note that the implicit transaction has writes; commit it at the end of the turn."""
@@ -78,7 +83,11 @@ class StorageHost(Protocol):
     async def block_concurrency_while(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Run ``await fn()`` with the input gate closed and return its result.
 
-        An exception escaping ``fn`` resets the object (the host handles that).
+        An exception escaping ``fn`` propagates; it does not reset the object (a failed
+        ``transaction()`` only rolls back).
+
+        Args:
+            fn: Function taking no arguments that returns an awaitable.
         """
 
 
@@ -177,7 +186,11 @@ class ObjectDatabase:
         self._q_meta_set = sql("INSERT OR REPLACE INTO _cf_METADATA VALUES (?, ?)")
 
     def sql(self, text: str) -> str:
-        """Return ``text`` marked as dosim's own (trusted) SQL for this database."""
+        """Return ``text`` marked as dosim's own (trusted) SQL for this database.
+
+        Args:
+            text: An SQL statement dosim runs itself.
+        """
         return self._token + text
 
     # --- the implicit transaction ---------------------------------------------------------
@@ -299,7 +312,14 @@ class ObjectDatabase:
     # --- savepoints (transaction() and transactionSync()) ---------------------------------
 
     def savepoint(self, name: str) -> None:
-        """Open savepoint ``name`` inside the implicit transaction."""
+        """Open savepoint ``name`` inside the implicit transaction.
+
+        Cached KV writes are flushed first, so they stay outside the savepoint.
+
+        Args:
+            name: Savepoint name, inserted into the SQL unquoted (dosim uses
+                ``_cf_savepoint_<depth>`` and ``_cf_sync_savepoint_<depth>``).
+        """
         self.kv.flush()
         self.ensure_transaction()
         self.conn.execute(self.sql(f"SAVEPOINT {name}"))
@@ -307,6 +327,11 @@ class ObjectDatabase:
 
     def end_savepoint(self, name: str, *, rollback: bool) -> bool:
         """Release savepoint ``name``, first rolling back to it when ``rollback`` is true.
+
+        Args:
+            name: A savepoint opened with :meth:`savepoint`; savepoints opened after it are
+                released with it. A name no longer open is ignored.
+            rollback: Undo the savepoint's writes, cached KV writes included, first.
 
         Returns:
             True when the caller must call :meth:`StorageHost.writes_pending`: a commit was
@@ -336,6 +361,10 @@ class ObjectDatabase:
         Mirrors workerd: ``SQLITE_FULL``, ``IOERR``, ``NOMEM`` or ``INTERRUPT`` inside a
         transaction that SQLite then closed is a critical error. The host learns of it when
         it commits at the end of the turn; every storage call until the reset raises it.
+
+        Args:
+            error: The error a statement raised.
+            message: Its platform text (:func:`sqlite_error_message`), kept in :attr:`broken`.
         """
         code = getattr(error, "sqlite_errorcode", 0) & 0xFF
         if code in _CRITICAL_CODES and self._txn and not self.conn.in_transaction:
@@ -346,7 +375,15 @@ class ObjectDatabase:
             self._txn = self._deferred = False
 
     def internal_error(self, error: sqlite3.Error) -> Exception:
-        """Translate an error from dosim's own SQL (a KV flush, alarm write) for the caller."""
+        """Translate an error from dosim's own SQL (a KV flush, alarm write) for the caller.
+
+        Args:
+            error: The error dosim's statement raised; a critical one breaks storage
+                (:meth:`check_critical`).
+
+        Returns:
+            The ``JsException`` to raise, with the :func:`sqlite_error_message` text.
+        """
         message = sqlite_error_message(error)
         self.check_critical(error, message)
         return platform_error("Error", message)
@@ -366,6 +403,9 @@ class ObjectDatabase:
         with the turn's other writes. Called with no transaction open (the host clearing
         the alarm while its handler runs, or scheduling a retry), the write is durable at
         once.
+
+        Args:
+            time_ms: Alarm time in milliseconds since the Unix epoch, or None.
 
         Returns:
             Whether the stored value changed.
@@ -463,7 +503,11 @@ class ObjectDatabase:
         return row[0]
 
     def set_max_page_count_for_test(self, pages: int) -> None:
-        """Cap the database size (workerd's ``setMaxPageCountForTest``) to provoke SQLITE_FULL."""
+        """Cap the database size (workerd's ``setMaxPageCountForTest``) to provoke SQLITE_FULL.
+
+        Args:
+            pages: Largest number of database pages (``PRAGMA max_page_count``).
+        """
         self.conn.execute(self.sql(f"PRAGMA max_page_count = {int(pages)}"))
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import platform_error
-from ..serialization import JsDict, decode_value, encode_value
+from ..serialization import JsDict, decode_value, encode_value, js_number_to_string
 from . import limits
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,6 +49,9 @@ def as_key(value: Any) -> str:
     Strings pass (lone surrogates become U+FFFD); numbers, booleans and None become their
     JavaScript spelling (``1`` -> ``"1"``, ``True`` -> ``"true"``, ``None`` -> ``"null"``).
 
+    Args:
+        value: A ``str``, ``int``, ``float``, ``bool`` or None.
+
     Raises:
         TypeError: For tuples and bytearrays (the SDK's text) and other non-string objects.
     """
@@ -59,9 +62,7 @@ def as_key(value: Any) -> str:
     if isinstance(value, int):
         return str(int(value))
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        return js_number_to_string(value)
     if isinstance(value, str):
         return as_key(str(value))
     if isinstance(value, tuple | bytearray):
@@ -83,6 +84,13 @@ def check_sqlite_row(key: str, blob: bytes) -> None:
     SQLite-backed classes have no key or value limit of their own; the row (SQLite record
     of key and value) must fit ``SQLITE_LIMIT_LENGTH``. dosim computes the record size the
     way SQLite does, so the error comes from ``put`` and not from the later commit.
+
+    Args:
+        key: The key.
+        blob: The encoded value.
+
+    Raises:
+        JsException: ``string or blob too big: SQLITE_TOOBIG``.
     """
     if len(key) * 4 + len(blob) + 32 <= limits.SQLITE_MAX_ROW_SIZE:
         return  # fast path: even 4 bytes per character fits
@@ -116,8 +124,17 @@ def compile_list_options(options: dict | None) -> tuple[str, str | None, bool, i
     ``end``; ``end <= start`` is empty. Options set to None count as absent; unknown names
     are ignored, as JavaScript ignores unknown properties.
 
+    Args:
+        options: ``start``, ``startAfter``, ``end``, ``prefix``, ``reverse``, ``limit``;
+            or None.
+
+    Returns:
+        Inclusive start key, exclusive end key (None: no end), descending order, and
+        row limit (None: no limit).
+
     Raises:
-        TypeError: ``start`` and ``startAfter`` together, or ``limit`` <= 0.
+        TypeError: ``list() cannot be called with both start and startAfter values.`` or
+            ``List limit must be positive.``
     """
     start, end, reverse, limit = "", None, False, None
     if not options:
@@ -196,7 +213,11 @@ class KvStore:
         return self._exists
 
     def get(self, key: str) -> bytes | None:
-        """Return the encoded value of ``key`` (pending writes first), or None."""
+        """Return the encoded value of ``key`` (pending writes first), or None.
+
+        Args:
+            key: A key already converted by :func:`as_key`.
+        """
         blob = self.pending.get(key, self)
         if blob is not self:
             return blob
@@ -206,11 +227,20 @@ class KvStore:
         return None if row is None else row[0]
 
     def put(self, key: str, blob: bytes) -> None:
-        """Store ``blob`` under ``key`` (cached until the next flush)."""
+        """Store ``blob`` under ``key`` (cached until the next flush).
+
+        Args:
+            key: A key already converted by :func:`as_key`.
+            blob: The encoded value.
+        """
         self.pending[key] = blob
 
     def delete(self, key: str) -> bool:
-        """Delete ``key``; return whether it existed."""
+        """Delete ``key``; return whether it existed.
+
+        Args:
+            key: A key already converted by :func:`as_key`.
+        """
         existed = self.get(key) is not None
         self.pending[key] = None
         return existed
@@ -248,7 +278,17 @@ class KvStore:
     def cursor(
         self, start: str, end: str | None, reverse: bool, limit: int | None
     ) -> sqlite3.Cursor | None:
-        """Return a lazy SQLite cursor over ``(key, value)`` in the range, or None if empty."""
+        """Return a lazy SQLite cursor over ``(key, value)`` in the range, or None if empty.
+
+        Counts as a new list: increments :attr:`generation` (invalidating a live
+        ``kv.list()`` iterator) and flushes cached writes.
+
+        Args:
+            start: Inclusive lower bound.
+            end: Exclusive upper bound, or None.
+            reverse: Descending key order.
+            limit: Most rows to return, or None.
+        """
         self.generation += 1
         self.flush()
         if not self._has_table():
@@ -273,7 +313,14 @@ class KvStore:
     def list(
         self, start: str, end: str | None, reverse: bool, limit: int | None
     ) -> list[tuple[str, bytes]]:
-        """Return ``(key, encoded value)`` pairs in the range, in list order."""
+        """Return ``(key, encoded value)`` pairs in the range, in list order.
+
+        Args:
+            start: Inclusive lower bound.
+            end: Exclusive upper bound, or None.
+            reverse: Descending key order.
+            limit: Most rows to return, or None.
+        """
         cursor = self.cursor(start, end, reverse, limit)
         return [] if cursor is None else cursor.fetchall()
 
@@ -338,13 +385,30 @@ class SyncKvStorage:
         return db.kv
 
     def get(self, key: str) -> Any:
-        """Return the value stored under ``key``, or None."""
+        """Return the value stored under ``key``, or None.
+
+        Args:
+            key: The key; numbers, booleans and None are converted as by :func:`as_key`.
+
+        Raises:
+            JsException: On KV-backed classes (see the class).
+        """
         self._host.storage_op("kv.get", key=key)
         blob = self._store().get(as_key(key))
         return None if blob is None else decode_value(blob)
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key`` in the implicit transaction."""
+        """Store ``value`` under ``key`` in the implicit transaction.
+
+        Args:
+            key: The key; numbers, booleans and None are converted as by :func:`as_key`.
+            value: The value, copied with the RPC conversion rules.
+
+        Raises:
+            TypeError: A value that cannot be stored (e.g. a tuple); nothing is written.
+            JsException: ``string or blob too big: SQLITE_TOOBIG``; on KV-backed classes,
+                the error in the class description.
+        """
         self._host.storage_op("kv.put", key=key)
         store = self._store()
         key = as_key(key)
@@ -355,7 +419,14 @@ class SyncKvStorage:
         store.put(key, blob)
 
     def delete(self, key: str) -> bool:
-        """Delete ``key``; return whether it existed."""
+        """Delete ``key``; return whether it existed.
+
+        Args:
+            key: The key; numbers, booleans and None are converted as by :func:`as_key`.
+
+        Raises:
+            JsException: On KV-backed classes (see the class).
+        """
         self._host.storage_op("kv.delete", key=key)
         store = self._store()
         key = as_key(key)
@@ -368,6 +439,14 @@ class SyncKvStorage:
 
         Options ``start``, ``startAfter``, ``end``, ``prefix``, ``reverse``, ``limit`` may be
         a dict or keyword arguments (Pyodide passes keywords as a trailing JS object).
+
+        Args:
+            options: The options dict, or None.
+            **kwargs: The same options as keywords (used when ``options`` is None).
+
+        Raises:
+            TypeError: As :func:`compile_list_options`.
+            JsException: On KV-backed classes (see the class).
         """
         self._host.storage_op("kv.list")
         store = self._store()

@@ -58,44 +58,90 @@ class DurableObjectTransaction:
             raise platform_error("Error", limits.MSG_TXN_COMMITTED.format(op=op))
 
     async def get(self, keys: Any, options: dict | None = None, /, **kwargs: Any) -> Any:
-        """Read one key (value or None) or a list of keys (dict of the found ones)."""
+        """Read one key (value or None) or a list of keys (dict of the found ones).
+
+        Args:
+            keys: A key, or a list of keys.
+            options: As for ``ctx.storage.get()``.
+            **kwargs: The same options as keywords.
+        """
         self._require("get()")
         return await self._storage.get(keys, options, **kwargs)
 
     async def list(self, options: dict | None = None, /, **kwargs: Any) -> Any:
-        """List a key range, like ``ctx.storage.list()``."""
+        """List a key range, like ``ctx.storage.list()``.
+
+        Args:
+            options: As for ``ctx.storage.list()``.
+            **kwargs: The same options as keywords.
+        """
         self._require("list()")
         return await self._storage.list(options, **kwargs)
 
     async def put(self, *args: Any, **kwargs: Any) -> None:
-        """Write one pair (``put(key, value)``) or several (``put({k: v})``)."""
+        """Write one pair (``put(key, value)``) or several (``put({k: v})``).
+
+        Args:
+            *args: ``(key, value[, options])`` or ``(entries[, options])``.
+            **kwargs: As for ``ctx.storage.put()``.
+        """
         self._require("put()")
         await self._storage.put(*args, **kwargs)
 
     async def delete(self, keys: Any, options: dict | None = None, /, **kwargs: Any) -> Any:
-        """Delete one key (returns bool) or a list of keys (returns the count)."""
+        """Delete one key (returns bool) or a list of keys (returns the count).
+
+        Args:
+            keys: A key, or a list of keys.
+            options: As for ``ctx.storage.delete()``.
+            **kwargs: The same options as keywords.
+        """
         self._require("delete()")
         return await self._storage.delete(keys, options, **kwargs)
 
     async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:
-        """Return the alarm time in ms, or None."""
+        """Return the alarm time in ms, or None.
+
+        Args:
+            options: As for ``ctx.storage.getAlarm()``.
+            **kwargs: The same options as keywords.
+        """
         self._require("getAlarm()")
         return await self._storage.getAlarm(options, **kwargs)
 
     async def setAlarm(
         self, scheduledTime: Any, options: dict | None = None, /, **kwargs: Any
     ) -> None:
-        """Set the alarm, like ``ctx.storage.setAlarm()``."""
+        """Set the alarm, like ``ctx.storage.setAlarm()``.
+
+        Args:
+            scheduledTime: Milliseconds since the epoch, or a ``datetime`` (naive means UTC).
+            options: As for ``ctx.storage.setAlarm()``.
+            **kwargs: The same options as keywords.
+        """
         self._require("setAlarm()")
         await self._storage.setAlarm(scheduledTime, options, **kwargs)
 
     async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:
-        """Delete the alarm, like ``ctx.storage.deleteAlarm()``."""
+        """Delete the alarm, like ``ctx.storage.deleteAlarm()``.
+
+        Args:
+            options: As for ``ctx.storage.deleteAlarm()``.
+            **kwargs: The same options as keywords.
+        """
         self._require("deleteAlarm()")
         await self._storage.deleteAlarm(options, **kwargs)
 
     def deleteAll(self, options: dict | None = None, /, **kwargs: Any) -> None:
-        """Refuse: a transaction cannot delete everything (raises ``JsException``)."""
+        """Refuse: a transaction cannot delete everything (raises ``JsException``).
+
+        Args:
+            options: Ignored.
+            **kwargs: Ignored.
+
+        Raises:
+            JsException: ``Cannot call deleteAll() within a transaction``.
+        """
         raise platform_error("Error", limits.MSG_DELETE_ALL_IN_TRANSACTION)
 
     def rollback(self) -> None:
@@ -110,7 +156,21 @@ class DurableObjectTransaction:
 
 
 async def run_transaction(storage: DurableObjectStorage, closure: Callable[[Any], Any]) -> Any:
-    """Implement ``ctx.storage.transaction(closure)`` (see the module docstring)."""
+    """Implement ``ctx.storage.transaction(closure)`` (see the module docstring).
+
+    Args:
+        storage: The object's :class:`~dosim.storage.api.DurableObjectStorage`.
+        closure: Called with the :class:`DurableObjectTransaction`; may return an
+            awaitable.
+
+    Returns:
+        What the closure returned.
+
+    Raises:
+        Exception: What the closure raised, after its writes were rolled back.
+        JsException: The error of a critical SQL failure (e.g. ``SQLITE_FULL``) that broke
+            storage before the call, or inside a closure that then returned.
+    """
     db, host = storage._db, storage._host
     host.storage_op("transaction")
     if db.broken is not None:
@@ -150,7 +210,21 @@ async def run_transaction(storage: DurableObjectStorage, closure: Callable[[Any]
 
 
 def run_transaction_sync(storage: DurableObjectStorage, fn: Callable[[], Any]) -> Any:
-    """Implement ``ctx.storage.transactionSync(fn)`` (see the module docstring)."""
+    """Implement ``ctx.storage.transactionSync(fn)`` (see the module docstring).
+
+    Args:
+        storage: The object's :class:`~dosim.storage.api.DurableObjectStorage`.
+        fn: Function taking no arguments.
+
+    Returns:
+        What ``fn`` returned.
+
+    Raises:
+        JsException: ``Durable Object is not backed by SQL.`` on KV-backed classes;
+            ``Cannot commit transaction due to an earlier SQL critical error`` when
+            ``fn`` returns after a critical SQL error (e.g. ``SQLITE_FULL``).
+        Exception: What ``fn`` raised, after its writes were rolled back.
+    """
     db, host = storage._db, storage._host
     host.storage_op("transactionSync")
     if not db.sql_enabled:
