@@ -260,6 +260,35 @@ class App:
         )
         return response
 
+    async def connect(self, url: str, *, headers: Any = None) -> Any:
+        """Open a WebSocket to the app through its Worker, as a browser would.
+
+        Sends ``GET url`` with ``Upgrade: websocket`` through :meth:`fetch`; the Worker
+        must answer ``101`` with a ``web_socket``.
+
+        Args:
+            url: An absolute URL or a path.
+            headers: Extra request headers.
+
+        Returns:
+            A :class:`~dosim.websockets.WebSocketClient` (``send``, ``receive``, ``close``).
+
+        Raises:
+            ConnectionError: When the Worker does not accept the upgrade (the message
+                carries the status and body it answered).
+        """
+        from .websockets import WebSocketClient
+
+        upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
+        if headers:
+            upgrade.update(dict(headers))
+        response = await self.fetch(url, headers=upgrade)
+        socket = getattr(response, "web_socket", None)
+        if response.status != 101 or socket is None:
+            body = await response.text()
+            raise ConnectionError(f"WebSocket upgrade refused: {response.status} {body[:200]!r}")
+        return WebSocketClient(socket)
+
     async def advance(self, seconds: float) -> None:
         """Move virtual time forward, running everything that falls due, in order.
 
@@ -447,8 +476,20 @@ def load_main_module(path: Path) -> Any:
 
 
 def install_workers_alias() -> None:
-    """Make ``import workers`` resolve to :mod:`dosim.workers` (app code stays deployable)."""
+    """Make ``import workers`` (and ``from js import WebSocketPair``) work for app code.
+
+    ``workers`` resolves to :mod:`dosim.workers`. Outside Pyodide, ``js`` resolves to
+    :mod:`dosim.js`; inside Pyodide the WebSocket names are added to the real ``js``.
+    """
+    from . import js as js_names
     from . import workers
 
     sys.modules["workers"] = workers
     sys.modules["workers.entrypoints"] = workers.entrypoints
+    if sys.platform == "emscripten":
+        import js  # type: ignore[import-not-found]
+
+        for name in js_names.__all__:
+            setattr(js, name, getattr(js_names, name))
+    else:
+        sys.modules.setdefault("js", js_names)

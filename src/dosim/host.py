@@ -110,6 +110,7 @@ class Incarnation:
         self.live = True
         self.active = 0
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._sockets: set[Any] = set()
         self._constructing = False
 
     # -- the storage host contract ------------------------------------------------------
@@ -208,10 +209,33 @@ class Incarnation:
 
         task.add_done_callback(done)
 
+    def pin(self, socket: Any) -> None:
+        """Keep the instance in memory while a standard-API WebSocket is open.
+
+        Args:
+            socket: The server end accepted with ``accept()``.
+        """
+        self._sockets.add(socket)
+        self.host._cancel_eviction()
+
+    def unpin(self, socket: Any) -> None:
+        """Release a pin taken by :meth:`pin` (the socket closed).
+
+        Args:
+            socket: The server end that closed.
+        """
+        self._sockets.discard(socket)
+        self.host.maybe_schedule_eviction()
+
     @property
     def idle(self) -> bool:
-        """No event running, no tracked task pending, gate open."""
-        return self.active == 0 and not self._tasks and not self.input_gate.closed
+        """No event running, no tracked task, no standard WebSocket open, gate open."""
+        return (
+            self.active == 0
+            and not self._tasks
+            and not self._sockets
+            and not self.input_gate.closed
+        )
 
     def check(self) -> None:
         """Raise the reset error if this incarnation was reset."""
@@ -237,6 +261,9 @@ class Incarnation:
         self.input_gate.abandon()
         self.cancel_tasks()
         self.host.record("reset", reason=reason, error=str(error))
+        # A reset disconnects the object's WebSockets, hibernatable ones included.
+        for socket in list(self._sockets) + (list(self.host.sockets) if was_current else []):
+            socket._disconnect()
 
     def cancel_tasks(self) -> None:
         """Cancel the instance's pending background tasks (it is gone)."""
@@ -294,6 +321,10 @@ class ObjectHost:
         self._eviction_timer: Any = None
         self._random = random.Random(f"{namespace.app.seed}:{self.hex_id}")
         self.pending_fault: Callable[[], None] | None = None
+        self.sockets: list[Any] = []  # hibernatable WebSockets; they outlive instances
+        self.auto_response: Any = None
+        self.auto_response_times: dict[int, int] = {}
+        self.event_timeout_ms: int | None = None
 
     # -- trace --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:
@@ -448,6 +479,68 @@ class ObjectHost:
         if fault is not None:
             fault()
 
+    # -- WebSockets -------------------------------------------------------------------
+    def forget_socket(self, socket: Any) -> None:
+        """Drop a closed hibernatable socket from the registry.
+
+        Args:
+            socket: A server end that closed.
+        """
+        if socket in self.sockets:
+            self.sockets.remove(socket)
+        self.auto_response_times.pop(id(socket), None)
+
+    async def deliver_socket_event(self, socket: Any, kind: str, payload: Any) -> None:
+        """Deliver a message or close from the client to the object's server end.
+
+        Hibernatable sockets go to ``webSocketMessage`` / ``webSocketClose`` (waking the
+        object if it hibernated); auto-responses are answered without waking it.
+        Standard sockets go to their listeners in the instance that accepted them.
+
+        Args:
+            socket: The server end.
+            kind: ``"message"`` or ``"close"``.
+            payload: ``(data, size)`` or ``(code, reason, wasClean)``.
+        """
+        from .websockets import MAX_MESSAGE_BYTES, MSG_MESSAGE_TOO_LARGE
+
+        if kind == "message":
+            data, size = payload
+            self.record("websocket.message", direction="in", size=size)
+            if size > MAX_MESSAGE_BYTES:
+                socket.close(1009, MSG_MESSAGE_TOO_LARGE)
+                return
+            pair = self.auto_response
+            if socket._mode == "hibernatable" and pair is not None and data == pair.request:
+                self.auto_response_times[id(socket)] = self.clock.now_ms()
+                self.record("websocket.autoresponse")
+                socket.send(pair.response)
+                return
+        else:
+            self.record("websocket.close", code=payload[0], reason=payload[1], by="client")
+        binding = StubBinding()
+        if socket._mode == "hibernatable":
+            label = "webSocketMessage" if kind == "message" else "webSocketClose"
+            if not callable(getattr(self.namespace.cls, label, None)):
+                return  # the handlers are optional
+
+            async def invoke(instance: Any) -> Any:
+                arguments = (socket, payload[0]) if kind == "message" else (socket, *payload)
+                result = getattr(instance, label)(*arguments)
+                return await result if inspect.isawaitable(result) else result
+
+        else:
+            label = f"websocket {kind}"
+            binding.incarnation = socket._incarnation
+
+            async def invoke(instance: Any) -> Any:
+                await socket._call_listeners(kind, payload)
+
+        try:
+            await self.deliver(binding, label, invoke, self.id)
+        except Exception as error:  # noqa: BLE001 - reported, the socket stays open
+            self.record("websocket.error", error=f"{type(error).__name__}: {error}")
+
     # -- eviction -----------------------------------------------------------------------
     def maybe_schedule_eviction(self) -> None:
         """Start the idle timer if the current incarnation has nothing to do."""
@@ -483,8 +576,10 @@ class ObjectHost:
         incarnation.output_gate.flush()
         incarnation.live = False
         incarnation.cancel_tasks()
+        for socket in list(incarnation._sockets):
+            socket._disconnect()  # standard sockets cannot outlive their instance
         self.retire(incarnation)
-        self.record("eviction")
+        self.record("eviction", hibernated_sockets=len(self.sockets))
         return True
 
     def reset(self, error: BaseException, reason: str) -> bool:

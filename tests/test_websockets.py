@@ -1,0 +1,295 @@
+"""WebSockets: pairs, the standard API, hibernation, auto-response, limits."""
+
+import asyncio
+
+import pytest
+
+import dosim.websockets
+from dosim import App
+from dosim.errors import JsException
+from dosim.websockets import WebSocketDisconnect
+from js import WebSocketPair, WebSocketRequestResponsePair
+from workers import DurableObject, Response, WorkerEntrypoint
+
+
+class Room(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.messages_seen_in_memory = 0
+
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        tags = [request.headers.get("x-tag") or "everyone"]
+        self.ctx.acceptWebSocket(server, tags)
+        server.serializeAttachment({"count": 0})
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        if message == "close-me":
+            ws.close(4001, "asked to")
+            return
+        if message == "abort":
+            self.ctx.abort("gone")
+        state = ws.deserializeAttachment()
+        state["count"] += 1
+        ws.serializeAttachment(state)
+        self.messages_seen_in_memory += 1
+        reply = f"{message}|count={state['count']}|memory={self.messages_seen_in_memory}"
+        for other in self.ctx.getWebSockets():
+            other.send(reply)
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        await self.ctx.storage.put("last_close", [code, reason, wasClean])
+
+    async def last_close(self):
+        return await self.ctx.storage.get("last_close")
+
+    async def tagged(self, tag):
+        return len(self.ctx.getWebSockets(tag))
+
+    async def enable_pong(self):
+        self.ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("ping", "pong"))
+
+
+class Standard(DurableObject):
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        server.accept()
+
+        def on_message(event):
+            server.send(event.data.upper())
+
+        server.addEventListener("message", on_message)
+        return Response(None, status=101, web_socket=client)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.headers.get("upgrade") != "websocket":
+            return Response("expected a WebSocket upgrade", status=426)
+        binding = self.env.STANDARD if "standard" in request.url else self.env.ROOM
+        return await binding.getByName("r").fetch(request)
+
+
+@pytest.fixture
+def app():
+    return App(Default, {"ROOM": Room, "STANDARD": Standard})
+
+
+async def test_messages_reach_the_handler_and_broadcast(app):
+    first, second = await app.connect("/"), await app.connect("/")
+    first.send("hi")
+    assert await first.receive() == "hi|count=1|memory=1"
+    assert await second.receive() == "hi|count=1|memory=1"
+
+
+async def test_plain_request_gets_426(app):
+    with pytest.raises(ConnectionError, match="426"):
+        await app.connect("/", headers={"Upgrade": "h2c"})
+
+
+async def test_hibernation_keeps_sockets_and_attachments_but_not_memory(app):
+    client = await app.connect("/")
+    client.send("a")
+    assert await client.receive() == "a|count=1|memory=1"
+    await app.advance(10)
+    assert len(app.trace.filter("eviction")) == 1
+    client.send("b")
+    assert await client.receive() == "b|count=2|memory=1"
+    assert len(app.trace.filter("constructor")) == 2
+
+
+async def test_standard_api_socket_pins_the_object(app):
+    client = await app.connect("/standard")
+    client.send("shout")
+    assert await client.receive() == "SHOUT"
+    await app.advance(120)
+    assert app.trace.filter("eviction") == []
+    client.send("still here")
+    assert await client.receive() == "STILL HERE"
+
+
+async def test_auto_response_does_not_wake_the_object(app):
+    client = await app.connect("/")
+    await app.env.ROOM.getByName("r").enable_pong()
+    await app.advance(10)
+    constructed = len(app.trace.filter("constructor"))
+    client.send("ping")
+    assert await client.receive() == "pong"
+    assert len(app.trace.filter("constructor")) == constructed
+    assert len(app.trace.filter("websocket.autoresponse")) == 1
+
+
+async def test_client_close_reaches_web_socket_close(app):
+    client = await app.connect("/")
+    await client.close(4000, "bye")
+    assert await app.env.ROOM.getByName("r").last_close() == [4000, "bye", True]
+
+
+async def test_dropped_connection_is_close_1006_not_clean(app):
+    client = await app.connect("/")
+    await client.disconnect()
+    closed = await app.env.ROOM.getByName("r").last_close()
+    assert closed == [1006, "WebSocket disconnected without sending Close frame.", False]
+
+
+async def test_server_close_is_seen_by_the_client(app):
+    client = await app.connect("/")
+    client.send("close-me")
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await client.receive()
+    assert (closed.value.code, closed.value.reason) == (4001, "asked to")
+    assert client.closed
+
+
+async def test_reset_disconnects_hibernatable_sockets(app):
+    client = await app.connect("/")
+    client.send("abort")
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await client.receive()
+    assert closed.value.code == 1006
+
+
+async def test_get_web_sockets_filters_by_tag(app):
+    await app.connect("/", headers={"x-tag": "red"})
+    await app.connect("/", headers={"x-tag": "blue"})
+    await app.connect("/", headers={"x-tag": "red"})
+    stub = app.env.ROOM.getByName("r")
+    assert (await stub.tagged("red"), await stub.tagged("blue"), await stub.tagged(None)) == (
+        2,
+        1,
+        3,
+    )
+
+
+async def test_oversize_message_closes_with_1009(app, monkeypatch):
+    monkeypatch.setattr(dosim.websockets, "MAX_MESSAGE_BYTES", 10)
+    client = await app.connect("/")
+    client.send("x" * 11)
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await client.receive()
+    assert closed.value.code == 1009
+
+
+class Misuse(DurableObject):
+    async def check(self, case):
+        client, server = WebSocketPair.new()
+        if case == "accept-then-hibernate":
+            server.accept()
+            self.ctx.acceptWebSocket(server)
+        elif case == "client-end":
+            Response(None, status=101, web_socket=client)
+            self.ctx.acceptWebSocket(client)
+        elif case == "tags":
+            self.ctx.acceptWebSocket(server, [str(n) for n in range(11)])
+        elif case == "long-tag":
+            self.ctx.acceptWebSocket(server, ["t" * 257])
+        elif case == "attachment":
+            self.ctx.acceptWebSocket(server)
+            server.serializeAttachment("x" * 3000)
+        elif case == "send-early":
+            server.send("too soon")
+        elif case == "close-code":
+            server.accept()
+            server.close(1005)
+        elif case == "timeout":
+            self.ctx.setHibernatableWebSocketEventTimeout(604_800_001)
+        elif case == "auto-response":
+            WebSocketRequestResponsePair.new("p" * 2049, "q")
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "text"),
+    [
+        ("accept-then-hibernate", JsException, "already accepted via `accept()`"),
+        ("client-end", JsException, "its pair has already been accepted or used in a Response"),
+        ("tags", JsException, "cannot have more than 10 tags"),
+        ("long-tag", JsException, "is longer than the max tag length (256 characters)."),
+        (
+            "attachment",
+            JsException,
+            "cannot be larger than 2048 bytes.'attachment' was 3001 bytes.",
+        ),
+        ("send-early", JsException, "before sending messages"),
+        ("close-code", JsException, "Invalid WebSocket close code: 1005."),
+        ("timeout", JsException, "Event timeout should not exceed 604800000 ms."),
+        ("auto-response", ValueError, "Request cannot be larger than 2048 bytes."),
+    ],
+)
+async def test_misuse_gets_the_platform_error(case, error, text):
+    stub = App(None, {"M": Misuse}).env.M.getByName("m")
+    with pytest.raises(error) as caught:
+        await stub.check(case)
+    assert text in str(caught.value)
+
+
+class Writer(DurableObject):
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        await self.ctx.storage.put("last", message)
+        ws.send(f"stored {message}")
+
+
+async def test_send_waits_for_writes_and_a_failed_commit_drops_the_message():
+    app = App(None, {"W": Writer})
+    stub = app.env.W.getByName("w")
+    response = await stub.fetch("https://w/", headers={"Upgrade": "websocket"})
+    from dosim.websockets import WebSocketClient
+
+    client = WebSocketClient(response.web_socket)
+    client.send("one")
+    assert await client.receive() == "stored one"
+    app.faults.fail_next_commit(stub)
+    client.send("two")
+    with pytest.raises(WebSocketDisconnect):
+        await client.receive()
+    assert app.trace.filter("reset")[0].detail["reason"] == "commit failed"
+
+
+async def test_websocket_traffic_is_traced(app):
+    client = await app.connect("/")
+    client.send("x")
+    await client.receive()
+    kinds = [e.kind for e in app.trace.filter("websocket")]
+    assert kinds[:3] == ["websocket.accept", "websocket.message", "websocket.message"]
+
+
+def test_pair_unpacks_like_the_javascript_object():
+    pair = WebSocketPair.new()
+    client, server = pair
+    assert (pair[0], pair[1]) == (client, server) == tuple(pair.object_values())
+
+
+async def test_received_binary_messages_are_array_buffers():
+    received = []
+
+    class Binary(DurableObject):
+        async def fetch(self, request):
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server)
+            return Response(None, status=101, web_socket=client)
+
+        async def webSocketMessage(self, ws, message):
+            received.append(message.to_bytes())
+            ws.send(message)
+
+    app = App(None, {"B": Binary})
+    response = await app.env.B.getByName("b").fetch("https://b/")
+    from dosim.websockets import WebSocketClient
+
+    client = WebSocketClient(response.web_socket)
+    client.send(b"\x00\x01")
+    assert await client.receive() == b"\x00\x01" and received == [b"\x00\x01"]
+
+
+async def test_concurrent_senders_keep_per_socket_order(app):
+    client = await app.connect("/")
+    for n in range(20):
+        client.send(str(n))
+    got = [await client.receive() for _ in range(20)]
+    assert [g.split("|")[0] for g in got] == [str(n) for n in range(20)]
+    await asyncio.sleep(0)
