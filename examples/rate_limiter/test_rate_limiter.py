@@ -89,7 +89,9 @@ async def test_rpc_take_reports_the_verdict(dosim_app):
 
 async def test_cost_above_capacity_is_rejected(dosim_app):
     limiter = dosim_app.env.RATE_LIMITER.getByName("greedy")
-    with pytest.raises(ValueError, match="cost must be between 0 and 10"):
+    # On Cloudflare a Python exception may reach the caller as a JsException carrying its
+    # text, so only the message is relied on.
+    with pytest.raises(Exception, match="cost must be between 0 and 10"):
         await limiter.take(CAPACITY + 1)
 
 
