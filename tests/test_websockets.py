@@ -293,3 +293,12 @@ async def test_concurrent_senders_keep_per_socket_order(app):
     got = [await client.receive() for _ in range(20)]
     assert [g.split("|")[0] for g in got] == [str(n) for n in range(20)]
     await asyncio.sleep(0)
+
+
+async def test_reset_of_a_hibernated_object_disconnects_its_sockets(app):
+    client = await app.connect("/")
+    await app.advance(10)
+    assert app.faults.reset(("ROOM", "r")) is True
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await client.receive()
+    assert closed.value.code == 1006

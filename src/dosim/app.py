@@ -403,7 +403,8 @@ class App:
         count = 0
         for runtime in self.namespaces.values():
             for host in runtime.hosts.values():
-                count += self.faults.reset(host.id) if host.incarnation is not None else 0
+                live = host.incarnation is not None or host.sockets
+                count += self.faults.reset(host.id) if live else 0
         return count
 
     def database_path(self, runtime: NamespaceRuntime, hex_id: str) -> str | None:

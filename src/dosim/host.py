@@ -594,7 +594,13 @@ class ObjectHost:
         """
         incarnation = self.incarnation
         if incarnation is None:
-            return False
+            if not self.sockets:
+                return False
+            # Hibernated: no instance to reset, but its WebSockets are disconnected.
+            self.record("reset", reason=reason, error=str(error))
+            for socket in list(self.sockets):
+                socket._disconnect()
+            return True
         incarnation.reset(error, reason)
         return True
 
