@@ -6,40 +6,10 @@ import asyncio
 import importlib
 
 import pytest
+from platform_surface import SDK_NAMES
 
 import dosim.workers as workers
 from dosim.workers.compat import set_runtime_globals
-
-# ``__all__`` of ``workers/__init__.py`` in workers-runtime-sdk 1.9.5 (PyPI), read with ``ast``.
-SDK_NAMES = (
-    "Blob",
-    "BlobEnding",
-    "BlobValue",
-    "Body",
-    "Context",
-    "DurableObject",
-    "FetchKwargs",
-    "FetchResponse",
-    "File",
-    "FormData",
-    "FormDataValue",
-    "Headers",
-    "JSBody",
-    "Request",
-    "RequestInitCfProperties",
-    "Response",
-    "WorkerEntrypoint",
-    "WorkflowEntrypoint",
-    "env",
-    "fetch",
-    "handler",
-    "import_from_javascript",
-    "patch_env",
-    "python_from_rpc",
-    "python_to_rpc",
-    "waitUntil",
-    "wait_until",
-)
 
 
 @pytest.mark.parametrize("name", SDK_NAMES)
