@@ -54,6 +54,8 @@ class PlatformUse(ast.NodeVisitor):
         """Resolve the leading part of a chain to a kind, returning the members after it."""
         if parts[:2] == ["self", "ctx"] or parts[:1] == ["ctx"]:
             kind, rest = "ctx", parts[2:] if parts[0] == "self" else parts[1:]
+        elif ".".join(parts[:2]) in self.aliases:  # self.sql = ctx.storage.sql
+            kind, rest = self.aliases[".".join(parts[:2])], parts[2:]
         elif parts[0] in self.aliases:
             kind, rest = self.aliases[parts[0]], parts[1:]
         elif parts[:2] == ["self", "env"] and len(parts) >= 3 and parts[2].isupper():
@@ -69,10 +71,11 @@ class PlatformUse(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         parts = chain(node.value)
-        if parts and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        target = chain(node.targets[0]) if len(node.targets) == 1 else None
+        if parts and target and (len(target) == 1 or target[0] == "self"):
             kind, rest = self.kind_of(parts)
             if kind in KINDS and not rest:
-                self.aliases[node.targets[0].id] = kind
+                self.aliases[".".join(target)] = kind
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -131,3 +134,10 @@ def test_checker_catches_a_dosim_only_name():
     visitor = PlatformUse()
     visitor.visit(ast.parse("class A:\n    def f(self):\n        self.ctx.storage.snapshot()\n"))
     assert ("storage", "snapshot", 3) in visitor.uses
+
+
+def test_checker_follows_aliases_on_self():
+    source = "def f(self, ctx):\n    self.sql = ctx.storage.sql\n    self.sql.run('x')\n"
+    visitor = PlatformUse()
+    visitor.visit(ast.parse(source))
+    assert ("sql", "run", 3) in visitor.uses
