@@ -1,0 +1,158 @@
+"""The ``dosim`` command: ``dosim dev``, ``dosim new`` and ``dosim migrate``.
+
+::
+
+    dosim dev [PATH] [--host 127.0.0.1] [--port 8787] [--persist-to DIR | --in-memory]
+    dosim new <template> <dir>
+    dosim migrate --check [PATH]
+
+``dosim dev`` needs the ``dev`` extra (``pip install 'dosim[dev]'``); the other commands
+use only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``dosim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="dosim", description="Simulate Cloudflare Durable Objects for Python Workers."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = commands.add_parser(
+        "dev",
+        help="serve an app locally over HTTP, with real time and state on disk",
+        description="Serve the app in PATH (a folder with wrangler.toml) on a local port.",
+    )
+    dev.add_argument("path", nargs="?", default=".", help="app folder or config file (default: .)")
+    dev.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8787, help="port to bind (default: 8787)")
+    where = dev.add_mutually_exclusive_group()
+    where.add_argument(
+        "--persist-to", metavar="DIR", help="state folder (default: PATH/.dosim/state)"
+    )
+    where.add_argument(
+        "--in-memory", action="store_true", help="keep storage in memory; nothing is written"
+    )
+    dev.add_argument("--env", dest="environment", help="use the config's [env.NAME] section")
+    dev.add_argument("--no-reload", action="store_true", help="do not reload on file changes")
+    dev.add_argument(
+        "--max-body-size",
+        type=int,
+        metavar="BYTES",
+        help="largest request body accepted, 413 above (default: 100 MB, Cloudflare's "
+        "Free/Pro limit)",
+    )
+    dev.set_defaults(run=_run_dev)
+
+    new = commands.add_parser(
+        "new",
+        help="start a new app from a starter template",
+        description="Copy a starter app (worker, wrangler.toml, tests) into a new folder.",
+    )
+    new.add_argument("template", nargs="?", help="template name (omit to list them)")
+    new.add_argument("directory", nargs="?", help="folder to create (must be new or empty)")
+    new.set_defaults(run=_run_new)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="check migrations the way a deploy would",
+        description="Report what `wrangler deploy` would refuse about the Durable Object "
+        "bindings and migrations in PATH's wrangler config and code.",
+    )
+    migrate.add_argument("--check", action="store_true", required=True, help="report only")
+    migrate.add_argument("path", nargs="?", default=".", help="app folder or config file")
+    migrate.add_argument("--env", dest="environment", help="use the config's [env.NAME] section")
+    migrate.set_defaults(run=_run_migrate)
+    return parser
+
+
+def _run_dev(args: argparse.Namespace) -> int:
+    try:
+        from .dev.server import DevServer
+    except ImportError as missing:
+        print(
+            f"dosim dev needs the dev extra ({missing.name} is missing): "
+            "pip install 'dosim[dev]'",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    options = {}
+    if args.max_body_size is not None:
+        options["max_body_bytes"] = args.max_body_size
+    try:
+        server = DevServer(
+            args.path,
+            host=args.host,
+            port=args.port,
+            persist_to=args.persist_to,
+            in_memory=args.in_memory,
+            watch=not args.no_reload,
+            environment=args.environment,
+            **options,
+        )
+    except Exception as error:  # noqa: BLE001 - the app could not load: say why, exit 1
+        logging.getLogger("dosim.dev").exception("dosim dev: cannot load the app: %s", error)
+        return 1
+    try:
+        asyncio.run(server.serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from .dev.templates import MSG_NO_TEMPLATES, TemplateError, available_templates, create_app
+
+    if args.template is None or args.directory is None:
+        names = available_templates()
+        if not names:
+            print(f"dosim new: {MSG_NO_TEMPLATES}", file=sys.stderr)
+            return 1
+        print("usage: dosim new <template> <dir>\n\ntemplates:")
+        for name, summary in names.items():
+            print(f"  {name:<14} {summary}")
+        return 0 if args.template is None else 2
+    try:
+        target = create_app(args.template, args.directory)
+    except TemplateError as error:
+        print(f"dosim new: {error}", file=sys.stderr)
+        return 1
+    print(f"created {target} from the {args.template!r} template\n")
+    print(f"  cd {target}\n  pytest            # run its tests\n  dosim dev         # serve it")
+    return 0
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    from .dev.migrations import check_migrations
+
+    report = check_migrations(args.path, environment=args.environment)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``dosim`` command.
+
+    Args:
+        argv: The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 on success, 1 when the command found problems, 2 on bad usage.
+    """
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

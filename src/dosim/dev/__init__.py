@@ -1,0 +1,27 @@
+"""``dosim dev``: the local development server, and the other ``dosim`` commands' helpers.
+
+The server (needs the ``dev`` extra: ``pip install 'dosim[dev]'``) serves a Worker over
+real HTTP on 127.0.0.1 with real time, keeps every object's storage in SQLite files
+under ``<app>/.dosim/state/``, reloads the app when its Python files change, and shows
+a read-only inspector at ``/__dosim/``. One module per job:
+
+=====================  ==============================================================
+``server``             :class:`~dosim.dev.server.DevServer`: builds the app, serves it
+``realtime``           drives the app's virtual clock from the wall clock
+``state``              where state lives; reopening stored objects (and their alarms)
+``bridge``             HTTP request/response conversion, body limit, error pages
+``websocket_seam``     where browser WebSockets will be bridged (not wired yet)
+``requestlog``         one log line per request, with the objects it touched
+``tracebuffer``        the recent trace events, for the inspector's live view
+``names``              object names seen, remembered across restarts (display only)
+``storage_view``       read-only views of an object's KV entries and SQL tables
+``inspector``          the ``/__dosim/`` page and its JSON API
+``reload``             watching files and rebuilding the app
+``templates``          ``dosim new``: copying a starter app
+``migrations``         ``dosim migrate --check``: what a deploy would refuse
+=====================  ==============================================================
+
+Only ``server``, ``bridge``, ``inspector``, ``reload`` and ``websocket_seam`` import the
+``dev`` extra's packages; the rest is stdlib, so ``dosim new`` and ``dosim migrate``
+work without it. The simulator core never imports this package.
+"""

@@ -1,0 +1,192 @@
+"""The inspector: a read-only page at ``/__dosim/`` and its JSON API under ``/__dosim/api/``.
+
+Nothing here changes the app or its storage: every endpoint is a ``GET``, storage is read
+through :mod:`dosim.dev.storage_view`, and the page says "read-only" at the top.
+
+========================================================  ==================================
+``/__dosim/``                                             the page (plain HTML + a little JS)
+``/__dosim/api/app``                                      app name, folder, state, reloads
+``/__dosim/api/namespaces``                               bindings, classes, backends, counts
+``/__dosim/api/namespaces/{binding}/objects``             objects: id, name, live, alarm
+``/__dosim/api/namespaces/{binding}/objects/{id}``        one object: alarm, KV count, tables
+``…/objects/{id}/kv?offset=&limit=``                      KV entries, paged, in key order
+``…/objects/{id}/sql/{table}?offset=&limit=``             rows of one SQL table, paged
+``/__dosim/api/trace?after=&limit=``                      live trace events after a cursor
+========================================================  ==================================
+
+Paths below ``/__dosim/`` are the dev server's own; a Worker route with that prefix is
+not reachable under ``dosim dev``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from . import storage_view
+
+__all__ = ["PREFIX", "routes", "not_routed"]
+
+PREFIX = "/__dosim"
+"""Where the inspector lives."""
+
+_MAX_PAGE = 200
+
+
+def _page_args(request: Request) -> tuple[int, int]:
+    def number(key: str, default: int) -> int:
+        try:
+            return max(0, int(request.query_params.get(key, default)))
+        except ValueError:
+            return default
+
+    return number("offset", 0), min(number("limit", 50), _MAX_PAGE)
+
+
+def _not_found(what: str) -> JSONResponse:
+    return JSONResponse({"error": f"no such {what}"}, status_code=404)
+
+
+def _host_info(server: Any, runtime: Any, host: Any) -> dict[str, Any]:
+    database = host.database
+    return {
+        "id": host.hex_id,
+        "name": host.name or server.names.get(runtime.binding, host.hex_id),
+        "live": host.incarnation is not None,
+        "alarm": database.read_alarm(),
+        "hibernatable_sockets": len(host.sockets),
+    }
+
+
+def _stored_hosts(runtime: Any) -> list[Any]:
+    return [
+        host
+        for host in runtime.hosts.values()
+        if host.has_stored_data() or host.incarnation is not None
+    ]
+
+
+def not_routed(request: Request) -> Response:
+    """Answer a request under :data:`PREFIX` that no inspector route took.
+
+    ``405`` for methods other than ``GET``/``HEAD`` (the inspector is read-only), else
+    ``404``. Such requests never reach the Worker.
+
+    Args:
+        request: The request.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return JSONResponse(
+            {"error": "the inspector is read-only"}, status_code=405, headers={"allow": "GET"}
+        )
+    return _not_found("inspector page")
+
+
+def routes(server: Any) -> list[BaseRoute]:
+    """Build the inspector's routes for a dev server.
+
+    Args:
+        server: The :class:`~dosim.dev.server.DevServer` (its current ``app``, ``names``
+            and ``traces`` are read at each request, so reloads are followed).
+    """
+
+    def lookup(request: Request) -> tuple[Any, Any] | JSONResponse:
+        runtime = server.app.namespaces.get(request.path_params["binding"])
+        if runtime is None:
+            return _not_found("namespace")
+        host = runtime.hosts.get(request.path_params["object_id"])
+        if host is None or not (host.has_stored_data() or host.incarnation is not None):
+            return _not_found("object")
+        return runtime, host
+
+    async def page(request: Request) -> Response:
+        html = resources.files(__package__).joinpath("inspector.html").read_text("utf-8")
+        return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+    async def app_info(request: Request) -> Response:
+        app = server.app
+        return JSONResponse(
+            {
+                "name": app.name,
+                "folder": str(server.app_dir),
+                "state": str(app.persist_to) if app.persist_to is not None else None,
+                "now": app.clock.now_ms(),
+                "reloads": server.reloads,
+                "read_only": True,
+            }
+        )
+
+    async def namespaces(request: Request) -> Response:
+        return JSONResponse(
+            [
+                {
+                    "binding": runtime.binding,
+                    "class": runtime.cls.__name__,
+                    "backend": "sqlite" if runtime.sql_enabled else "kv",
+                    "objects": len(_stored_hosts(runtime)),
+                }
+                for runtime in server.app.namespaces.values()
+            ]
+        )
+
+    async def objects(request: Request) -> Response:
+        runtime = server.app.namespaces.get(request.path_params["binding"])
+        if runtime is None:
+            return _not_found("namespace")
+        infos = [_host_info(server, runtime, host) for host in _stored_hosts(runtime)]
+        infos.sort(key=lambda info: (info["name"] is None, info["name"] or "", info["id"]))
+        return JSONResponse(infos)
+
+    async def object_detail(request: Request) -> Response:
+        found = lookup(request)
+        if isinstance(found, JSONResponse):
+            return found
+        runtime, host = found
+        info = _host_info(server, runtime, host)
+        with storage_view.open_reader(host) as reader:
+            info["kv_entries"] = storage_view.kv_page(reader, 0, 0)["total"]
+            info["tables"] = storage_view.tables(reader) if runtime.sql_enabled else []
+        return JSONResponse(info)
+
+    async def kv(request: Request) -> Response:
+        found = lookup(request)
+        if isinstance(found, JSONResponse):
+            return found
+        offset, limit = _page_args(request)
+        with storage_view.open_reader(found[1]) as reader:
+            return JSONResponse(storage_view.kv_page(reader, offset, limit))
+
+    async def sql(request: Request) -> Response:
+        found = lookup(request)
+        if isinstance(found, JSONResponse):
+            return found
+        offset, limit = _page_args(request)
+        with storage_view.open_reader(found[1]) as reader:
+            result = storage_view.table_page(reader, request.path_params["table"], offset, limit)
+        return _not_found("table") if result is None else JSONResponse(result)
+
+    async def trace(request: Request) -> Response:
+        try:
+            after = int(request.query_params.get("after", 0))
+            limit = int(request.query_params.get("limit", 500))
+        except ValueError:
+            return JSONResponse({"error": "after and limit must be integers"}, status_code=400)
+        events = server.traces.after(after, min(max(limit, 0), 2_000))
+        return JSONResponse({"cursor": server.traces.cursor, "events": events})
+
+    base = PREFIX + "/api/namespaces/{binding}/objects/{object_id}"
+    return [
+        Route(PREFIX, page),
+        Route(PREFIX + "/", page),
+        Route(PREFIX + "/api/app", app_info),
+        Route(PREFIX + "/api/namespaces", namespaces),
+        Route(PREFIX + "/api/namespaces/{binding}/objects", objects),
+        Route(base, object_detail),
+        Route(base + "/kv", kv),
+        Route(base + "/sql/{table}", sql),
+        Route(PREFIX + "/api/trace", trace),
+    ]
