@@ -137,3 +137,31 @@ async def test_module_level_from_time_import_sees_virtual_time(tmp_path):
     await app.advance(30)
     response = await app.fetch("/")
     assert await response.text() == "1735689630.0 2025-01-01T00:00:30"
+
+
+class Keeper(DurableObject):
+    async def bump(self):
+        value = (await self.ctx.storage.get("n") or 0) + 1
+        await self.ctx.storage.put("n", value)
+        return value
+
+
+async def test_on_disk_objects_close_their_database_when_evicted(tmp_path):
+    app = App(None, {"K": Keeper}, persist_to=tmp_path)
+    stub = app.env.K.getByName("k")
+    assert await stub.bump() == 1
+    host = app.host_of(stub)
+    await app.advance(10)
+    assert host._database is None
+    assert await stub.bump() == 2
+    app.close()
+
+
+def test_fresh_load_reimports_sibling_modules(tmp_path):
+    from dosim.app import load_main_module
+
+    (tmp_path / "helper.py").write_text("VALUE = 1\n")
+    (tmp_path / "worker.py").write_text("from helper import VALUE\n")
+    assert load_main_module(tmp_path / "worker.py").VALUE == 1
+    (tmp_path / "helper.py").write_text("VALUE = 22\n")  # another size: no stale .pyc
+    assert load_main_module(tmp_path / "worker.py", fresh=True).VALUE == 22

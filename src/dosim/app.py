@@ -142,6 +142,7 @@ class App:
         seed: int = 0,
         start_time: int = DEFAULT_START_MS,
         persist_to: str | Path | None = None,
+        fresh: bool = False,
     ) -> App:
         """Load an app from a ``wrangler.toml`` (or ``.jsonc``/``.json``) or its folder.
 
@@ -155,11 +156,12 @@ class App:
             seed: See :class:`App`.
             start_time: See :class:`App`.
             persist_to: See :class:`App`.
+            fresh: Re-import the app's modules even if unchanged (used when reloading).
         """
         from .config import load_config
 
         config = load_config(path, env=environment) if environment else load_config(path)
-        module = load_main_module(Path(config.main))
+        module = load_main_module(Path(config.main), fresh=fresh)
         worker = getattr(module, "Default", None)
         classes: dict[str, type] = {}
         kv: list[str] = []
@@ -437,7 +439,7 @@ class App:
 _loaded_modules: dict[tuple[str, float], Any] = {}
 
 
-def load_main_module(path: Path) -> Any:
+def load_main_module(path: Path, *, fresh: bool = False) -> Any:
     """Import a Worker's main module (once per file version) with ``workers`` available.
 
     The module's folder is put on ``sys.path`` while it imports, so sibling modules import
@@ -445,12 +447,16 @@ def load_main_module(path: Path) -> Any:
 
     Args:
         path: The ``main`` file from ``wrangler.toml``.
+        fresh: Import again even if the file did not change, and forget the modules
+            imported from its folder (a reload after a sibling module changed).
 
     Returns:
         The imported module.
     """
     path = path.resolve()
     key = (str(path), path.stat().st_mtime)
+    if fresh:
+        _forget_modules_under(path.parent)
     cached = _loaded_modules.get(key)
     if cached is not None:
         return cached
@@ -474,6 +480,15 @@ def load_main_module(path: Path) -> Any:
         sys.path.remove(folder)
     _loaded_modules[key] = module
     return module
+
+
+def _forget_modules_under(folder: Path) -> None:
+    for key in [k for k in _loaded_modules if Path(k[0]).parent == folder]:
+        del _loaded_modules[key]
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve().parent == folder:
+            del sys.modules[name]
 
 
 def install_workers_alias() -> None:

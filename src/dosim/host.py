@@ -580,6 +580,11 @@ class ObjectHost:
             socket._disconnect()  # standard sockets cannot outlive their instance
         self.retire(incarnation)
         self.record("eviction", hibernated_sockets=len(self.sockets))
+        if self.app.persist_to is not None and self._database is not None:
+            # On disk the database can be reopened on the next event: free its files now,
+            # so an app with many objects does not hold three open files per object.
+            self._database.close()
+            self._database = None
         return True
 
     def reset(self, error: BaseException, reason: str) -> bool:
