@@ -99,6 +99,9 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(name="docs_tests", python=DOCS_PYTHON)
 def docs_tests(session: nox.Session) -> None:
-    """Lint, run and check the output of every code block on the site (tests/test_docs.py)."""
-    session.install("-e", ".[docs]", "pytest", "ruff==0.8.6")
-    session.run("pytest", "-q", "tests/test_docs.py", *session.posargs)
+    """Run every code block on the site (test_docs.py); open every page in Chromium."""
+    session.install("-e", ".[docs]", "pytest", "ruff==0.8.6", "playwright==1.65.2")
+    session.run(
+        "pytest", "-q", "tests/test_docs.py", "tests/test_site_browser.py", *session.posargs,
+        env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
+    )

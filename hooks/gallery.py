@@ -1,0 +1,272 @@
+"""MkDocs hook: the Examples gallery, one page per starter app under ``examples/``.
+
+Every folder ``examples/<app>/`` that holds a ``README.md`` becomes the page
+``/examples/<app>/``: the README, then each source file of the app (``worker.py`` first,
+then the other modules, ``wrangler.toml``, the tests, anything else) as a code block.
+The files are read when the site is built, so the page always shows what is in the
+repository. ``/examples/`` lists the apps. Nothing is hard-coded: an app added later
+appears on the next build (``mkdocs serve`` watches ``examples/``).
+
+The code blocks on these pages are whole modules, tested by each app's own
+``test_<app>.py``; ``tests/test_docs.py`` runs only the ```` ```py ```` blocks of the
+READMEs (it reads ``examples/*/README.md`` itself) and never sees these generated pages.
+Folders whose name starts with ``_`` or ``.`` are left out.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+from mkdocs.structure.files import File, Files
+
+EXAMPLES_DIR = "examples"
+URL_PREFIX = "examples"
+SECTION = "Examples"
+COLLAPSE_AFTER_LINES = 150  # longer helper files (and every test file) are shown folded
+
+_LANGUAGES = {
+    ".py": "python",
+    ".toml": "toml",
+    ".json": "json",
+    ".html": "html",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".css": "css",
+    ".sql": "sql",
+    ".txt": "text",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+_SKIP_NAMES = {"README.md", "__pycache__"}
+_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
+_FILE_ITEM = re.compile(r"^(\s*[-*]\s+)`([^`]+)`")
+
+
+def _root(config) -> Path:
+    return Path(config.config_file_path).parent
+
+
+def _apps(config) -> list[Path]:
+    examples = _root(config) / EXAMPLES_DIR
+    if not examples.is_dir():
+        return []
+    return sorted(
+        path
+        for path in examples.iterdir()
+        if path.is_dir() and not path.name.startswith(("_", ".")) and (path / "README.md").is_file()
+    )
+
+
+def _order(path: Path) -> tuple[int, str]:
+    name = path.name
+    if name == "worker.py":
+        rank = 0
+    elif name.startswith("test_") or name == "conftest.py":
+        rank = 3
+    elif path.suffix == ".py":
+        rank = 1
+    elif name == "wrangler.toml":
+        rank = 2
+    else:
+        rank = 4
+    return rank, name
+
+
+def _source_files(app: Path) -> list[Path]:
+    """The app's files to show: text files in its folder (not in subfolders), in order."""
+    shown = []
+    for path in app.iterdir():
+        if not path.is_file() or path.name in _SKIP_NAMES or path.name.startswith("."):
+            continue
+        if path.suffix not in _LANGUAGES and path.name != "wrangler.toml":
+            continue
+        try:
+            path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        shown.append(path)
+    return sorted(shown, key=_order)
+
+
+def _title(readme: str, fallback: str) -> str:
+    for line in readme.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return fallback
+
+
+def _summary(readme: str) -> str:
+    """The README's first paragraph after the title, on one line."""
+    paragraph: list[str] = []
+    for line in readme.splitlines():
+        if line.startswith("#") and not paragraph:
+            continue
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        paragraph.append(line.strip())
+    return " ".join(paragraph)
+
+
+def _anchor(name: str) -> str:
+    """The id MkDocs' toc extension gives the heading ``### name``."""
+    return re.sub(r"[^\w\- ]", "", name).strip().lower().replace(" ", "-")
+
+
+def _fence(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _describe(path: Path, app: str) -> str:
+    if path.name == "worker.py":
+        return "The Worker and its Durable Object classes: what `wrangler.toml` points at."
+    if path.name == "wrangler.toml":
+        return "The configuration — bindings, migrations, variables — read by dosim and wrangler."
+    if path.name.startswith("test_"):
+        return f"The tests, run with `pytest {EXAMPLES_DIR}/{app}`."
+    return ""
+
+
+def _rewrite_links(readme: str, app: str, shown: set[str], repo_url: str | None) -> str:
+    """Point the README's relative links at this page's sections or at the repository."""
+
+    def fix(match: re.Match[str]) -> str:
+        text, target = match.groups()
+        if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^/", target):
+            return match.group(0)
+        path, _, fragment = target.partition("#")
+        if path in shown:
+            return f"[{text}](#{_anchor(path)})"
+        if repo_url:
+            full = posixpath.normpath(posixpath.join(EXAMPLES_DIR, app, path))
+            url = f"{repo_url.rstrip('/')}/blob/main/{full}"
+            return f"[{text}]({url}{'#' + fragment if fragment else ''})"
+        return text
+
+    out = []
+    for line in _LINK.sub(fix, readme).splitlines():
+        # "- `worker.py` — ..." in the README's file list links to the file below.
+        item = _FILE_ITEM.match(line)
+        if item and item.group(2) in shown:
+            name = item.group(2)
+            line = f"{item.group(1)}[`{name}`](#{_anchor(name)}){line[item.end():]}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def render_app(app: Path, repo_url: str | None = None) -> str:
+    """The Markdown of the gallery page of ``app``."""
+    readme = (app / "README.md").read_text(encoding="utf-8")
+    files = _source_files(app)
+    shown = {path.name for path in files}
+    parts = [_rewrite_links(readme, app.name, shown, repo_url).rstrip(), ""]
+    where = f"`{EXAMPLES_DIR}/{app.name}/`"
+    parts += [
+        "## Source",
+        "",
+        f"The files below are read from {where} when the site is built: they are the app,",
+        "not a copy of it. Copy the folder to start your own.",
+        "",
+    ]
+    for path in files:
+        text = path.read_text(encoding="utf-8").rstrip("\n")
+        fence = _fence(text)
+        language = _LANGUAGES.get(path.suffix, "toml" if path.name == "wrangler.toml" else "text")
+        parts += [f"### {path.name}", ""]
+        description = _describe(path, app.name)
+        if description:
+            parts += [description, ""]
+        block = [f'{fence}{language} title="{path.name}"', text, fence]
+        lines = text.count("\n") + 1
+        main = path.name in ("worker.py", "wrangler.toml")
+        if path.name.startswith("test_") or (lines > COLLAPSE_AFTER_LINES and not main):
+            # Long files and tests fold away: the page is for reading the app first.
+            parts += [f'??? example "{path.name} ({lines} lines)"', ""]
+            parts += [f"    {line}" if line else "" for line in "\n".join(block).splitlines()]
+            parts += [""]
+        else:
+            parts += [*block, ""]
+    return "\n".join(parts)
+
+
+def render_index(apps: list[Path]) -> str:
+    """The Markdown of the gallery's index page."""
+    lines = [
+        "# Examples",
+        "",
+        "Starter apps, each a complete Worker with its Durable Objects, its `wrangler.toml`",
+        "and its tests. Every page shows the app's README and its files as they are in the",
+        f"repository's `{EXAMPLES_DIR}/` folder. Copy a folder to start your own app; run",
+        f"its tests with `pytest {EXAMPLES_DIR}/<app>`; deploy it unchanged with `pywrangler`.",
+        "",
+        '<div class="grid cards" markdown>',
+        "",
+    ]
+    for app in apps:
+        readme = (app / "README.md").read_text(encoding="utf-8")
+        title = _title(readme, app.name)
+        lines += [
+            f"-   **[{title}]({app.name}.md)**",
+            "",
+            "    ---",
+            "",
+            f"    {_summary(readme)}",
+            "",
+            f"    `{EXAMPLES_DIR}/{app.name}/`",
+            "",
+        ]
+    lines += ["</div>", ""]
+    return "\n".join(lines)
+
+
+def on_config(config):
+    """Insert an "Examples" section, before "How-to guides" (or at the end), into the nav."""
+    if config.nav is None:
+        return config
+    apps = _apps(config)
+    if not apps:
+        return config
+    pages: list = [{"Overview": f"{URL_PREFIX}/index.md"}]
+    for app in apps:
+        readme = (app / "README.md").read_text(encoding="utf-8")
+        pages.append({_title(readme, app.name): f"{URL_PREFIX}/{app.name}.md"})
+    titles = [next(iter(item)) if isinstance(item, dict) else None for item in config.nav]
+    where = titles.index("How-to guides") if "How-to guides" in titles else len(config.nav)
+    config.nav.insert(where, {SECTION: pages})
+    return config
+
+
+def on_files(files: Files, config) -> Files:
+    """Add the generated pages (``examples/index.md`` and one per app) to the build."""
+    apps = _apps(config)
+    if not apps:
+        return files
+    files.append(File.generated(config, f"{URL_PREFIX}/index.md", content=render_index(apps)))
+    for app in apps:
+        files.append(
+            File.generated(
+                config,
+                f"{URL_PREFIX}/{app.name}.md",
+                content=render_app(app, config.repo_url),
+            )
+        )
+    return files
+
+
+def on_page_context(context, page, config, nav):
+    """Point a gallery page's edit link at the app's README (the index has none)."""
+    src = page.file.src_uri
+    if src == f"{URL_PREFIX}/index.md":
+        page.edit_url = None
+    elif src.startswith(f"{URL_PREFIX}/") and src.endswith(".md") and config.repo_url:
+        app = posixpath.splitext(posixpath.basename(src))[0]
+        if (_root(config) / EXAMPLES_DIR / app / "README.md").is_file():
+            readme = f"{EXAMPLES_DIR}/{app}/README.md"
+            page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/{readme}"
+    return context
