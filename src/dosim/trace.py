@@ -7,23 +7,28 @@ sandbox and dev-server inspectors render them.
 
 Kinds (``TraceEvent.kind``):
 
-=====================  ==================================================================
-``request``            an HTTP request reached the Worker (``detail``: method, url, status)
-``fetch``              a stub ``fetch`` reached an object
-``rpc.call``           an RPC call reached an object (``method``)
-``rpc.return``         it returned (its result left through the output gate)
-``rpc.raise``          it raised (``error``)
-``storage``            a storage operation (``op``, plus op-specific detail)
-``commit``             the object's implicit transaction committed (``ok``)
-``alarm.set``          the committed alarm changed (``time`` ms or ``None``)
-``alarm.fire``         the alarm handler started (``retryCount``)
-``alarm.retry``        the handler raised; a retry is scheduled (``delay_ms``)
-``alarm.drop``         retries exhausted; the alarm is dropped
-``constructor``        an instance was constructed
-``eviction``           an idle instance was evicted (memory gone, storage kept)
-``reset``              the instance was reset (``reason``)
-``fault``              an injected fault fired (``fault``)
-=====================  ==================================================================
+============================  ==================================================================
+``request``                   an HTTP request reached the Worker (``detail``: method, url, status)
+``fetch``                     a stub ``fetch`` reached an object
+``rpc.call``                  an RPC call reached an object (``method``)
+``rpc.return``                it returned (its result left through the output gate)
+``rpc.raise``                 it raised (``error``)
+``storage``                   a storage operation (``op``, plus op-specific detail)
+``commit``                    the object's implicit transaction committed (``ok``)
+``alarm.set``                 the committed alarm changed (``time`` ms or ``None``)
+``alarm.fire``                the alarm handler started (``retryCount``)
+``alarm.retry``               the handler raised; a retry is scheduled (``delay_ms``)
+``alarm.drop``                retries exhausted; the alarm is dropped
+``constructor``               an instance was constructed
+``eviction``                  idle instance evicted: memory gone, storage kept (``hibernated_sockets``)
+``reset``                     the instance was reset (``reason``)
+``fault``                     an injected fault fired (``fault``)
+``websocket.accept``          a server end was accepted (``hibernatable``, ``tags``)
+``websocket.message``         a message crossed (``direction`` in/out, ``size``)
+``websocket.close``           a close (``code``, ``reason``, ``by``)
+``websocket.autoresponse``    an auto-response answered without waking the object
+``websocket.error``           a WebSocket handler raised (``error``)
+============================  ==================================================================
 """
 
 from __future__ import annotations

@@ -322,6 +322,8 @@ class WebSocket:
     async def _run_pump(self) -> None:
         while self._pending:
             kind, payload = self._pending.popleft()
+            if kind == "message" and self.readyState == CLOSED:
+                continue  # the connection dropped before this message was delivered
             if kind == "close":
                 self.readyState = CLOSED
                 self._closed()
@@ -345,6 +347,7 @@ class WebSocket:
         if self.readyState == CLOSED:
             return
         self.readyState = CLOSED
+        self._pending = deque(event for event in self._pending if event[0] != "message")
         self._closed()
         peer = self._peer
         if peer is not None and peer.readyState != CLOSED:
