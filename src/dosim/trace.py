@@ -20,7 +20,7 @@ Kinds (``TraceEvent.kind``):
 ``alarm.retry``               the handler raised; a retry is scheduled (``delay_ms``)
 ``alarm.drop``                retries exhausted; the alarm is dropped
 ``constructor``               an instance was constructed
-``eviction``                  idle instance evicted: memory gone, storage kept (``hibernated_sockets``)
+``eviction``                  evicted when idle: memory gone, storage kept (``hibernated_sockets``)
 ``reset``                     the instance was reset (``reason``)
 ``fault``                     an injected fault fired (``fault``)
 ``websocket.accept``          a server end was accepted (``hibernatable``, ``tags``)
