@@ -131,8 +131,8 @@ class Incarnation:
             raise platform_error("Error", MSG_EVICTED_STORAGE)
         host = self.host
         detail["op"] = op
-        host.trace.record(
-            self.clock._now, "storage", host.namespace.binding, host.hex_id, host.name, **detail
+        host.trace.record_detail(
+            self.clock._now, "storage", host.namespace.binding, host.hex_id, host.name, detail
         )
 
     def writes_pending(self) -> None:

@@ -120,6 +120,34 @@ class Trace:
             del self._entries[: len(self._entries) - self.limit]
         return event
 
+    def record_detail(
+        self,
+        time: int,
+        kind: str,
+        namespace: str | None,
+        object_id: str | None,
+        name: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        """Like :meth:`record`, with the detail already in a dict (the storage hot path).
+
+        Args:
+            time: Virtual time in ms.
+            kind: The event kind.
+            namespace: Binding name, or ``None``.
+            object_id: Hex id, or ``None``.
+            name: The object's name, or ``None``.
+            detail: Kind-specific facts; the trace keeps this dict.
+        """
+        if self._listeners:
+            self.record(time, kind, namespace, object_id, name, **detail)
+            return
+        seq = self._seq
+        self._seq = seq + 1
+        self._entries.append((seq, time, kind, namespace, object_id, name, detail))
+        if self.limit is not None and len(self._entries) > self.limit:
+            del self._entries[: len(self._entries) - self.limit]
+
     @property
     def _events(self) -> list[TraceEvent]:
         entries = self._entries
