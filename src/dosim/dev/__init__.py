@@ -10,7 +10,7 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``realtime``           drives the app's virtual clock from the wall clock
 ``state``              where state lives; reopening stored objects (and their alarms)
 ``bridge``             HTTP request/response conversion, body limit, error pages
-``websocket_seam``     where browser WebSockets will be bridged (not wired yet)
+``websocket_seam``     bridges real WebSockets to the simulated client ends
 ``requestlog``         one log line per request, with the objects it touched
 ``tracebuffer``        the recent trace events, for the inspector's live view
 ``names``              object names seen, remembered across restarts (display only)

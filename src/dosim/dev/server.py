@@ -41,9 +41,9 @@ from ..config import load_config
 from . import bridge, inspector, reload, requestlog
 from .names import NameBook
 from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms
-from .state import default_state_dir, restore_objects
+from .state import apply_local_migrations, default_state_dir, restore_objects
 from .tracebuffer import TraceBuffer
-from .websocket_seam import bridge_websocket
+from .websocket_seam import WS_MAX_SIZE, BridgeRegistry, bridge_websocket
 
 __all__ = ["DevServer", "TRACE_LIMIT", "HTTP_METHODS"]
 
@@ -99,9 +99,14 @@ class DevServer:
             self.state_dir = Path(persist_to or default_state_dir(self.app_dir)).resolve()
         self.watch_files = watch
         self.max_body_bytes = max_body_bytes
+        if self.state_dir is not None:
+            config = load_config(self.config_path, env=environment)
+            for line in apply_local_migrations(config, self.state_dir):
+                log.info("dosim dev: %s", line)
         self.names = NameBook(self.state_dir / "names.json" if self.state_dir else None)
         self.traces = TraceBuffer()
         self.reloads = 0
+        self.websockets = BridgeRegistry()
         self.app: App = self.build_app()
         self.driver = RealTimeDriver(lambda: self.app, tick)
         self._swap_lock = asyncio.Lock()
@@ -170,7 +175,10 @@ class DevServer:
                 return False
             old, self.app = self.app, fresh
             self.reloads += 1
+            closed = self.websockets.close_app(old)
             self._retire(old)
+        if closed:
+            log.info("dosim dev: closed %d WebSocket(s) of the old code with 1012", closed)
         log.info("dosim dev: reloaded (%s)", shown)
         return True
 
@@ -250,7 +258,7 @@ class DevServer:
         return response
 
     async def handle_websocket(self, websocket: WebSocket) -> None:
-        """Serve one WebSocket upgrade (SEAM: see :mod:`dosim.dev.websocket_seam`).
+        """Serve one WebSocket upgrade through the Worker (:mod:`dosim.dev.websocket_seam`).
 
         Args:
             websocket: The incoming WebSocket.
@@ -314,6 +322,7 @@ class DevServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            ws_max_size=WS_MAX_SIZE,
         )
 
     async def serve(self) -> None:
