@@ -43,7 +43,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite: core + examples on CPython, then every other runtime."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", *session.posargs)
-    for later in ("tests_py313", "pyodide", "lint", "docs_tests", "docs"):
+    for later in ("tests_py313", "pyodide", "lint", "docs_tests", "docs", "sandbox"):
         session.notify(later)
 
 
@@ -103,5 +103,19 @@ def docs_tests(session: nox.Session) -> None:
     session.install("-e", ".[docs]", "pytest", "ruff==0.8.6", "playwright==1.65.2")
     session.run(
         "pytest", "-q", "tests/test_docs.py", "tests/test_site_browser.py", *session.posargs,
+        env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
+    )
+
+
+@nox.session(python=CORE_PYTHONS[0])
+def sandbox(session: nox.Session) -> None:
+    """The tutorials' live sandboxes in Chromium (tests/test_sandbox_browser.py).
+
+    Builds the site (hooks/sandbox.py bundles the front end with esbuild from
+    docs/sandbox/, npm ci there on first use) and serves it with tools/serve_site.py.
+    """
+    session.install("-e", ".[docs]", "pytest", "playwright==1.65.2")
+    session.run(
+        "pytest", "-q", "tests/test_sandbox_browser.py", *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
     )

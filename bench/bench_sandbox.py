@@ -1,0 +1,127 @@
+"""Start-up and run times of the docs sandbox in headless Chromium, on 127.0.0.1.
+
+Run: ``python bench/bench_sandbox.py [rounds]`` in an environment with the ``docs`` extra
+and Playwright (the ``nox -s sandbox`` virtualenv has both:
+``.nox/sandbox/bin/python bench/bench_sandbox.py``). Builds the site into a temporary
+folder (or uses ``DOSIM_SITE_DIR``), serves it with ``tools/serve_site.py`` (COOP/COEP on),
+and per round, in a fresh browser context (cold HTTP cache):
+
+* navigation → sandbox ready (the worker has booted Pyodide, installed dosim, imported it);
+* click Run on the first tutorial's block 2 (which first runs block 1) → first output;
+* a warm re-run of the same block → first output, and → done.
+
+Prints the figures; asserts nothing. No memory snapshot is used (plain boot).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+CHROMIUM = Path("/usr/bin/chromium")
+PAGE = "tutorials/01-first-durable-object/"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Click Run on block 2 and time it in the page: to the first output, and to done.
+TIMED_RUN = """async () => {
+  const block = window.dosimSandbox.blocks[1];
+  const out = block.output;
+  const t0 = performance.now();
+  let first = null;
+  const seen = new Promise((resolve) => {
+    const obs = new MutationObserver(() => {
+      if (!out.querySelector("pre.dosim-stdout")) return;
+      first = performance.now() - t0;
+      obs.disconnect();
+      resolve();
+    });
+    obs.observe(out, { childList: true, subtree: true, characterData: true });
+  });
+  block.runButton.click();
+  await seen;
+  while (block.root.dataset.state === "running") await new Promise((r) => setTimeout(r, 1));
+  return { first, done: performance.now() - t0, state: block.root.dataset.state };
+}"""
+
+
+def build_site() -> Path:
+    given = os.environ.get("DOSIM_SITE_DIR")
+    if given:
+        return Path(given)
+    out = Path(tempfile.mkdtemp(prefix="dosim-bench-site-"))
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return out
+
+
+def main() -> int:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("bench_sandbox: skipped (needs playwright; use the nox -s sandbox virtualenv)")
+        return 0
+    if not CHROMIUM.exists():
+        print(f"bench_sandbox: skipped ({CHROMIUM} missing)")
+        return 0
+    from serve_site import serve_in_thread
+
+    site = build_site()
+    server = serve_in_thread(site, 0, isolate=True)
+    url = f"http://127.0.0.1:{server.server_port}/{PAGE}"
+    rows = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        for _ in range(rounds):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_function(
+                "window.dosimSandbox && window.dosimSandbox.client.state.phase === 'ready'",
+                timeout=120_000,
+            )
+            info = page.evaluate("window.dosimSandbox.client.readyInfo")
+            cold = page.evaluate(TIMED_RUN)
+            warm = page.evaluate(TIMED_RUN)
+            rows.append((info["readyAt"], info["ms"], cold, warm))
+            context.close()
+        browser.close()
+    server.shutdown()
+
+    def line(label: str, values) -> None:
+        print(f"{label:34} " + "  ".join(f"{v:8.1f}" for v in values) + " ms")
+
+    print(f"Docs sandbox in headless Chromium ({rounds} rounds, cold cache each, COOP/COEP on)")
+    line("navigation -> ready", [r[0] for r in rows])
+    line("  of which worker boot", [r[1] for r in rows])
+    line("click Run -> first output (cold)", [r[2]["first"] for r in rows])
+    line("click Run -> done (cold)", [r[2]["done"] for r in rows])
+    line("warm re-run -> first output", [r[3]["first"] for r in rows])
+    line("warm re-run -> done", [r[3]["done"] for r in rows])
+    ready = statistics.median(r[0] for r in rows)
+    cold = statistics.median(r[2]["first"] for r in rows)
+    warm = statistics.median(r[3]["first"] for r in rows)
+    print(f"median: ready {ready:.0f} ms, cold run {cold:.1f} ms, warm run {warm:.1f} ms")
+    print("goal (issue 5): ready <= 1200 ms cold, warm run <= 50 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+// CodeMirror 6 editor with Python mode, coloured with Material's own code colours
+// (CSS variables), so it follows the light and dark palettes.
+import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection } from "@codemirror/view";
+import { EditorState, Prec } from "@codemirror/state";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { HighlightStyle, syntaxHighlighting, indentOnInput, bracketMatching, indentUnit } from "@codemirror/language";
+import { python } from "@codemirror/lang-python";
+import { tags as t } from "@lezer/highlight";
+
+const v = (name) => `var(--md-code-hl-${name}-color)`;
+const materialColours = HighlightStyle.define([
+  { tag: [t.keyword, t.controlKeyword, t.definitionKeyword, t.moduleKeyword, t.operatorKeyword], color: v("keyword") },
+  { tag: [t.string, t.special(t.string), t.regexp], color: v("string") },
+  { tag: [t.comment, t.lineComment, t.blockComment], color: v("comment"), fontStyle: "italic" },
+  { tag: [t.number, t.bool, t.null, t.atom], color: v("number") },
+  { tag: [t.function(t.variableName), t.function(t.propertyName), t.definition(t.function(t.variableName))], color: v("function") },
+  { tag: [t.className, t.definition(t.className), t.typeName], color: v("constant") },
+  { tag: [t.operator, t.compareOperator, t.arithmeticOperator, t.logicOperator], color: v("operator") },
+  { tag: [t.punctuation, t.paren, t.bracket, t.brace, t.separator], color: v("punctuation") },
+  { tag: [t.self, t.special(t.variableName)], color: v("special") },
+  { tag: [t.propertyName], color: v("variable") },
+]);
+
+const theme = EditorView.theme({
+  "&": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-code-fg-color)", fontSize: ".85em" },
+  ".cm-content": { fontFamily: "var(--md-code-font-family)", caretColor: "var(--md-code-fg-color)" },
+  ".cm-gutters": {
+    backgroundColor: "var(--md-code-bg-color)", color: "var(--md-default-fg-color--light)",
+    borderRight: "1px solid var(--md-default-fg-color--lightest)",
+  },
+  ".cm-activeLine": { backgroundColor: "var(--md-code-hl-color--light, rgba(0,0,0,.04))" },
+  ".cm-activeLineGutter": { backgroundColor: "transparent", color: "var(--md-default-fg-color)" },
+  "&.cm-focused": { outline: "2px solid var(--md-accent-fg-color)", outlineOffset: "-2px" },
+  ".cm-cursor": { borderLeftColor: "var(--md-code-fg-color)" },
+  "&.cm-focused .cm-selectionBackground, .cm-selectionBackground": { backgroundColor: "var(--md-accent-fg-color--transparent)" },
+  ".cm-line.dosim-error-line": { backgroundColor: "rgba(255, 82, 82, .15)" },
+});
+
+export function createEditor(parent, doc, { onRun, label }) {
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc,
+      extensions: [
+        lineNumbers(),
+        highlightActiveLineGutter(),
+        highlightActiveLine(),
+        drawSelection(),
+        history(),
+        indentOnInput(),
+        bracketMatching(),
+        indentUnit.of("    "),
+        EditorState.tabSize.of(4),
+        python(),
+        syntaxHighlighting(materialColours),
+        theme,
+        Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true) }, { key: "Shift-Enter", run: () => (onRun(), true) }])),
+        keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        EditorView.contentAttributes.of({ "aria-label": label }),
+      ],
+    }),
+  });
+  return {
+    view,
+    get code() {
+      return view.state.doc.toString();
+    },
+    set code(text) {
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+    },
+    /** Put the cursor on a line (1-based) and scroll it into view. */
+    gotoLine(line) {
+      if (!line || line > view.state.doc.lines) return;
+      const pos = view.state.doc.line(line).from;
+      view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+    },
+  };
+}

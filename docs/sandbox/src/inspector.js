@@ -1,0 +1,112 @@
+// The Objects panel: each app of a block's namespace, its objects (class, name, id,
+// KV entries, SQL tables, alarm, sockets) and a timeline of its trace, plus a clock
+// control that advances the app's virtual time.
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, val] of Object.entries(attrs)) {
+    if (k === "class") node.className = val;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), val);
+    else node.setAttribute(k, val);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+};
+
+const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+
+function since(ms, start) {
+  const s = (ms - start) / 1000;
+  return `+${s.toFixed(s % 1 ? 3 : 0)} s`;
+}
+
+const CATEGORY = [
+  [/^alarm/, "alarm"], [/^(eviction|reset|abort|construct|instance)/, "life"], [/^(commit|storage|sql|kv|txn)/, "storage"],
+  [/^(rpc|call|fetch|request|response)/, "request"], [/^(websocket|socket|ws)/, "socket"],
+];
+const category = (kind) => (CATEGORY.find(([re]) => re.test(kind)) || [null, "other"])[1];
+
+function detailText(detail) {
+  const parts = [];
+  for (const [k, val] of Object.entries(detail || {})) {
+    parts.push(`${k}=${typeof val === "string" ? val : JSON.stringify(val)}`);
+  }
+  const text = parts.join(" ");
+  return text.length > 140 ? text.slice(0, 139) + "…" : text;
+}
+
+function objectCard(ns, obj) {
+  const title = obj.name ? `“${obj.name}”` : "(unnamed)";
+  const state = obj.live ? "in memory" : "evicted";
+  const facts = [
+    el("span", { class: "dosim-badge" }, state),
+    obj.alarm ? el("span", { class: "dosim-badge dosim-badge--alarm" }, `alarm ${iso(obj.alarm)}`) : null,
+    obj.sockets ? el("span", { class: "dosim-badge" }, `${obj.sockets} socket${obj.sockets > 1 ? "s" : ""}`) : null,
+  ];
+  const kv = obj.kv.length
+    ? el("table", { class: "dosim-kv" },
+        el("thead", {}, el("tr", {}, el("th", {}, "key"), el("th", {}, "value"))),
+        el("tbody", {}, obj.kv.map((e) => el("tr", {}, el("td", {}, el("code", {}, e.key)), el("td", {}, el("code", {}, e.value))))))
+    : null;
+  const more = obj.kv_total > obj.kv.length ? el("p", { class: "dosim-muted" }, `… ${obj.kv_total - obj.kv.length} more keys`) : null;
+  const tables = obj.tables.length
+    ? el("p", { class: "dosim-tables" }, "SQL tables: ", obj.tables.map((tb, i) => [i ? ", " : "", el("code", {}, tb.name), ` (${tb.rows} row${tb.rows === 1 ? "" : "s"})`]))
+    : null;
+  const empty = !kv && !tables ? el("p", { class: "dosim-muted" }, "no stored data") : null;
+  return el("li", { class: "dosim-object", "data-object": obj.name || obj.id },
+    el("div", { class: "dosim-object__head" },
+      el("strong", {}, `${ns.binding} · ${obj.class} ${title}`), " ",
+      el("code", { class: "dosim-id", title: obj.id }, obj.id.slice(0, 12) + "…"), " ", facts),
+    kv, more, tables, empty);
+}
+
+function timeline(app, highlightFrom) {
+  if (!app.trace.length) return el("p", { class: "dosim-muted" }, "no events yet");
+  const start = app.trace[0].time;
+  const rows = app.trace.map((ev) =>
+    el("tr", { class: `dosim-ev dosim-ev--${category(ev.kind)}${ev.seq >= highlightFrom ? " dosim-ev--new" : ""}`, "data-kind": ev.kind },
+      el("td", { class: "dosim-ev__t" }, since(ev.time, start)),
+      el("td", {}, el("span", { class: "dosim-kind" }, ev.kind)),
+      el("td", { class: "dosim-ev__o" }, ev.name || (ev.object_id ? ev.object_id.slice(0, 8) + "…" : ev.namespace ? ev.namespace : "worker")),
+      el("td", { class: "dosim-ev__d" }, detailText(ev.detail))));
+  const skipped = app.trace_total - app.trace.length;
+  return el("div", { class: "dosim-timeline-wrap" },
+    skipped > 0 ? el("p", { class: "dosim-muted" }, `(${skipped} earlier events not shown)`) : null,
+    el("table", { class: "dosim-timeline" },
+      el("thead", {}, el("tr", {}, el("th", {}, "time"), el("th", {}, "event"), el("th", {}, "object"), el("th", {}, "detail"))),
+      el("tbody", {}, rows)));
+}
+
+/**
+ * Render `snapshot` into `root`. `onAdvance(var, seconds)` runs the clock control.
+ * `highlightFrom` marks trace events with seq >= it as new (after an advance).
+ */
+export function renderObjects(root, snapshot, { onAdvance, highlightFrom = Infinity, busy = false }) {
+  root.replaceChildren();
+  const apps = snapshot?.apps || [];
+  if (!apps.length) {
+    root.hidden = true;
+    return;
+  }
+  root.hidden = false;
+  for (const app of apps) {
+    const objects = app.namespaces.flatMap((ns) => ns.objects.map((obj) => objectCard(ns, obj)));
+    const button = el("button", { type: "button", class: "md-button dosim-advance", "data-var": app.var, onclick: () => onAdvance(app.var, 10) }, "Advance 10 s");
+    button.disabled = busy;
+    root.append(
+      el("section", { class: "dosim-app", "data-app": app.var },
+        el("div", { class: "dosim-app__head" },
+          el("span", {}, el("code", {}, app.var), ` · virtual time ${iso(app.now)}`),
+          button),
+        el("h4", {}, "Objects"),
+        objects.length ? el("ul", { class: "dosim-objects" }, objects) : el("p", { class: "dosim-muted" }, "no objects yet"),
+        el("h4", {}, `Timeline (${app.trace_total} events)`),
+        timeline(app, highlightFrom)));
+  }
+  // Show the newest events: the first new one after an advance, else the end.
+  for (const wrap of root.querySelectorAll(".dosim-timeline-wrap")) {
+    const fresh = wrap.querySelector(".dosim-ev--new");
+    wrap.scrollTop = fresh ? fresh.offsetTop - 24 : wrap.scrollHeight;
+  }
+}

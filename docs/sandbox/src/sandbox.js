@@ -1,0 +1,326 @@
+// Live sandboxes for the tutorial pages (entry point; bundled by hooks/sandbox.py).
+//
+// hooks/sandbox.py marks each runnable ```py block of a tutorial as
+// <div class="language-py dosim-run highlight" data-dosim-group="...">. Here each one gets
+// a CodeMirror editor, Run / Stop / Reset / Copy / Share, an output pane and an Objects
+// panel. One module Web Worker (worker.js) owns the page's Python; it starts loading at
+// once while the code stays visible and editable.
+//
+// Blocks of a group share one namespace and continue each other in page order: running a
+// block first runs the earlier blocks of its group that have not run yet; running a
+// group's first block starts the group afresh. A block without a group runs in a fresh
+// namespace each time.
+import "./sandbox.css";
+import { SandboxClient } from "./client.js";
+import { createEditor } from "./editor.js";
+import { renderObjects } from "./inspector.js";
+import { linkFor, fromLocation } from "./share.js";
+
+const mac = /Mac|iPhone|iPad/.test(navigator.platform);
+const RUN_KEY = mac ? "⌘↵" : "Ctrl+Enter";
+
+const h = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, val] of Object.entries(attrs)) {
+    if (k === "class") node.className = val;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), val);
+    else node.setAttribute(k, val);
+  }
+  node.append(...children);
+  return node;
+};
+
+class Sandbox {
+  constructor(page, source, number) {
+    this.page = page;
+    this.number = number;
+    this.group = source.dataset.dosimGroup || null;
+    this.original = source.querySelector("pre code").textContent.replace(/\n$/, "");
+    this.key = this.group ? `group:${this.group}` : `block:${number}`;
+
+    const groupNote = this.group ? ` · group “${this.group}”` : "";
+    this.status = h("span", { class: "dosim-status", role: "status", "aria-live": "polite" });
+    const button = (label, title, onclick, cls = "") =>
+      h("button", { type: "button", class: `dosim-btn ${cls}`, title, "aria-label": title, onclick }, label);
+    this.runButton = button("▶ Run", `Run this block (${RUN_KEY})`, () => this.run(), "dosim-btn--run");
+    this.stopButton = button("■ Stop", "Stop the running code", () => this.page.client.stop(), "dosim-btn--stop");
+    this.stopButton.disabled = true;
+    this.toolbar = h("div", { class: "dosim-toolbar", role: "toolbar", "aria-label": `Sandbox ${number} controls` },
+      this.runButton, this.stopButton,
+      button("↺ Reset", "Restore the original code", () => this.reset()),
+      button("Copy", "Copy the code", () => this.copy()),
+      button("Share", "Make a link with this code", () => this.share()),
+      h("span", { class: "dosim-label" }, `Python${groupNote}`),
+      this.status);
+    this.editorHost = h("div", { class: "dosim-editor" });
+    this.notice = h("p", { class: "dosim-notice", hidden: "" });
+    this.shareBox = h("div", { class: "dosim-share", hidden: "" });
+    this.output = h("div", { class: "dosim-output", role: "log", "aria-live": "polite", "aria-label": `Output of sandbox ${number}`, hidden: "" });
+    this.objects = h("div", { class: "dosim-panel", "aria-label": `Objects of sandbox ${number}`, hidden: "" });
+    this.root = h("div", { class: "dosim-sandbox", id: `sandbox-${number}`, "data-block": String(number), "data-state": "idle" },
+      this.toolbar, this.notice, this.editorHost, this.shareBox, this.output, this.objects);
+    if (this.group) this.root.dataset.group = this.group;
+
+    this.editor = createEditor(this.editorHost, this.original, { onRun: () => this.run(), label: `Python code, sandbox ${number}` });
+    source.replaceWith(this.root);
+    this.page.client.on((state) => this.showClientState(state));
+  }
+
+  setState(state) {
+    this.root.dataset.state = state;
+  }
+
+  say(text) {
+    this.status.textContent = text;
+  }
+
+  showClientState(state) {
+    if (this.root.dataset.state === "running") return;
+    if (state.restarted) return;
+    if (state.phase === "loading") this.say(state.detail);
+    else if (state.phase === "failed") this.say(state.detail);
+    else if (state.phase === "ready" && this.root.dataset.state === "idle") this.say("Ready");
+  }
+
+  showNotice(text) {
+    this.notice.textContent = text;
+    this.notice.hidden = !text;
+  }
+
+  clearOutput() {
+    this.output.replaceChildren();
+    this.output.hidden = true;
+  }
+
+  write(stream, text) {
+    this.output.hidden = false;
+    const last = this.output.lastElementChild;
+    if (last && last.dataset.stream === stream && last.tagName === "PRE") last.append(text);
+    else this.output.append(h("pre", { class: `dosim-${stream}`, "data-stream": stream }, text));
+  }
+
+  note(text, kind = "info") {
+    this.output.hidden = false;
+    this.output.append(h("p", { class: `dosim-note dosim-note--${kind}` }, text));
+  }
+
+  /** Run this block (after the earlier blocks of its group that have not run). */
+  run() {
+    return this.page.runBlock(this);
+  }
+
+  async execute({ asPrerequisiteOf = null } = {}) {
+    const client = this.page.client;
+    const fresh = !this.group || this.page.isFirstOfGroup(this);
+    this.clearOutput();
+    this.showNotice("");
+    this.setState("running");
+    if (client.state.phase !== "ready") {
+      this.say("Waiting for Python to start…");
+      try {
+        await client.ready;
+      } catch {
+        this.setState("error");
+        this.say("Python could not start");
+        return { ok: false };
+      }
+    }
+    if (asPrerequisiteOf) this.note(`Ran first, because block ${asPrerequisiteOf} continues it.`);
+    this.say("Running…");
+    this.page.setBusy(true);
+    const t0 = performance.now();
+    const result = await client.send("run", { code: this.editor.code, key: this.key, fresh, block: this.number },
+      (stream, text) => this.write(stream, text));
+    const ms = performance.now() - t0;
+    this.page.setBusy(false);
+    this.lastRunMs = ms;
+    this.finish(result, ms);
+    if (result.ok && this.group) this.page.markRan(this);
+    return result;
+  }
+
+  finish(result, ms) {
+    if (result.stopped === "interrupted") {
+      this.setState("stopped");
+      this.note("Stopped: KeyboardInterrupt raised in your code. Python kept its state; you can run again.", "warn");
+      this.say("Stopped");
+    } else if (result.stopped === "restarted") {
+      this.setState("stopped");
+      const why = result.reason === "stopped" ? "" : ` (${result.reason})`;
+      this.note(`Stopped: Python was restarted${why}; the objects and variables of earlier blocks are gone. Run again when it is ready.`, "warn");
+      this.say("Stopped, restarting Python…");
+    } else if (result.ok) {
+      this.setState("done");
+      this.say(`Done in ${ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s"}`);
+      if (!this.output.childElementCount) this.note("(no output)");
+    } else {
+      this.setState("error");
+      const err = result.error || { type: "Error", text: "failed" };
+      this.output.hidden = false;
+      this.output.append(h("pre", { class: "dosim-error", "data-error": err.type }, err.text));
+      this.say(err.line ? `${err.type} on line ${err.line}` : err.type);
+      if (err.line) this.editor.gotoLine(err.line);
+    }
+    if (result.snapshot) this.renderSnapshot(result.snapshot);
+  }
+
+  renderSnapshot(snapshot, highlightFrom) {
+    this.snapshot = snapshot;
+    renderObjects(this.objects, snapshot, {
+      highlightFrom,
+      busy: this.page.busy,
+      onAdvance: (name, seconds) => this.page.queue(() => this.advance(name, seconds)),
+    });
+  }
+
+  async advance(name, seconds) {
+    const before = this.snapshot?.apps.find((a) => a.var === name)?.trace_total ?? 0;
+    const seq = (this.snapshot?.apps.find((a) => a.var === name)?.trace.at(-1)?.seq ?? -1) + 1;
+    this.setState("running");
+    this.say(`Advancing ${name} by ${seconds} s…`);
+    this.page.setBusy(true);
+    const result = await this.page.client.send("advance", { key: this.key, var: name, seconds, block: this.number },
+      (stream, text) => this.write(stream, text));
+    this.page.setBusy(false);
+    if (result.ok) {
+      this.setState("done");
+      const after = result.snapshot?.apps.find((a) => a.var === name);
+      const fresh = after ? after.trace_total - before : 0;
+      this.note(`Advanced ${name} by ${seconds} s: ${fresh} new event${fresh === 1 ? "" : "s"}${this.summary(after, seq)}.`);
+      this.say(`Advanced ${seconds} s`);
+      this.renderSnapshot(result.snapshot, seq);
+    } else {
+      this.finish(result, 0);
+    }
+  }
+
+  summary(app, seq) {
+    if (!app) return "";
+    const kinds = {};
+    for (const ev of app.trace) if (ev.seq >= seq) kinds[ev.kind] = (kinds[ev.kind] || 0) + 1;
+    const parts = Object.entries(kinds).map(([k, n]) => (n > 1 ? `${k} ×${n}` : k));
+    return parts.length ? ` (${parts.join(", ")})` : "";
+  }
+
+  reset() {
+    this.editor.code = this.original;
+    this.showNotice("");
+    this.say("Code restored");
+  }
+
+  async copy() {
+    const code = this.editor.code;
+    try {
+      await navigator.clipboard.writeText(code);
+      this.say("Copied");
+    } catch {
+      const area = h("textarea", { class: "dosim-offscreen", "aria-hidden": "true" });
+      area.value = code;
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      this.say(ok ? "Copied" : "Could not copy: select the code and copy it");
+    }
+  }
+
+  async share() {
+    const link = await linkFor(this.number, this.editor.code);
+    history.replaceState(null, "", link);
+    const field = h("input", { type: "text", readonly: "", value: link, "aria-label": "Link to this code", class: "dosim-share__link" });
+    this.shareBox.replaceChildren(h("span", {}, "Link (opens this code, does not run it): "), field);
+    this.shareBox.hidden = false;
+    field.select();
+    try {
+      await navigator.clipboard.writeText(link);
+      this.say("Link copied");
+    } catch {
+      this.say("Link ready below");
+    }
+  }
+}
+
+class Page {
+  constructor(sources) {
+    this.client = new SandboxClient(new URL("./worker.js", import.meta.url));
+    this.blocks = sources.map((source, i) => new Sandbox(this, source, i + 1));
+    this.ran = new Map(); // group -> Set of block numbers run (ok) in its current namespace
+    this.busy = false;
+    this.chain = Promise.resolve();
+    this.client.on((state) => {
+      if (state.restarted) this.ran.clear();
+    });
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    for (const b of this.blocks) {
+      b.stopButton.disabled = !busy;
+      for (const button of b.objects.querySelectorAll(".dosim-advance")) button.disabled = busy;
+    }
+  }
+
+  groupBlocks(group) {
+    return this.blocks.filter((b) => b.group === group);
+  }
+
+  isFirstOfGroup(block) {
+    return this.groupBlocks(block.group)[0] === block;
+  }
+
+  markRan(block) {
+    if (!this.ran.has(block.group)) this.ran.set(block.group, new Set());
+    this.ran.get(block.group).add(block.number);
+  }
+
+  /** Jobs run one after the other (the worker has one interpreter). */
+  queue(job) {
+    const next = this.chain.then(job, job);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  runBlock(block) {
+    return this.queue(async () => {
+      if (block.group && !this.isFirstOfGroup(block)) {
+        const done = this.ran.get(block.group) || new Set();
+        for (const earlier of this.groupBlocks(block.group)) {
+          if (earlier === block) break;
+          if (done.has(earlier.number)) continue;
+          if (earlier === this.groupBlocks(block.group)[0]) this.ran.set(block.group, new Set());
+          const result = await earlier.execute({ asPrerequisiteOf: block.number });
+          if (!result.ok) {
+            block.clearOutput();
+            block.note(`Block ${earlier.number}, which this block continues, did not finish; fix or run it first.`, "error");
+            block.setState("error");
+            block.say("Earlier block failed");
+            return result;
+          }
+        }
+      } else if (block.group) {
+        this.ran.set(block.group, new Set());
+      }
+      return block.execute();
+    });
+  }
+}
+
+async function main() {
+  const sources = [...document.querySelectorAll("div.dosim-run")].filter((d) => d.querySelector("pre code"));
+  if (!sources.length) return;
+  const page = new Page(sources);
+  window.dosimSandbox = page;
+  const shared = await fromLocation();
+  if (shared) {
+    const block = page.blocks[shared.block - 1];
+    if (block && shared.code !== null) {
+      block.editor.code = shared.code;
+      block.showNotice("This code comes from a shared link. It has not been run: read it, then press Run if you want to.");
+      block.root.scrollIntoView({ block: "start" });
+    } else if (block) {
+      block.showNotice("The shared link is damaged; showing the original code.");
+    }
+  }
+}
+
+main();

@@ -1,0 +1,282 @@
+"""MkDocs hook: the live sandboxes of the tutorial pages.
+
+Every ```` ```py ```` block of a page under ``tutorials/`` becomes an editable sandbox,
+unless its fence says ``test="skip: ..."`` (then it stays a plain code block). Blocks with
+the same ``group="name"`` continue each other in page order and share one namespace (as
+in ``tests/test_docs.py``). This hook must run before ``hooks/fences.py``, which strips
+those settings: it rewrites a runnable fence to ``{.py .dosim-run data-dosim-group="..."}``,
+which the front end (``docs/sandbox/src/sandbox.js``) finds in the HTML.
+
+After the build it puts the sandbox's files into ``<site>/sandbox/``:
+
+* ``sandbox.js``, ``sandbox.css``, ``worker.js`` — the front end, bundled with esbuild
+  from ``docs/sandbox/`` (``npm ci`` there first when ``node_modules`` is missing; the
+  bundle is cached in ``docs/sandbox/dist/`` and rebuilt when a source changes);
+* ``pyodide/`` — the runtime files of the pinned npm ``pyodide`` package, the dosim wheel
+  built from this checkout (with ``tools/pyodide/run_tests.py``'s offline build), and a
+  ``pyodide-lock.json`` that lists **only** dosim. Written here with the stdlib rather than
+  ``pyodide lockfile add-wheels`` (that needs Python >= 3.12 and pyodide-lock + pkginfo;
+  the entry is six fields). Listing only what is on disk means no package name can ever
+  make Pyodide fall back to its CDN;
+* ``files.json`` — the example apps (``examples/*/`` sources), laid down in the worker's
+  file system so ``dosim.App.from_config("examples/counter")`` works in the page.
+
+Only pages that have sandboxes get the ``<script>``/``<link>`` tags. Set
+``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+log = logging.getLogger("mkdocs.hooks.sandbox")
+
+ROOT = Path(__file__).resolve().parent.parent
+FRONT = ROOT / "docs" / "sandbox"
+SRC = FRONT / "src"
+CACHE = FRONT / "dist"
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+EXAMPLE_SUFFIXES = {".py", ".toml", ".sql", ".json", ".txt"}
+ENABLED = os.environ.get("DOSIM_SANDBOX", "1") != "0"
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$")
+_SETTING = re.compile(r"""(?P<key>[A-Za-z_][\w-]*)=(?P<q>["'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)""")
+_pages_with_sandboxes: set[str] = set()
+
+
+# -- markdown: mark the runnable fences ------------------------------------------------------
+
+
+def _rewrite_fence(info: str) -> str | None:
+    """The new info string of a runnable ``py`` fence, or ``None`` to leave it alone."""
+    words = info.strip()
+    if not (words == "py" or words.startswith("py ")):
+        return None
+    settings = {m.group("key"): m.group("value") for m in _SETTING.finditer(words[2:])}
+    if settings.get("test", "").startswith("skip"):
+        return None
+    attrs = [".py", ".dosim-run"]
+    group = settings.pop("group", None)
+    settings.pop("test", None)
+    if group:
+        attrs.append(f'data-dosim-group="{group}"')
+    attrs.extend(f'{key}="{value}"' for key, value in settings.items())
+    return "{" + " ".join(attrs) + "}"
+
+
+def mark_sandboxes(markdown: str) -> tuple[str, int]:
+    """Rewrite runnable ``py`` fences (not those nested in other fences); count them."""
+    out, open_fence, count = [], None, 0
+    for line in markdown.split("\n"):
+        match = _FENCE.match(line)
+        if match and open_fence is None:
+            open_fence = match.group("ticks")
+            new = _rewrite_fence(match.group("info"))
+            if new is not None:
+                line = f"{match.group('indent')}{match.group('ticks')}{new}"
+                count += 1
+        elif match and open_fence and match.group("ticks").startswith(open_fence[0]):
+            if len(match.group("ticks")) >= len(open_fence) and not match.group("info").strip():
+                open_fence = None
+        out.append(line)
+    return "\n".join(out), count
+
+
+def on_page_markdown(markdown, page, config, files):
+    """Turn a tutorial's runnable ``py`` blocks into sandbox markers."""
+    if not ENABLED or not page.file.src_uri.startswith("tutorials/"):
+        return markdown
+    markdown, count = mark_sandboxes(markdown)
+    if count:
+        _pages_with_sandboxes.add(page.file.src_uri)
+    return markdown
+
+
+def on_post_page(output, page, config):
+    """Add the sandbox's stylesheet and script to pages that have sandboxes."""
+    if page.file.src_uri not in _pages_with_sandboxes:
+        return output
+    base = "../" * page.url.count("/") + "sandbox/"  # "tutorials/x/" -> "../../sandbox/"
+    output = output.replace(
+        "</head>", f'<link rel="stylesheet" href="{base}sandbox.css">\n</head>', 1
+    )
+    return output.replace(
+        "</body>", f'<script type="module" src="{base}sandbox.js"></script>\n</body>', 1
+    )
+
+
+# -- assets ---------------------------------------------------------------------------------
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"sandbox: `{' '.join(cmd)}` failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+        )
+
+
+def _ensure_node_modules() -> None:
+    want = json.loads((FRONT / "package.json").read_text())["dependencies"]
+    have_json = FRONT / "node_modules" / "pyodide" / "package.json"
+    esbuild = FRONT / "node_modules" / ".bin" / "esbuild"
+    if have_json.is_file() and esbuild.exists():
+        if json.loads(have_json.read_text())["version"] == want["pyodide"]:
+            return
+    npm = shutil.which("npm")
+    if not npm:
+        raise RuntimeError("sandbox: npm not found (Node.js 20+); or build with DOSIM_SANDBOX=0")
+    log.info("sandbox: npm ci in docs/sandbox/")
+    _run([npm, "ci", "--no-audit", "--no-fund"], FRONT)
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _bundle() -> Path:
+    """Bundle the front end with esbuild into docs/sandbox/dist/bundle/ unless it is current."""
+    out = CACHE / "bundle"
+    key = _digest([*SRC.iterdir(), FRONT / "package-lock.json"])
+    stamp = out / ".key"
+    if stamp.is_file() and stamp.read_text() == key:
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    _run(
+        [
+            str(FRONT / "node_modules" / ".bin" / "esbuild"),
+            "src/sandbox.js",
+            "src/worker.js",
+            "--bundle",
+            "--format=esm",
+            "--target=es2022",
+            "--minify",
+            "--legal-comments=none",
+            "--loader:.py=text",
+            "--external:./pyodide/pyodide.mjs",
+            f"--outdir={out}",
+        ],
+        FRONT,
+    )
+    stamp.write_text(key)
+    log.info("sandbox: bundled the front end with esbuild")
+    return out
+
+
+def _dosim_wheel() -> Path:
+    """The dosim wheel of this checkout, built offline by tools/pyodide/run_tests.py."""
+    spec = importlib.util.spec_from_file_location(
+        "_dosim_pyodide_tools", ROOT / "tools" / "pyodide" / "run_tests.py"
+    )
+    tools = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tools)
+    tools.ensure_build_deps()
+    wheel, _status = tools.build_dosim_wheel()
+    return Path(wheel)
+
+
+def _copy(src: Path, dest: Path) -> None:
+    if dest.is_file() and dest.stat().st_size == src.stat().st_size:
+        if dest.stat().st_mtime >= src.stat().st_mtime:
+            return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dest)
+
+
+def _lock(npm_lock: Path, wheel: Path) -> dict:
+    info = json.loads(npm_lock.read_text())["info"]
+    name, version = wheel.name.split("-")[:2]
+    return {
+        "info": info,
+        "packages": {
+            name: {
+                "name": name,
+                "version": version,
+                "file_name": wheel.name,
+                "install_dir": "site",
+                "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+                "package_type": "package",
+                "imports": [name],
+                "depends": [],
+                "unvendored_tests": False,
+            }
+        },
+    }
+
+
+def _example_files() -> dict[str, str]:
+    files = {}
+    for path in sorted((ROOT / "examples").rglob("*")):
+        rel = path.relative_to(ROOT)
+        if (
+            path.is_file()
+            and path.suffix in EXAMPLE_SUFFIXES
+            and "__pycache__" not in rel.parts
+            and not any(part.startswith(".") for part in rel.parts)
+        ):
+            files[rel.as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def on_post_build(config):
+    """Bundle and copy the sandbox's files into ``<site>/sandbox/``."""
+    if not ENABLED or not _pages_with_sandboxes:
+        return
+    site = Path(config.site_dir) / "sandbox"
+    _ensure_node_modules()
+    bundle = _bundle()
+    for name in ("sandbox.js", "sandbox.css", "worker.js"):
+        _copy(bundle / name, site / name)
+    npm = FRONT / "node_modules" / "pyodide"
+    for name in PYODIDE_FILES:
+        _copy(npm / name, site / "pyodide" / name)
+    wheel = _dosim_wheel()
+    for old in (site / "pyodide").glob("*.whl"):
+        if old.name != wheel.name:
+            old.unlink()
+    shutil.copy2(wheel, site / "pyodide" / wheel.name)
+    lock = json.dumps(_lock(npm / "pyodide-lock.json", wheel), indent=1)
+    (site / "pyodide" / "pyodide-lock.json").write_text(lock)
+    (site / "files.json").write_text(json.dumps(_example_files()))
+
+
+ISOLATION_HEADERS = [
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+]
+
+
+def _isolating(app):
+    """Wrap a WSGI app so that every response carries the COOP/COEP headers."""
+
+    def wrapped(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [*headers, *ISOLATION_HEADERS], exc_info)
+
+        return app(environ, start)
+
+    return wrapped
+
+
+def on_serve(server, config, builder):
+    """Under ``mkdocs serve``: rebuild on sandbox changes, and send COOP/COEP headers.
+
+    The live-reload server is a ``wsgiref`` server; wrapping its WSGI app adds the headers
+    that make pages cross-origin isolated (Stop then interrupts instead of restarting),
+    and live reload keeps working (its polling is same-origin).
+    """
+    server.watch(str(SRC))
+    if ENABLED and hasattr(server, "get_app") and hasattr(server, "set_app"):
+        server.set_app(_isolating(server.get_app()))
+    return server

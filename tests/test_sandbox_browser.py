@@ -1,0 +1,331 @@
+"""The live sandboxes of the tutorial pages, in a real browser.
+
+The site is built once (``mkdocs build --strict`` into a temporary folder, or the folder
+named by ``DOSIM_SITE_DIR``) and served by ``tools/serve_site.py`` on a free 127.0.0.1
+port, with COOP/COEP headers (and once without, for the restart fallback). Playwright
+drives Debian's Chromium (``/usr/bin/chromium``; never ``playwright install``).
+
+Checked: a tutorial block prints what its ``#>`` lines say; the Objects panel shows the
+counter's storage; advancing the clock fires an alarm; Stop ends ``while True: pass``
+(interrupt with isolation, restart without) and the next Run works; a syntax error is a
+short message with the editor's line number; a shared link restores code without running
+it; no console errors and no request leaves 127.0.0.1. Screenshots go to
+``artifacts/screenshots/sandbox-*.png``.
+
+Runs in ``nox -s sandbox``, which sets ``DOSIM_BROWSER_TESTS``: there a missing Chromium,
+Playwright or MkDocs fails the module. Elsewhere (``nox -s tests`` has neither) it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from serve_site import serve_in_thread  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRED = bool(os.environ.get("DOSIM_BROWSER_TESTS"))
+BOOT_MS = 60_000
+RUN_MS = 30_000
+COUNTER = "tutorials/01-first-durable-object/"
+ALARMS = "tutorials/02-alarms/"
+
+
+def _missing(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{reason} (DOSIM_BROWSER_TESTS is set, so this is an error)")
+    pytest.skip(reason, allow_module_level=True)
+
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    _missing("playwright is not installed (nox -s sandbox installs it)")
+if not CHROMIUM.exists():
+    _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+if not os.environ.get("DOSIM_SITE_DIR"):
+    try:
+        import mkdocs  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        _missing("mkdocs is not installed (nox -s sandbox installs the docs extra)")
+
+
+def documented_output(tutorial: str, number: int) -> str:
+    """The ``#>`` lines of the ``number``-th runnable ``py`` block of a tutorial."""
+    text = (ROOT / "tutorials" / tutorial).read_text(encoding="utf-8")
+    blocks = re.findall(r"^```py([^\n]*)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    runnable = [body for info, body in blocks if 'test="skip' not in info]
+    lines = re.findall(r"^\s*#> ?(.*)$", runnable[number - 1], re.MULTILINE)
+    return "\n".join(lines)
+
+
+# -- fixtures ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("DOSIM_SITE_DIR")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("site")
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    if built.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{built.stdout}\n{built.stderr}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def servers(site: Path) -> Iterator[dict[str, str]]:
+    isolated = serve_in_thread(site, 0, isolate=True)
+    plain = serve_in_thread(site, 0, isolate=False)
+    yield {
+        "isolated": f"http://127.0.0.1:{isolated.server_port}/",
+        "plain": f"http://127.0.0.1:{plain.server_port}/",
+    }
+    for server in (isolated, plain):
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def problems() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str, problems: list[str], **context_options):
+    """A page that records console errors, page errors and requests off 127.0.0.1."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
+
+    def route(route) -> None:
+        if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:")):
+            route.continue_()
+        else:
+            problems.append(f"request left 127.0.0.1: {route.request.url}")
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("worker", lambda w: w.on("console", lambda m: None))
+    page.goto(url)
+    return page
+
+
+def wait_ready(page) -> None:
+    page.wait_for_function(
+        "window.dosimSandbox && window.dosimSandbox.client.state.phase === 'ready'",
+        timeout=BOOT_MS,
+    )
+
+
+def set_code(page, block: int, code: str) -> None:
+    script = "([i, c]) => { window.dosimSandbox.blocks[i - 1].editor.code = c; }"
+    page.evaluate(script, [block, code])
+
+
+def run_block(page, block: int, timeout: int = RUN_MS) -> str:
+    """Click Run on a block, wait until it finishes; return its state."""
+    page.click(f"#sandbox-{block} .dosim-btn--run")
+    page.wait_for_function(
+        f"!['running', 'idle'].includes(document.querySelector('#sandbox-{block}').dataset.state)",
+        timeout=timeout,
+    )
+    return page.get_attribute(f"#sandbox-{block}", "data-state")
+
+
+def output(page, block: int) -> str:
+    return page.evaluate(
+        f"""[...document.querySelectorAll('#sandbox-{block} .dosim-output pre:not(.dosim-error)')]
+            .map(p => p.textContent).join('')"""
+    ).strip()
+
+
+@pytest.fixture(scope="module")
+def counter_page(browser, servers, problems):
+    page = open_page(browser, servers["isolated"] + COUNTER, problems)
+    wait_ready(page)
+    yield page
+    page.context.close()
+
+
+# -- tests --------------------------------------------------------------------------------
+
+
+def test_boots_from_the_site_and_is_isolated(counter_page) -> None:
+    state = counter_page.evaluate("window.dosimSandbox.client.readyInfo")
+    assert state["isolated"] and state["interrupt"]
+    assert counter_page.locator(".dosim-sandbox .cm-editor").count() >= 7
+
+
+def test_tutorial_block_prints_documented_output(counter_page) -> None:
+    # Block 2 continues block 1 (group "counter"): Run runs block 1 first.
+    assert run_block(counter_page, 2) == "done"
+    assert output(counter_page, 2) == documented_output("01-first-durable-object.md", 2)
+    assert "Ran first" in counter_page.inner_text("#sandbox-1 .dosim-output")
+
+
+def test_objects_panel_shows_counter_storage(counter_page) -> None:
+    assert run_block(counter_page, 4) == "done"
+    assert output(counter_page, 4) == documented_output("01-first-durable-object.md", 4)
+    panel = counter_page.locator("#sandbox-4 .dosim-panel")
+    apples = panel.locator('.dosim-object[data-object="apples"]')
+    assert apples.locator(".dosim-kv td").all_inner_texts() == ["value", "3"]
+    assert panel.locator('.dosim-ev[data-kind="eviction"]').count() == 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    counter_page.locator("#sandbox-4").screenshot(path=SCREENSHOTS / "sandbox-objects.png")
+
+
+def test_stop_interrupts_and_keeps_the_interpreter(counter_page) -> None:
+    set_code(counter_page, 5, "spins = 0\nwhile True:\n    spins += 1\n")
+    counter_page.click("#sandbox-5 .dosim-btn--run")
+    counter_page.wait_for_function("window.dosimSandbox.client.busy", timeout=RUN_MS)
+    counter_page.wait_for_timeout(300)
+    started = counter_page.evaluate("performance.now()")
+    counter_page.click("#sandbox-5 .dosim-btn--stop")
+    counter_page.wait_for_selector("#sandbox-5[data-state=stopped]", timeout=1000)
+    assert counter_page.evaluate("performance.now()") - started < 1000
+    assert "KeyboardInterrupt" in counter_page.inner_text("#sandbox-5 .dosim-output")
+    set_code(counter_page, 5, "print('still here:', spins > 0, await apples.get())")
+    assert run_block(counter_page, 5) == "done"
+    assert output(counter_page, 5) == "still here: True 3"
+
+
+def test_syntax_error_is_one_clean_message(counter_page) -> None:
+    editor = counter_page.locator("#sandbox-5 .cm-content")
+    editor.click()
+    counter_page.keyboard.press("Control+A")
+    counter_page.keyboard.press("Delete")
+    counter_page.keyboard.type("x = 1\nif x\nprint(x)\n")
+    counter_page.keyboard.press("Control+Enter")
+    counter_page.wait_for_selector("#sandbox-5[data-state=error]", timeout=RUN_MS)
+    message = counter_page.inner_text("#sandbox-5 .dosim-error")
+    assert message.startswith("SyntaxError: expected ':' (line 2)"), message
+    assert len(message.splitlines()) <= 4
+    assert "File" not in message and "<block" not in message
+    counter_page.screenshot(path=SCREENSHOTS / "sandbox-tutorial.png", full_page=False)
+
+
+def test_runtime_error_traceback_is_trimmed(counter_page) -> None:
+    set_code(counter_page, 5, "def boom():\n    return 1 / 0\n\nboom()\n")
+    assert run_block(counter_page, 5) == "error"
+    message = counter_page.inner_text("#sandbox-5 .dosim-error")
+    assert message.splitlines() == [
+        "Traceback (your code, most recent call last):",
+        "  line 4",
+        "    boom()",
+        "  line 2, in boom",
+        "    return 1 / 0",
+        "ZeroDivisionError: division by zero",
+    ]
+
+
+def test_advancing_the_clock_fires_an_alarm(browser, servers, problems) -> None:
+    page = open_page(browser, servers["isolated"] + ALARMS, problems)
+    try:
+        wait_ready(page)
+        # Block 2 of the alarms tutorial, cut short: one event, then 55 of the 60 s pass.
+        set_code(
+            page,
+            2,
+            'app = dosim.App(None, {"DIGESTS": Digest})\n'
+            'inbox = app.env.DIGESTS.getByName("team-inbox")\n'
+            'await inbox.record("build failed")\n'
+            "await app.advance(55)\n"
+            "print(await inbox.sent())\n",
+        )
+        assert run_block(page, 2) == "done"
+        assert output(page, 2) == "[]"
+        panel = page.locator("#sandbox-2 .dosim-panel")
+        assert panel.locator(".dosim-badge--alarm").count() == 1
+        assert panel.locator('.dosim-ev[data-kind="alarm.fire"]').count() == 0
+        panel.locator('.dosim-advance[data-var="app"]').click()
+        page.wait_for_selector(
+            '#sandbox-2 .dosim-ev--new[data-kind="alarm.fire"]', timeout=RUN_MS
+        )
+        assert panel.locator(".dosim-badge--alarm").count() == 0
+        assert "alarm.fire" in page.inner_text("#sandbox-2 .dosim-output")
+        page.locator("#sandbox-2").screenshot(path=SCREENSHOTS / "sandbox-alarm.png")
+    finally:
+        page.context.close()
+
+
+def test_shared_link_restores_code_without_running_it(counter_page, browser, problems) -> None:
+    set_code(counter_page, 3, "print('from a shared link')")
+    counter_page.click("#sandbox-3 button[title='Make a link with this code']")
+    link = counter_page.locator("#sandbox-3 .dosim-share__link").input_value()
+    assert "#sandbox-3=" in link
+    page = open_page(browser, link, problems, color_scheme="dark")
+    try:
+        page.wait_for_selector("#sandbox-3 .dosim-notice:not([hidden])")
+        page.wait_for_timeout(500)
+        code = page.evaluate("window.dosimSandbox.blocks[2].editor.code")
+        assert code == "print('from a shared link')"
+        assert page.get_attribute("#sandbox-3", "data-state") == "idle"
+        assert page.locator("#sandbox-3 .dosim-output").is_hidden()
+        assert "has not been run" in page.inner_text("#sandbox-3 .dosim-notice")
+        page.screenshot(path=SCREENSHOTS / "sandbox-shared-dark.png")
+    finally:
+        page.context.close()
+
+
+def test_stop_without_isolation_restarts_python(browser, servers, problems) -> None:
+    page = open_page(
+        browser, servers["plain"] + COUNTER, problems, viewport={"width": 390, "height": 844}
+    )
+    try:
+        wait_ready(page)
+        assert page.evaluate("window.dosimSandbox.client.readyInfo.isolated") is False
+        set_code(page, 1, "while True:\n    pass\n")
+        page.click("#sandbox-1 .dosim-btn--run")
+        page.wait_for_function("window.dosimSandbox.client.busy", timeout=RUN_MS)
+        page.wait_for_timeout(200)
+        page.click("#sandbox-1 .dosim-btn--stop")
+        page.wait_for_selector("#sandbox-1[data-state=stopped]", timeout=1000)
+        assert "restarted" in page.inner_text("#sandbox-1 .dosim-output")
+        set_code(page, 1, "import dosim\nprint('fresh', dosim.App)")
+        assert run_block(page, 1, timeout=BOOT_MS) == "done"
+        assert output(page, 1) == "fresh <class 'dosim.app.App'>"
+        page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / "sandbox-narrow.png")
+    finally:
+        page.context.close()
+
+
+def test_no_console_errors_and_nothing_left_127_0_0_1(problems) -> None:
+    assert problems == []
