@@ -43,7 +43,12 @@ from pytest_examples import CodeExample, EvalExample, find_examples  # noqa: E40
 from pytest_examples.lint import FormatError, ruff_check  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "docs", ROOT / "tutorials", *sorted(ROOT.glob("examples/*/README.md"))]
+SOURCES = [
+    ROOT / "docs",
+    ROOT / "tutorials",
+    *sorted(ROOT.glob("examples/*/README.md")),
+    ROOT / "src" / "dosim",  # docstrings: they become the API reference
+]
 TIMEOUT_SECONDS = 60
 LINE_LENGTH = 80  # what a code block shows without scrolling on a 1280 px wide page
 OUTPUT_LINE = re.compile(r"^\s*#>(?: (.*))?$")

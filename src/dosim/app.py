@@ -1,13 +1,17 @@
 """``App``: one simulated Worker with its Durable Object namespaces, clock and trace.
 
-Load an app from its ``wrangler.toml`` (as you would deploy it)::
+Load an app from its ``wrangler.toml``, the same files you deploy:
 
-    app = dosim.App.from_config("examples/counter")
-    response = await app.fetch("https://example.com/")
+```py
+import dosim
 
-or from classes, for tutorials and quick tests::
+app = dosim.App.from_config("examples/counter")
+response = await app.fetch("/apples/increment", method="POST")
+print(response.status, await response.text())
+#> 200 1
+```
 
-    app = dosim.App(Default, {"COUNTER": Counter})
+or from classes, for tutorials and quick tests: ``dosim.App(Default, {"COUNTER": Counter})``.
 
 Then drive it: ``await app.fetch(...)`` sends an HTTP request to the Worker,
 ``app.env.COUNTER.getByName("a")`` gives a stub as the Worker would get it,

@@ -1,10 +1,10 @@
 """The ``dosim`` command: ``dosim dev``, ``dosim new`` and ``dosim migrate``.
 
-::
-
-    dosim dev [PATH] [--host 127.0.0.1] [--port 8787] [--persist-to DIR | --in-memory]
-    dosim new <template> <dir>
-    dosim migrate --check [PATH]
+```sh
+dosim dev [PATH] [--host 127.0.0.1] [--port 8787] [--persist-to DIR | --in-memory]
+dosim new <template> <dir>
+dosim migrate --check [PATH]
+```
 
 ``dosim dev`` needs the ``dev`` extra (``pip install 'dosim[dev]'``); the other commands
 use only the standard library.

@@ -1,13 +1,23 @@
 """Test helpers for Durable Objects apps, in the vocabulary Workers developers know.
 
-They mirror ``cloudflare:test`` from Cloudflare's Vitest integration, in Python casing::
+They mirror ``cloudflare:test`` from Cloudflare's Vitest integration, in Python casing:
 
-    from dosim.testing import run_in_durable_object, run_durable_object_alarm
+```py
+import dosim
+from dosim.testing import run_in_durable_object
 
-    async def test_counter_starts_at_zero(dosim_app):
-        stub = dosim_app.env.COUNTER.getByName("a")
-        value = await run_in_durable_object(stub, lambda obj, ctx: ctx.storage.get("value"))
-        assert value is None
+app = dosim.App.from_config("examples/counter")
+stub = app.env.COUNTER.getByName("a")
+await stub.increment(41)
+value = await run_in_durable_object(
+    stub, lambda obj, ctx: ctx.storage.get("value")
+)
+print(value)
+#> 41
+```
+
+In a test module, take the ``dosim_app`` fixture instead of building the app
+(``examples/counter/test_counter.py`` shows it).
 
 The pytest plugin (loaded automatically once dosim is installed) runs ``async def``
 tests without extra configuration and provides the ``dosim_app`` fixture: a fresh app per
