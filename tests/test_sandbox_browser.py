@@ -27,6 +27,9 @@ from pathlib import Path
 
 import pytest
 
+if sys.platform == "emscripten":
+    pytest.skip("drives Chromium from CPython; not a Pyodide test", allow_module_level=True)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from serve_site import serve_in_thread  # noqa: E402
