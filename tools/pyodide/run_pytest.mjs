@@ -94,7 +94,8 @@ const copyIfExists = (rel) => {
 copyIfExists("pyproject.toml"); // same [tool.pytest.ini_options] as on CPython
 copyIfExists("conftest.py");
 copyIfExists("tests");
-const copiedTop = new Set(["tests", "pyproject.toml", "conftest.py"]);
+copyIfExists("examples"); // the starter apps: their tests run here too, and tests/ reads them
+const copiedTop = new Set(["tests", "examples", "pyproject.toml", "conftest.py"]);
 
 // Defaults: quiet, and never write .pytest_cache (MEMFS is thrown away anyway).
 const pytestArgs = ["-q", "-p", "no:cacheprovider"];
@@ -131,7 +132,7 @@ for (let i = 0; i < argv.length; i++) {
     pytestArgs.push(dest + rest);
   }
 }
-if (!sawPath) pytestArgs.push("tests");
+if (!sawPath) pytestArgs.push("tests", "examples");
 
 // ---------------------------------------------------------------- no network
 // Everything must come from node_modules/ and cache/. Pyodide falls back to its CDN when a package is

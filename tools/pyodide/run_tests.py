@@ -14,7 +14,8 @@ Steps, each skipped when its result is already in place (so only the first run n
    cache/build-deps/, then build dosim's wheel from the working tree, offline, into cache/dist/
    (rebuilt whenever src/, pyproject.toml or README.md changed);
 4. ``node --experimental-wasm-stack-switching run_pytest.mjs ...`` which boots Pyodide from
-   node_modules/, installs the wheels, copies tests/ in and runs pytest (see run_pytest.mjs).
+   node_modules/, installs the wheels, copies tests/ and examples/ in and runs pytest on both
+   (see run_pytest.mjs).
 
 The exit status is pytest's (0 all passed, 1 failures, 5 no tests ran, ...); a failing setup step
 exits with 90+ after saying which step failed. Stdlib only; needs Python 3.11+, Node.js 20+, npm.
