@@ -11,6 +11,15 @@ The code blocks on these pages are whole modules, tested by each app's own
 ``test_<app>.py``; ``tests/test_docs.py`` runs only the ```` ```py ```` blocks of the
 READMEs (it reads ``examples/*/README.md`` itself) and never sees these generated pages.
 Folders whose name starts with ``_`` or ``.`` are left out.
+
+Each page also has an "Open in sandbox" section: one ```` ```py sandbox="run" ```` block
+that ``hooks/sandbox.py`` turns into a live editor (the tutorials' machinery; the example
+apps are in the browser's file system through ``files.json``). Its code is
+``examples/<app>/sandbox.py`` when the app has one, else a generic driver built here
+(``sandbox_snippet``): load the app with ``dosim.App.from_config``, ``GET /``, print the
+status and the body's start, the bindings and ``app.trace.kinds()``. Like the rest of the
+page it exists only in the build, so ``tests/test_docs.py`` does not collect it;
+``tests/test_sandbox_browser.py`` runs it.
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ _LANGUAGES = {
     ".yml": "yaml",
 }
 _SKIP_NAMES = {"README.md", "__pycache__"}
+SANDBOX_FILE = "sandbox.py"  # optional per-app driver for the "Open in sandbox" block
+SANDBOX_BODY_CHARS = 200
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
 _FILE_ITEM = re.compile(r"^(\s*[-*]\s+)`([^`]+)`")
 
@@ -80,6 +91,8 @@ def _source_files(app: Path) -> list[Path]:
     """The app's files to show: text files in its folder (not in subfolders), in order."""
     shown = []
     for path in app.iterdir():
+        if path.name == SANDBOX_FILE:
+            continue  # the driver of the "Open in sandbox" block, shown there
         if not path.is_file() or path.name in _SKIP_NAMES or path.name.startswith("."):
             continue
         if path.suffix not in _LANGUAGES and path.name != "wrangler.toml":
@@ -160,12 +173,88 @@ def _rewrite_links(readme: str, app: str, shown: set[str], repo_url: str | None)
     return "\n".join(out)
 
 
+_GET_ROUTE = re.compile(r"^\|\s*`GET(?:`/`POST)? (/[^`\s?]*)")
+
+
+def first_documented_get(app: Path) -> str:
+    """The first plain ``GET`` route in the app's README route table, placeholders filled.
+
+    WebSocket routes (rows that mention an upgrade) are passed over; ``<name>``-style
+    placeholders become ``demo``. Falls back to ``/``.
+    """
+    readme = app / "README.md"
+    if not readme.is_file():
+        return "/"
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        match = _GET_ROUTE.match(line)
+        if match and "upgrade" not in line.lower() and "websocket" not in line.lower():
+            return re.sub(r"<[^>]+>", "demo", match.group(1))
+    return "/"
+
+
+def sandbox_snippet(app: Path) -> str:
+    """The code of the gallery page's "Open in sandbox" block for ``app``.
+
+    ``examples/<app>/sandbox.py``, when the app has one, is used as it is (top-level
+    ``await`` allowed, as in every sandbox). Otherwise a generic driver, the same for
+    every app: load it from its folder, send ``GET /`` through its Worker and print the
+    status and the start of the body, then list its bindings and the kinds of the events
+    the request caused.
+    """
+    own = app / SANDBOX_FILE
+    if own.is_file():
+        return own.read_text(encoding="utf-8").strip("\n")
+    where = f"{EXAMPLES_DIR}/{app.name}"
+    route = first_documented_get(app)
+    return "\n".join(
+        [
+            "import dosim",
+            "",
+            f"# The app in {where}/, loaded from its wrangler.toml.",
+            f'app = dosim.App.from_config("{where}")',
+            "",
+            "# One HTTP request through the app's Worker (a route its README documents).",
+            f'response = await app.fetch("{route}")',
+            'print("status:", response.status)',
+            f"print((await response.text())[:{SANDBOX_BODY_CHARS}])",
+            "",
+            "# What wrangler.toml binds: Durable Object namespaces and [vars].",
+            "for name, value in sorted(vars(app.env).items()):",
+            "    if name in app.namespaces:",
+            '        value = f"Durable Object namespace ({app.namespaces[name].cls.__name__})"',
+            '    print(f"binding {name}: {value}")',
+            "",
+            "# What happened, as the simulator recorded it.",
+            'print("trace:", app.trace.kinds())',
+        ]
+    )
+
+
+def render_sandbox(app: Path) -> list[str]:
+    """The "Open in sandbox" section: a runnable block (hooks/sandbox.py makes the editor)."""
+    code = sandbox_snippet(app)
+    fence = _fence(code)
+    return [
+        "## Open in sandbox",
+        "",
+        "Run the app in your browser: Python (Pyodide) and dosim run in the page, with the",
+        f"files of `{EXAMPLES_DIR}/{app.name}/` shown below. Edit the code and press **Run**",
+        "to send other requests; the Objects panel under the output shows what the app stored.",
+        "",
+        f'{fence}py sandbox="run"',
+        code,
+        fence,
+        "",
+    ]
+
+
 def render_app(app: Path, repo_url: str | None = None) -> str:
     """The Markdown of the gallery page of ``app``."""
     readme = (app / "README.md").read_text(encoding="utf-8")
     files = _source_files(app)
     shown = {path.name for path in files}
     parts = [_rewrite_links(readme, app.name, shown, repo_url).rstrip(), ""]
+    parts += render_sandbox(app)
     where = f"`{EXAMPLES_DIR}/{app.name}/`"
     parts += [
         "## Source",
@@ -218,7 +307,7 @@ def render_index(apps: list[Path]) -> str:
             "",
             f"    {_summary(readme)}",
             "",
-            f"    `{EXAMPLES_DIR}/{app.name}/`",
+            f"    `{EXAMPLES_DIR}/{app.name}/` · [Open in sandbox]({app.name}.md#open-in-sandbox)",
             "",
         ]
     lines += ["</div>", ""]

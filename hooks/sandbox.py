@@ -1,7 +1,10 @@
 """MkDocs hook: the live sandboxes of the tutorial pages.
 
 Every ```` ```py ```` block of a page under ``tutorials/`` becomes an editable sandbox,
-unless its fence says ``test="skip: ..."`` (then it stays a plain code block). Blocks with
+unless its fence says ``test="skip: ..."`` (then it stays a plain code block). On other
+pages only blocks whose fence says ``sandbox="run"`` do: ``hooks/gallery.py`` puts one
+such block ("Open in sandbox") on each generated gallery page; the other ``py`` blocks
+of those pages (the README's) stay plain. Blocks with
 the same ``group="name"`` continue each other in page order and share one namespace (as
 in ``tests/test_docs.py``). This hook must run before ``hooks/fences.py``, which strips
 those settings: it rewrites a runnable fence to ``{.py .dosim-run data-dosim-group="..."}``,
@@ -22,7 +25,8 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   file system so ``dosim.App.from_config("examples/counter")`` works in the page.
 
 Only pages that have sandboxes get the ``<script>``/``<link>`` tags. Set
-``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed).
+``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed; ``sandbox="run"`` is
+then removed from fence lines and those blocks render as plain code).
 """
 
 from __future__ import annotations
@@ -50,19 +54,28 @@ ENABLED = os.environ.get("DOSIM_SANDBOX", "1") != "0"
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$")
 _SETTING = re.compile(r"""(?P<key>[A-Za-z_][\w-]*)=(?P<q>["'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)""")
 _pages_with_sandboxes: set[str] = set()
+SANDBOX_SETTING = "sandbox"  # ```py sandbox="run": a sandbox on a page outside tutorials/
+_OPT_IN = re.compile(rf"""\s+{SANDBOX_SETTING}=(["'])(?:(?!\1).)*\1""")
 
 
 # -- markdown: mark the runnable fences ------------------------------------------------------
 
 
-def _rewrite_fence(info: str) -> str | None:
-    """The new info string of a runnable ``py`` fence, or ``None`` to leave it alone."""
+def _rewrite_fence(info: str, opt_in_only: bool = False) -> str | None:
+    """The new info string of a runnable ``py`` fence, or ``None`` to leave it alone.
+
+    With ``opt_in_only`` (pages outside ``tutorials/``) only fences that say
+    ``sandbox="run"`` become sandboxes.
+    """
     words = info.strip()
     if not (words == "py" or words.startswith("py ")):
         return None
     settings = {m.group("key"): m.group("value") for m in _SETTING.finditer(words[2:])}
     if settings.get("test", "").startswith("skip"):
         return None
+    if opt_in_only and settings.get(SANDBOX_SETTING) != "run":
+        return None
+    settings.pop(SANDBOX_SETTING, None)
     attrs = [".py", ".dosim-run"]
     group = settings.pop("group", None)
     settings.pop("test", None)
@@ -72,14 +85,17 @@ def _rewrite_fence(info: str) -> str | None:
     return "{" + " ".join(attrs) + "}"
 
 
-def mark_sandboxes(markdown: str) -> tuple[str, int]:
-    """Rewrite runnable ``py`` fences (not those nested in other fences); count them."""
+def mark_sandboxes(markdown: str, opt_in_only: bool = False) -> tuple[str, int]:
+    """Rewrite runnable ``py`` fences (not those nested in other fences); count them.
+
+    ``opt_in_only``: only the fences marked ``sandbox="run"`` (see ``_rewrite_fence``).
+    """
     out, open_fence, count = [], None, 0
     for line in markdown.split("\n"):
         match = _FENCE.match(line)
         if match and open_fence is None:
             open_fence = match.group("ticks")
-            new = _rewrite_fence(match.group("info"))
+            new = _rewrite_fence(match.group("info"), opt_in_only)
             if new is not None:
                 line = f"{match.group('indent')}{match.group('ticks')}{new}"
                 count += 1
@@ -90,11 +106,27 @@ def mark_sandboxes(markdown: str) -> tuple[str, int]:
     return "\n".join(out), count
 
 
+def strip_sandbox_setting(markdown: str) -> str:
+    """Drop ``sandbox="..."`` from fence lines (builds without sandboxes show plain code)."""
+
+    def clean(line: str) -> str:
+        match = _FENCE.match(line)
+        if not match or SANDBOX_SETTING not in match.group("info"):
+            return line
+        info = _OPT_IN.sub("", match.group("info"))
+        return f"{match.group('indent')}{match.group('ticks')}{info}"
+
+    return "\n".join(clean(line) for line in markdown.split("\n"))
+
+
 def on_page_markdown(markdown, page, config, files):
-    """Turn a tutorial's runnable ``py`` blocks into sandbox markers."""
-    if not ENABLED or not page.file.src_uri.startswith("tutorials/"):
+    """Turn a tutorial's runnable ``py`` blocks (elsewhere: opted-in ones) into sandboxes."""
+    if not ENABLED:
+        return strip_sandbox_setting(markdown)
+    tutorial = page.file.src_uri.startswith("tutorials/")
+    if not tutorial and SANDBOX_SETTING not in markdown:
         return markdown
-    markdown, count = mark_sandboxes(markdown)
+    markdown, count = mark_sandboxes(markdown, opt_in_only=not tutorial)
     if count:
         _pages_with_sandboxes.add(page.file.src_uri)
     return markdown

@@ -5,11 +5,13 @@ named by ``DOSIM_SITE_DIR``) and served by ``tools/serve_site.py`` on a free 127
 port, with COOP/COEP headers (and once without, for the restart fallback). Playwright
 drives Debian's Chromium (``/usr/bin/chromium``; never ``playwright install``).
 
-Checked: a tutorial block prints what its ``#>`` lines say; the Objects panel shows the
-counter's storage; advancing the clock fires an alarm; Stop ends ``while True: pass``
-(interrupt with isolation, restart without) and the next Run works; a syntax error is a
-short message with the editor's line number; a shared link restores code without running
-it; no console errors and no request leaves 127.0.0.1. Screenshots go to
+Checked: a tutorial block prints what its ``#>`` lines say; the counter's gallery page
+has an "Open in sandbox" block that loads ``examples/counter`` and prints the response's
+status (and every app's generated driver runs, on CPython and on its gallery page); the
+Objects panel shows the counter's storage; advancing the clock fires an alarm; Stop ends
+``while True: pass`` (interrupt with isolation, restart without) and the next Run works; a
+syntax error is a short message with the editor's line number; a shared link restores code
+without running it; no console errors and no request leaves 127.0.0.1. Screenshots go to
 ``artifacts/screenshots/sandbox-*.png``.
 
 Runs in ``nox -s sandbox``, which sets ``DOSIM_BROWSER_TESTS``: there a missing Chromium,
@@ -49,6 +51,7 @@ BOOT_MS = 60_000
 RUN_MS = 30_000
 COUNTER = "tutorials/01-first-durable-object/"
 ALARMS = "tutorials/02-alarms/"
+GALLERY_COUNTER = "examples/counter/"
 
 
 def _missing(reason: str) -> None:
@@ -328,6 +331,85 @@ def test_stop_without_isolation_restarts_python(browser, servers, problems) -> N
         page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / "sandbox-narrow.png")
     finally:
         page.context.close()
+
+
+def _gallery():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_dosim_gallery", ROOT / "hooks" / "gallery.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GALLERY_APPS = sorted(
+    p.name
+    for p in (ROOT / "examples").iterdir()
+    if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "README.md").is_file()
+)
+
+
+def test_gallery_page_opens_counter_in_sandbox(browser, servers, problems) -> None:
+    page = open_page(browser, servers["isolated"] + GALLERY_COUNTER, problems)
+    try:
+        wait_ready(page)
+        # One sandbox on the page: the README's and the source files' blocks stay plain.
+        assert page.locator(".dosim-sandbox").count() == 1
+        heading = page.locator("h2#open-in-sandbox")
+        assert heading.count() == 1
+        code = page.evaluate("window.dosimSandbox.blocks[0].editor.code")
+        assert 'app = dosim.App.from_config("examples/counter")' in code
+        assert 'await app.fetch("/demo")' in code  # the README's first GET route
+        assert run_block(page, 1) == "done"
+        printed = output(page, 1)
+        lines = printed.splitlines()
+        assert lines[0] == "status: 200", printed
+        assert lines[1] == "0", printed
+        assert "binding COUNTER: Durable Object namespace (Counter)" in lines
+        assert lines[-1] == "trace: ['rpc.call', 'constructor', 'storage', 'rpc.return', 'request']"
+        page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / "sandbox-gallery-counter.png")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("app", GALLERY_APPS)
+def test_gallery_driver_runs_on_cpython(app, monkeypatch, capsys) -> None:
+    """Each app's "Open in sandbox" code, run as the sandbox runs it, but on CPython."""
+    import ast
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = _gallery().sandbox_snippet(ROOT / "examples" / app)
+    monkeypatch.chdir(ROOT)
+    compiled = compile(code, "<block 1>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    namespace = {"__name__": "__main__"}
+
+    async def run() -> None:
+        result = eval(compiled, namespace)  # noqa: S307 - the docs' own code
+        if result is not None:
+            await result
+
+    # Playwright's sync API keeps an event loop running in this thread: use another one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result(timeout=60)
+    printed = capsys.readouterr().out
+    assert re.match(r"status: \d{3}\n", printed), printed
+    assert "binding " in printed and "trace: [" in printed
+
+
+def test_every_gallery_page_runs_its_sandbox(browser, servers, problems) -> None:
+    for app in GALLERY_APPS:
+        page = open_page(browser, f"{servers['isolated']}examples/{app}/", problems)
+        try:
+            wait_ready(page)
+            code = page.evaluate("window.dosimSandbox.blocks[0].editor.code")
+            assert f'dosim.App.from_config("examples/{app}")' in code, app
+            assert run_block(page, 1) == "done", (app, page.inner_text("#sandbox-1"))
+            printed = output(page, 1)
+            assert re.match(r"status: \d{3}\n", printed), (app, printed)
+            assert "trace: [" in printed, (app, printed)
+        finally:
+            page.context.close()
 
 
 def test_no_console_errors_and_nothing_left_127_0_0_1(problems) -> None:
