@@ -162,9 +162,7 @@ class App:
             persist_to: See :class:`App`.
             fresh: Re-import the app's modules even if unchanged (used when reloading).
         """
-        from .config import load_config
-
-        config = load_config(path, env=environment) if environment else load_config(path)
+        config = _load_config_cached(Path(path), environment)
         module = load_main_module(Path(config.main), fresh=fresh)
         worker = getattr(module, "Default", None)
         classes: dict[str, type] = {}
@@ -441,6 +439,25 @@ class App:
 
 
 _loaded_modules: dict[tuple[str, float], Any] = {}
+_loaded_configs: dict[tuple[str, str | None], Any] = {}
+
+
+def _load_config_cached(path: Path, environment: str | None) -> Any:
+    """Parse a config once per file version (a test suite loads the same app per test)."""
+    from .config import load_config
+
+    key = (str(path.resolve()), environment)
+    cached = _loaded_configs.get(key)
+    if cached is not None:
+        config, stamp = cached
+        try:
+            if config.path.stat().st_mtime_ns == stamp:
+                return config
+        except OSError:
+            pass
+    config = load_config(path, env=environment) if environment else load_config(path)
+    _loaded_configs[key] = (config, config.path.stat().st_mtime_ns)
+    return config
 
 
 def load_main_module(path: Path, *, fresh: bool = False) -> Any:
