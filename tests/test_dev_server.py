@@ -25,10 +25,10 @@ if sys.platform == "emscripten":
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-import uvicorn  # noqa: E402
+import dev_helpers  # noqa: E402
+from dev_helpers import free_port, request, wait_until  # noqa: E402
 
 from dosim.dev import realtime  # noqa: E402
-from dosim.dev.server import DevServer  # noqa: E402
 
 WRANGLER = """\
 name = "devtest"
@@ -114,12 +114,6 @@ class Default(WorkerEntrypoint):
 
 
 # -- helpers -----------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_app(folder: Path, worker: str = WORKER) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "wrangler.toml").write_text(WRANGLER)
@@ -127,45 +121,8 @@ def make_app(folder: Path, worker: str = WORKER) -> Path:
     return folder
 
 
-def request(port, method, path, body=None, headers=None, timeout=10.0):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        conn.close()
-
-
-def wait_until(predicate, timeout=10.0, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-class ThreadedServer:
-    """A DevServer served by uvicorn in a thread of the test process."""
-
-    def __init__(self, app_dir: Path, **options):
-        options.setdefault("watch", False)
-        self.port = free_port()
-        self.dev = DevServer(app_dir, port=self.port, **options)
-        self.uvicorn = uvicorn.Server(self.dev.uvicorn_config())
-        self.thread = threading.Thread(target=self.uvicorn.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        wait_until(lambda: self.uvicorn.started, what="the server to start")
-        return self
-
-    def __exit__(self, *exc):
-        self.uvicorn.should_exit = True
-        self.thread.join(10)
-        assert not self.thread.is_alive(), "server thread did not stop"
+class ThreadedServer(dev_helpers.ThreadedServer):
+    """The shared threaded server, with HTTP shortcuts for these tests."""
 
     def get(self, path, **kw):
         return request(self.port, "GET", path, **kw)

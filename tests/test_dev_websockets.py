@@ -13,7 +13,6 @@ import shutil
 import socket
 import struct
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -25,11 +24,10 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 pytest.importorskip("websockets")
 
-import uvicorn  # noqa: E402
+import dev_helpers  # noqa: E402
 from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
-from dosim.dev.server import DevServer  # noqa: E402
 from dosim.dev.websocket_seam import WS_MAX_SIZE  # noqa: E402
 from dosim.websockets import MAX_MESSAGE_BYTES  # noqa: E402
 
@@ -37,41 +35,15 @@ CHAT = Path(__file__).resolve().parent.parent / "examples" / "chat"
 TIMEOUT = 10.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(predicate, timeout=TIMEOUT, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return dev_helpers.wait_until(predicate, timeout, step, what)
 
 
-class ThreadedServer:
-    """A DevServer for the chat app, served by uvicorn in a thread of the test process."""
+class ThreadedServer(dev_helpers.ThreadedServer):
+    """The shared threaded server for the chat app, state in ``state``, with WS shortcuts."""
 
     def __init__(self, app_dir: Path, state: Path, **options):
-        options.setdefault("watch", False)
-        self.port = free_port()
-        self.dev = DevServer(app_dir, port=self.port, persist_to=state, **options)
-        self.uvicorn = uvicorn.Server(self.dev.uvicorn_config())
-        self.thread = threading.Thread(target=self.uvicorn.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        wait_until(lambda: self.uvicorn.started, what="the server to start")
-        return self
-
-    def __exit__(self, *exc):
-        self.uvicorn.should_exit = True
-        self.thread.join(15)
-        assert not self.thread.is_alive(), "server thread did not stop"
+        super().__init__(app_dir, persist_to=state, **options)
 
     def url(self, path="/room/lobby/ws"):
         return f"ws://127.0.0.1:{self.port}{path}"

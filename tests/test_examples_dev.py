@@ -23,7 +23,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import sys
 import threading
 import time
@@ -37,6 +36,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 import uvicorn  # noqa: E402
+from dev_helpers import free_port  # noqa: E402
 
 from dosim.dev.server import DevServer  # noqa: E402
 
@@ -88,12 +88,6 @@ def documents_ping(app: Path) -> bool:
 
 ROUTES = {app.name: documented_routes(app) for app in APPS}
 WEBSOCKET_APPS = [app for app in APPS if ROUTES[app.name][1]]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

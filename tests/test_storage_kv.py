@@ -4,39 +4,11 @@ import asyncio
 import datetime as dt
 
 import pytest
+from storage_host import FakeHost
 
 from dosim.errors import JsException
 from dosim.serialization import JsDict
 from dosim.storage import DurableObjectStorage, ObjectDatabase
-
-
-class FakeHost:
-    """Just enough of the object host: records calls, commits are done by the tests."""
-
-    def __init__(self, *, now_ms=1_000_000, alarm_handler=True, constructing=False):
-        self.ops = []
-        self.pending_calls = 0
-        self.now = now_ms
-        self.alarm_handler = alarm_handler
-        self.constructing = constructing
-
-    def storage_op(self, op, **detail):
-        self.ops.append((op, detail))
-
-    def writes_pending(self):
-        self.pending_calls += 1
-
-    def has_alarm_handler(self):
-        return self.alarm_handler
-
-    def in_constructor(self):
-        return self.constructing
-
-    def now_ms(self):
-        return self.now
-
-    async def block_concurrency_while(self, fn):
-        return await fn()
 
 
 def make(sql_enabled=True, path=None, **host_options):

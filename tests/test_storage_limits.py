@@ -3,35 +3,11 @@
 import asyncio
 
 import pytest
+from storage_host import FakeHost
 
 from dosim.errors import JsException
 from dosim.serialization import encode_value
 from dosim.storage import DurableObjectStorage, ObjectDatabase, limits
-
-
-class FakeHost:
-    """Just enough of the object host for limit checks."""
-
-    def __init__(self):
-        self.pending_calls = 0
-
-    def storage_op(self, op, **detail):
-        pass
-
-    def writes_pending(self):
-        self.pending_calls += 1
-
-    def has_alarm_handler(self):
-        return True
-
-    def in_constructor(self):
-        return False
-
-    def now_ms(self):
-        return 0
-
-    async def block_concurrency_while(self, fn):
-        return await fn()
 
 
 def make(sql_enabled):

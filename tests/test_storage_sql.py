@@ -4,36 +4,11 @@ import asyncio
 import sqlite3
 
 import pytest
+from storage_host import FakeHost
 
 from dosim.errors import JsException
 from dosim.serialization import JsDict
 from dosim.storage import DurableObjectStorage, ObjectDatabase, SqlStorageCursor
-
-
-class FakeHost:
-    """Just enough of the object host: records calls, commits are done by the tests."""
-
-    def __init__(self):
-        self.ops = []
-        self.pending_calls = 0
-
-    def storage_op(self, op, **detail):
-        self.ops.append((op, detail))
-
-    def writes_pending(self):
-        self.pending_calls += 1
-
-    def has_alarm_handler(self):
-        return True
-
-    def in_constructor(self):
-        return False
-
-    def now_ms(self):
-        return 0
-
-    async def block_concurrency_while(self, fn):
-        return await fn()
 
 
 def make(sql_enabled=True):

@@ -3,34 +3,22 @@
 import asyncio
 
 import pytest
+from storage_host import FakeHost
 
 from dosim.errors import JsException
 from dosim.storage import DurableObjectStorage, DurableObjectTransaction, ObjectDatabase
 
 
-class FakeHost:
-    """Just enough of the object host; records whether a critical section raised."""
+class TransactionHost(FakeHost):
+    """Records op names and the exceptions that left a critical section (would reset)."""
 
     def __init__(self):
-        self.ops = []
-        self.pending_calls = 0
+        super().__init__(now_ms=0)
         self.critical_sections = 0
-        self.escaped = []  # exceptions that left block_concurrency_while (would reset)
+        self.escaped = []
 
     def storage_op(self, op, **detail):
         self.ops.append(op)
-
-    def writes_pending(self):
-        self.pending_calls += 1
-
-    def has_alarm_handler(self):
-        return True
-
-    def in_constructor(self):
-        return False
-
-    def now_ms(self):
-        return 0
 
     async def block_concurrency_while(self, fn):
         self.critical_sections += 1
@@ -42,7 +30,7 @@ class FakeHost:
 
 
 def make(sql_enabled=True):
-    host = FakeHost()
+    host = TransactionHost()
     db = ObjectDatabase(sql_enabled=sql_enabled)
     return DurableObjectStorage(db, host), db, host
 
