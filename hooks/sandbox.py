@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 log = logging.getLogger("mkdocs.hooks.sandbox")
@@ -177,14 +178,25 @@ def _digest(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
+def _prune(paths, keep: Path, older_than_s: float = 3600) -> None:
+    """Delete cached builds other than ``keep`` that nobody has written for an hour."""
+    for path in paths:
+        if path != keep and time.time() - path.stat().st_mtime > older_than_s:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
 def _bundle() -> Path:
-    """Bundle the front end with esbuild into docs/sandbox/dist/bundle/ unless it is current."""
-    out = CACHE / "bundle"
+    """Bundle the front end with esbuild into docs/sandbox/dist/bundle-<digest>/ unless there."""
     key = _digest([*SRC.iterdir(), FRONT / "package-lock.json"])
+    # One folder per source digest: two builds of different sources never share one.
+    out = CACHE / f"bundle-{key}"
     stamp = out / ".key"
     if stamp.is_file() and stamp.read_text() == key:
         return out
-    shutil.rmtree(out, ignore_errors=True)
+    _prune(CACHE.glob("bundle-*"), keep=out)
     _run(
         [
             str(FRONT / "node_modules" / ".bin" / "esbuild"),
