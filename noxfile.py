@@ -56,9 +56,20 @@ def tests_py313(session: nox.Session) -> None:
 
 @nox.session(python=CORE_PYTHONS[0])
 def lint(session: nox.Session) -> None:
-    """ruff over the package, tests, examples and benchmarks."""
+    """ruff over the package, tests, examples, benchmarks, site hooks and tools."""
     session.install("ruff==0.8.6")
-    session.run("ruff", "check", "src", "tests", "examples", "bench", "noxfile.py")
+    session.run(
+        "ruff",
+        "check",
+        "src",
+        "tests",
+        "examples",
+        "bench",
+        "hooks",
+        "tools",
+        "docs/sandbox/src",
+        "noxfile.py",
+    )
 
 
 @nox.session(python=CORE_PYTHONS[0])
@@ -102,7 +113,11 @@ def docs_tests(session: nox.Session) -> None:
     """Run every code block on the site (test_docs.py); open every page in Chromium."""
     session.install("-e", ".[docs]", "pytest", "ruff==0.8.6", "playwright==1.65.2")
     session.run(
-        "pytest", "-q", "tests/test_docs.py", "tests/test_site_browser.py", *session.posargs,
+        "pytest",
+        "-q",
+        "tests/test_docs.py",
+        "tests/test_site_browser.py",
+        *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
     )
 
@@ -116,6 +131,9 @@ def sandbox(session: nox.Session) -> None:
     """
     session.install("-e", ".[docs]", "pytest", "playwright==1.65.2")
     session.run(
-        "pytest", "-q", "tests/test_sandbox_browser.py", *session.posargs,
+        "pytest",
+        "-q",
+        "tests/test_sandbox_browser.py",
+        *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
     )

@@ -14,7 +14,7 @@ Folders whose name starts with ``_`` or ``.`` are left out.
 
 Each page also has an "Open in sandbox" section: one ```` ```py sandbox="run" ```` block
 that ``hooks/sandbox.py`` turns into a live editor (the tutorials' machinery; the example
-apps are in the browser's file system through ``files.json``). Its code is
+apps are in the browser's file system through ``boot.json``). Its code is
 ``examples/<app>/sandbox.py`` when the app has one, else a generic driver built here
 (``sandbox_snippet``): load the app with ``dosim.App.from_config``, ``GET /``, print the
 status and the body's start, the bindings and ``app.trace.kinds()``. Like the rest of the

@@ -21,8 +21,18 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   ``pyodide lockfile add-wheels`` (that needs Python >= 3.12 and pyodide-lock + pkginfo;
   the entry is six fields). Listing only what is on disk means no package name can ever
   make Pyodide fall back to its CDN;
-* ``files.json`` — the example apps (``examples/*/`` sources), laid down in the worker's
-  file system so ``dosim.App.from_config("examples/counter")`` works in the page.
+* ``pyodide/snapshot-<digest>.bin`` — a memory snapshot of an interpreter that has
+  dosim and the page helper imported, made in Node by ``docs/sandbox/snapshot/
+  make_snapshot.mjs`` with the same Pyodide files (a snapshot fits only the build that
+  made it). It is cached in ``docs/sandbox/dist/`` under a digest of the npm lock, the
+  wheel and the sandbox sources. ``DOSIM_SANDBOX_SNAPSHOT=0`` builds without it (the
+  worker then always boots plainly);
+* ``boot.json`` — what the worker reads first: the wheel's file name and the snapshot's
+  file name and size (or ``null``);
+* ``files.json`` — the example apps (``examples/*/`` sources), which the worker lays down
+  in its file system so ``dosim.App.from_config("examples/counter")`` works in the page,
+  and (with a snapshot) the wheel's text files, which a restored interpreter has
+  imported but no longer has on disk.
 
 Only pages that have sandboxes get the ``<script>``/``<link>`` tags. Set
 ``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed; ``sandbox="run"`` is
@@ -40,6 +50,7 @@ import re
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 log = logging.getLogger("mkdocs.hooks.sandbox")
@@ -51,6 +62,8 @@ CACHE = FRONT / "dist"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 EXAMPLE_SUFFIXES = {".py", ".toml", ".sql", ".json", ".txt"}
 ENABLED = os.environ.get("DOSIM_SANDBOX", "1") != "0"
+SNAPSHOT = os.environ.get("DOSIM_SANDBOX_SNAPSHOT", "1") != "0"
+SNAPSHOT_MAKER = FRONT / "snapshot" / "make_snapshot.mjs"
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$")
 _SETTING = re.compile(r"""(?P<key>[A-Za-z_][\w-]*)=(?P<q>["'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)""")
@@ -133,14 +146,33 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
+# Starts the page's Python worker while the page is still being parsed, so Pyodide's
+# downloads begin half a second before sandbox.js (CodeMirror) has run. The client
+# (client.js) adopts it; if it failed to start, the client starts its own.
+EARLY_WORKER = """<script>
+(() => {
+  try {
+    const url = new URL("BASEworker.js", location.href);
+    const boot = new URLSearchParams(location.search).get("sandbox-boot");
+    if (boot === "plain") url.searchParams.set("boot", "plain");
+    const early = { worker: new Worker(url, { type: "module" }), url: url.href, failed: false };
+    early.worker.onerror = () => { early.failed = true; };
+    window.dosimEarlyWorker = early;
+  } catch (error) {}
+})();
+</script>
+"""
+
+
 def on_post_page(output, page, config):
     """Add the sandbox's stylesheet and script to pages that have sandboxes."""
     if page.file.src_uri not in _pages_with_sandboxes:
         return output
     base = "../" * page.url.count("/") + "sandbox/"  # "tutorials/x/" -> "../../sandbox/"
-    output = output.replace(
-        "</head>", f'<link rel="stylesheet" href="{base}sandbox.css">\n</head>', 1
+    head = f'<link rel="stylesheet" href="{base}sandbox.css">\n' + EARLY_WORKER.replace(
+        "BASE", base
     )
+    output = output.replace("</head>", head + "</head>", 1)
     return output.replace(
         "</body>", f'<script type="module" src="{base}sandbox.js"></script>\n</body>', 1
     )
@@ -209,6 +241,7 @@ def _bundle() -> Path:
             "--legal-comments=none",
             "--loader:.py=text",
             "--external:./pyodide/pyodide.mjs",
+            "--external:./pyodide/pyodide.asm.mjs",
             f"--outdir={out}",
         ],
         FRONT,
@@ -273,6 +306,58 @@ def _example_files() -> dict[str, str]:
     return files
 
 
+def _wheel_files(wheel: Path) -> dict[str, str]:
+    """The text files of the dosim wheel, by path under site-packages.
+
+    A memory snapshot keeps imported modules but not the files they came from; the worker
+    writes these back after a restore (faster than unpacking the wheel in Python). The
+    copies of the example apps that ``dosim new`` uses are left out: the sandbox has no
+    CLI, and ``files`` holds the apps already.
+    """
+    files = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if name.endswith("/") or name.startswith("dosim/_examples/"):
+                continue
+            files[name] = archive.read(name).decode("utf-8")
+    return files
+
+
+def _snapshot(npm: Path, wheel: Path) -> Path:
+    """The memory snapshot for this Pyodide, wheel and sandbox sources (cached)."""
+    key = _digest(
+        [
+            FRONT / "package-lock.json",
+            wheel,
+            SNAPSHOT_MAKER,
+            SRC / "sandbox_boot.py",
+            SRC / "sandbox_helper.py",
+            SRC / "snapshot_format.js",
+        ]
+    )
+    out = CACHE / f"snapshot-{key}.bin"
+    if out.is_file():
+        return out
+    CACHE.mkdir(parents=True, exist_ok=True)
+    _prune(CACHE.glob("snapshot-*.bin"), keep=out)
+    node = shutil.which("node")
+    if not node:
+        raise RuntimeError("sandbox: node not found; or build with DOSIM_SANDBOX_SNAPSHOT=0")
+    proc = subprocess.run(
+        [node, str(SNAPSHOT_MAKER), str(npm), str(wheel), str(SRC), str(out)],
+        cwd=FRONT,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0 or not out.is_file():
+        raise RuntimeError(
+            f"sandbox: making the memory snapshot failed ({proc.returncode}):\n"
+            f"{proc.stdout}{proc.stderr}\n(DOSIM_SANDBOX_SNAPSHOT=0 builds without one)"
+        )
+    log.info("sandbox: memory snapshot made: %s", proc.stdout.strip())
+    return out
+
+
 def on_post_build(config):
     """Bundle and copy the sandbox's files into ``<site>/sandbox/``."""
     if not ENABLED or not _pages_with_sandboxes:
@@ -292,7 +377,16 @@ def on_post_build(config):
     shutil.copy2(wheel, site / "pyodide" / wheel.name)
     lock = json.dumps(_lock(npm / "pyodide-lock.json", wheel), indent=1)
     (site / "pyodide" / "pyodide-lock.json").write_text(lock)
-    (site / "files.json").write_text(json.dumps(_example_files()))
+    for old in (site / "pyodide").glob("snapshot-*"):
+        old.unlink()
+    snapshot = None
+    if SNAPSHOT:
+        made = _snapshot(npm, wheel)
+        shutil.copy2(made, site / "pyodide" / made.name)
+        snapshot = {"file": made.name, "bytes": made.stat().st_size}
+    (site / "boot.json").write_text(json.dumps({"wheel": wheel.name, "snapshot": snapshot}))
+    files = {"files": _example_files(), "site_files": _wheel_files(wheel) if snapshot else {}}
+    (site / "files.json").write_text(json.dumps(files))
 
 
 ISOLATION_HEADERS = [

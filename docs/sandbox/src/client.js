@@ -6,6 +6,16 @@
 // one; the namespaces of earlier blocks are then gone, and listeners hear "restarted".
 const STOP_GRACE_MS = 1000; // an interrupt that has not ended the run by then -> restart
 
+/**
+ * The worker's URL. A page opened with `?sandbox-boot=plain` asks the worker to skip the
+ * memory snapshot and boot Pyodide from scratch (to compare, or if a snapshot misbehaves).
+ */
+function workerURLFor(base, page) {
+  const url = new URL(base);
+  if (new URLSearchParams(page.search).get("sandbox-boot") === "plain") url.searchParams.set("boot", "plain");
+  return url;
+}
+
 export class SandboxClient {
   constructor(workerURL) {
     this.workerURL = workerURL;
@@ -33,7 +43,7 @@ export class SandboxClient {
     this.phases = [{ phase: "start", at: Math.round(this.startedAt) }];
     this.isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== "undefined";
     this.interruptBuffer = this.isolated ? new Uint8Array(new SharedArrayBuffer(1)) : null;
-    this.worker = new Worker(this.workerURL, { type: "module" });
+    this.worker = this.adoptEarlyWorker() || new Worker(workerURLFor(this.workerURL, location), { type: "module" });
     this.worker.onmessage = (event) => this.receive(event.data);
     this.worker.onerror = (event) => {
       event.preventDefault();
@@ -46,6 +56,18 @@ export class SandboxClient {
     this.ready.catch(() => {});
     this.emit({ phase: "loading", detail: "Starting Python…" });
     this.worker.postMessage({ type: "init", interruptBuffer: this.interruptBuffer });
+  }
+
+  /** The worker the page's <head> started (hooks/sandbox.py), once, if it is sound. */
+  adoptEarlyWorker() {
+    const early = self.dosimEarlyWorker;
+    self.dosimEarlyWorker = undefined;
+    if (!early || early.failed || early.url !== workerURLFor(this.workerURL, location).href) {
+      early?.worker.terminate();
+      return null;
+    }
+    this.phases[0].early = true;
+    return early.worker;
   }
 
   receive(msg) {

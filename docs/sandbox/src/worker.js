@@ -1,14 +1,54 @@
 // The sandbox's module Web Worker: owns the page's one Pyodide interpreter.
 //
-// Boots Pyodide from the site's own sandbox/pyodide/ (no CDN: the lock file there lists
-// only dosim), installs the dosim wheel by name, lays down the example apps, imports
-// dosim and the Python helper (sandbox_helper.py), then answers the page's messages:
+// Boot reads ./boot.json and ./files.json (written by hooks/sandbox.py: the dosim wheel's
+// file name, the memory snapshot if the build made one, the example apps' files), then
+//  * restores the snapshot (pyodide/snapshot-*.bin: an interpreter that has dosim and
+//    the page helper imported, made in Node at build time by snapshot/make_snapshot.mjs)
+//    and lays the files a snapshot cannot hold down again, or
+//  * boots Pyodide plainly, installs the dosim wheel by name through the one-package
+//    lock file, and imports dosim and the helper (sandbox_helper.py).
+// A snapshot that cannot be fetched or restored falls back to the plain boot. Then it
+// answers the page's messages:
 //   {type:"run", id, code, key, fresh, block}      -> out*, done {result, snapshot}
 //   {type:"advance", id, key, var, seconds, block} -> out*, done {result, snapshot}
 //   {type:"drop", key}                             forget a group's namespace
 // Output is streamed as {type:"out", id, stream, text} in the order Python wrote it.
-import { loadPyodide } from "./pyodide/pyodide.mjs";
 import helperSource from "./sandbox_helper.py";
+import bootSource from "./sandbox_boot.py";
+import { unpackSnapshot } from "./snapshot_format.js";
+
+const pyodideURL = new URL("./pyodide/", import.meta.url).href;
+const marks = []; // [what, ms since the worker started], sent with "ready" for the bench
+const mark = (what) => marks.push([what, Math.round(performance.now())]);
+mark("worker started");
+
+async function fetchOk(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText} for ${url}`);
+  return response;
+}
+
+/** The snapshot's bytes (see snapshot_format.js). */
+async function fetchSnapshot(file) {
+  const response = await fetchOk(new URL(file, pyodideURL));
+  const memory = unpackSnapshot(await response.arrayBuffer());
+  mark("snapshot fetched");
+  return memory;
+}
+
+// Downloads start as soon as the worker runs, before the page's "init" arrives; the
+// Pyodide scripts are imported dynamically so that nothing waits for their parsing.
+// "?boot=plain" in the worker's URL (the page passes ?sandbox-boot=plain on) skips the
+// snapshot.
+const allowSnapshot = new URL(import.meta.url).searchParams.get("boot") !== "plain";
+const early = {
+  pyodide: import("./pyodide/pyodide.mjs"),
+  asm: import("./pyodide/pyodide.asm.mjs"),
+  manifest: fetchOk(new URL("./boot.json", import.meta.url)).then((r) => r.json()),
+  files: fetchOk(new URL("./files.json", import.meta.url)).then((r) => r.json()),
+};
+early.snapshot = early.manifest.then((m) => (allowSnapshot && m.snapshot ? fetchSnapshot(m.snapshot.file) : null));
+for (const promise of Object.values(early)) promise.catch(() => {}); // each is awaited where used
 
 const OUTPUT_LIMIT = 200_000; // characters per run; a runaway print loop must not flood the page
 let py = null;
@@ -17,8 +57,19 @@ let current = null; // id of the run whose output is being written
 let written = 0;
 let ready = null;
 
+// Until the page's "init" arrives nobody may be listening (the page's <head> starts this
+// worker before the page's script exists), so messages wait here.
+let backlog = [];
+
 function post(msg) {
-  self.postMessage(msg);
+  if (backlog) backlog.push(msg);
+  else self.postMessage(msg);
+}
+
+function startTalking() {
+  const waiting = backlog || [];
+  backlog = null;
+  for (const msg of waiting) self.postMessage(msg);
 }
 
 function progress(phase, detail) {
@@ -41,39 +92,113 @@ function makeWriter(stream) {
   };
 }
 
-async function boot({ interruptBuffer }) {
-  const t0 = performance.now();
-  const indexURL = new URL("./pyodide/", import.meta.url).href;
-  progress("runtime", "Loading the Python runtime");
-  py = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
-  if (interruptBuffer) py.setInterruptBuffer(interruptBuffer);
+/**
+ * Restore the build's memory snapshot. Pyodide's snapshot API is private (pinned build;
+ * see the toolchain notes): the wasm declares its own memory, so Pyodide's request for
+ * an initial memory as large as the snapshot is ignored (pyodide#6254); growing the
+ * heap before the restore is the workaround.
+ */
+async function bootFromSnapshot(snapshotBytes) {
+  const [{ loadPyodide }, { default: createPyodideModule }] = await Promise.all([early.pyodide, early.asm]);
+  return loadPyodide({
+    indexURL: pyodideURL,
+    stdout: () => {},
+    stderr: () => {},
+    _loadSnapshot: snapshotBytes,
+    async createPyodideModule(settings) {
+      const module = await createPyodideModule(settings);
+      const snapshot = await snapshotBytes;
+      if (snapshot.length > module.HEAP8.length) module._emscripten_resize_heap(snapshot.length);
+      return module;
+    },
+  });
+}
+
+async function plainBoot() {
+  const { loadPyodide } = await early.pyodide;
+  const fresh = await loadPyodide({ indexURL: pyodideURL, stdout: () => {}, stderr: () => {} });
   progress("dosim", "Installing dosim");
   const problems = [];
-  await py.loadPackage("dosim", {
+  await fresh.loadPackage("dosim", {
     messageCallback: () => {},
     errorCallback: (m) => problems.push(m),
   });
   if (problems.length) throw new Error("could not install dosim: " + problems.join("; "));
-  const files = await fetch(new URL("./files.json", import.meta.url)).then((r) => (r.ok ? r.json() : {}));
+  return fresh;
+}
+
+function writeFiles(files, root = "") {
+  const made = new Set();
   for (const [path, text] of Object.entries(files)) {
-    const dir = path.split("/").slice(0, -1).join("/");
-    if (dir) py.FS.mkdirTree(dir);
-    py.FS.writeFile(path, text);
+    const full = root + path;
+    const dir = full.slice(0, full.lastIndexOf("/"));
+    if (dir && !made.has(dir)) {
+      py.FS.mkdirTree(dir);
+      made.add(dir);
+    }
+    py.FS.writeFile(full, text);
   }
-  py.FS.mkdirTree("/sandbox-lib");
-  py.FS.writeFile("/sandbox-lib/_dosim_sandbox.py", helperSource);
-  progress("import", "Importing dosim");
-  py.runPython("import sys; sys.path.insert(0, '/sandbox-lib'); import dosim, _dosim_sandbox");
+}
+
+function layDownFiles(files) {
+  writeFiles(files.files);
+  writeFiles({ "_dosim_sandbox.py": helperSource, "_dosim_boot.py": bootSource }, "/sandbox-lib/");
+}
+
+/** Start Python: from the snapshot if there is a usable one, else plainly. */
+async function boot() {
+  const t0 = performance.now();
+  progress("runtime", "Loading the Python runtime");
+  const manifest = await early.manifest;
+  let how = "plain";
+  let fallback = null;
+  if (allowSnapshot && manifest.snapshot) {
+    try {
+      py = await bootFromSnapshot(early.snapshot);
+      mark("snapshot restored");
+      const files = await early.files;
+      layDownFiles(files);
+      // A snapshot keeps dosim's modules, not its files (lazy imports, tracebacks and
+      // importlib.metadata read them): write them back.
+      writeFiles(files.site_files, py.runPython("import sysconfig; sysconfig.get_paths()['purelib']") + "/");
+      py.runPython("import _dosim_boot; _dosim_boot.after_restore()");
+      mark("files laid down");
+      how = "snapshot";
+    } catch (error) {
+      fallback = String(error && error.message ? error.message : error);
+      py = null;
+      progress("runtime", "Snapshot unusable; loading the Python runtime");
+    }
+  }
+  if (!py) {
+    py = await plainBoot();
+    layDownFiles(await early.files);
+    progress("import", "Importing dosim");
+    py.runPython("import sys; sys.path.insert(0, '/sandbox-lib'); import _dosim_boot; _dosim_boot.prepare()");
+  }
   helper = py.pyimport("_dosim_sandbox");
   py.setStdout(makeWriter("stdout"));
   py.setStderr(makeWriter("stderr"));
+  return { boot: how, fallback, ms: Math.round(performance.now() - t0) };
+}
+
+// Python starts loading at once; "init" (with the interrupt buffer) joins in later.
+const booting = boot();
+booting.catch(() => {});
+
+async function init({ interruptBuffer }) {
+  startTalking();
+  const facts = await booting;
+  if (interruptBuffer) py.setInterruptBuffer(interruptBuffer);
+  mark("ready");
   progress("ready", "Ready");
   post({
     type: "ready",
     isolated: self.crossOriginIsolated === true,
     interrupt: Boolean(interruptBuffer),
-    ms: Math.round(performance.now() - t0),
+    marks,
     version: py.version,
+    ...facts,
   });
 }
 
@@ -102,7 +227,7 @@ self.onmessage = ({ data: msg }) => {
 
 async function handle(msg) {
   if (msg.type === "init") {
-    ready = boot(msg).catch((error) => {
+    ready = init(msg).catch((error) => {
       post({ type: "failed", error: String(error && error.message ? error.message : error) });
       throw error;
     });

@@ -1,0 +1,49 @@
+// Build-time memory snapshot of the sandbox's interpreter (run by hooks/sandbox.py).
+//
+//   node make_snapshot.mjs <pyodide dir> <dosim wheel> <sandbox src dir> <out.bin>
+//
+// Boots the pinned Pyodide in Node with the private `_makeSnapshot` option, unpacks the
+// dosim wheel into site-packages, runs sandbox_boot.prepare() (imports dosim, its
+// modules and the page helper) and writes `pyodide.makeMemorySnapshot()` without its
+// all-zero pages (src/snapshot_format.js: 31 MiB becomes about 18; gzip would make it 8,
+// but gunzipping 31 MiB in the browser costs more than it saves on localhost, and hosts
+// that compress their responses do it anyway).
+// The browser restores it (worker.js) and skips boot, install and imports. A snapshot
+// only fits the exact Pyodide build that made it, so the hook rebuilds it whenever the
+// npm package, the wheel or these sources change. Prints one JSON line of figures.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { packSnapshot } from "../src/snapshot_format.js";
+
+const [pyodideDir, wheelPath, srcDir, outPath] = process.argv.slice(2);
+if (!outPath) {
+  console.error("usage: node make_snapshot.mjs <pyodide dir> <dosim wheel> <sandbox src dir> <out.bin>");
+  process.exit(2);
+}
+const indexURL = resolve(pyodideDir) + "/"; // Node wants a path here, not a file: URL
+const { loadPyodide } = await import(pathToFileURL(join(indexURL, "pyodide.mjs")).href);
+
+const t0 = performance.now();
+const py = await loadPyodide({ indexURL, _makeSnapshot: true, stdout: () => {}, stderr: (s) => console.error(s) });
+py.FS.writeFile("/tmp/dosim.whl", readFileSync(wheelPath));
+py.FS.mkdirTree("/sandbox-lib");
+py.FS.writeFile("/sandbox-lib/_dosim_sandbox.py", readFileSync(join(srcDir, "sandbox_helper.py")));
+py.FS.writeFile("/sandbox-lib/_dosim_boot.py", readFileSync(join(srcDir, "sandbox_boot.py")));
+const skipped = py.runPython(`
+import sys
+sys.path.insert(0, "/sandbox-lib")
+import _dosim_boot
+_dosim_boot.unpack_wheel("/tmp/dosim.whl")
+_dosim_boot.prepare()
+`).toJs();
+const modules = py.runPython("import sys; len(sys.modules)");
+const bootMs = performance.now() - t0;
+const raw = py.makeMemorySnapshot();
+const packed = packSnapshot(raw);
+writeFileSync(outPath + ".part", packed);
+renameSync(outPath + ".part", outPath);
+console.log(JSON.stringify({
+  bytes: raw.length, packed_bytes: packed.length, modules, skipped,
+  boot_ms: Math.round(bootMs), total_ms: Math.round(performance.now() - t0), version: py.version,
+}));

@@ -1,0 +1,73 @@
+"""Boot steps of the sandbox's interpreter, shared by the worker and the snapshot maker.
+
+``docs/sandbox/snapshot/make_snapshot.mjs`` runs ``prepare`` in Node at docs build time
+and saves the interpreter's memory; the worker restores that memory and runs
+``after_restore``. Without a snapshot the worker installs dosim with ``loadPackage`` and
+runs ``prepare`` too. Either way the reader's first Run finds dosim, every module it
+uses and the page helper (``_dosim_sandbox``) already imported.
+"""
+
+import importlib
+import pkgutil
+import sys
+import sysconfig
+import zipfile
+
+HELPER_DIR = "/sandbox-lib"
+
+# Modules of the dosim package that need what the sandbox does not have (Starlette,
+# uvicorn, pytest): the dev server and the pytest plugin. Their absence is expected.
+OPTIONAL_PREFIXES = ("dosim.dev", "dosim.testing.plugin")
+
+
+def unpack_wheel(path):
+    """Unpack a pure-Python wheel into site-packages.
+
+    Before a snapshot ``loadPackage`` cannot be used: Pyodide's snapshot refuses the
+    JavaScript state it leaves behind.
+    """
+    with zipfile.ZipFile(path) as wheel:
+        wheel.extractall(sysconfig.get_paths()["purelib"])
+    importlib.invalidate_caches()
+
+
+def prepare():
+    """Import dosim, all of its modules the browser can use, and the page helper.
+
+    Returns:
+        The names of the dosim modules that could not be imported, with the reason.
+    """
+    if HELPER_DIR not in sys.path:
+        sys.path.insert(0, HELPER_DIR)
+    import _dosim_sandbox  # noqa: F401
+
+    import dosim
+
+    skipped = []
+    for module in pkgutil.walk_packages(dosim.__path__, "dosim."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError as error:
+            if not module.name.startswith(OPTIONAL_PREFIXES):
+                raise
+            skipped.append(f"{module.name}: {error}")
+    return skipped
+
+
+def after_restore():
+    """Redo what a memory snapshot cannot hold, or should not share between pages.
+
+    A snapshot is the interpreter's linear memory only: ``js.WebSocketPair`` and the other
+    names dosim put on JavaScript's globals are gone after a restore, and the state of
+    ``random`` is the one the build left.
+    """
+    from dosim.app import install_workers_alias
+
+    if HELPER_DIR not in sys.path:
+        sys.path.insert(0, HELPER_DIR)
+    importlib.invalidate_caches()  # the files were written back after the restore
+    install_workers_alias()
+    if "random" in sys.modules:
+        # The generator's state is part of the snapshot: without a new seed every page
+        # would draw the same "random" numbers.
+        sys.modules["random"].seed()
