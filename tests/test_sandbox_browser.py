@@ -11,8 +11,11 @@ status (and every app's generated driver runs, on CPython and on its gallery pag
 Objects panel shows the counter's storage; advancing the clock fires an alarm; Stop ends
 ``while True: pass`` (interrupt with isolation, restart without) and the next Run works; a
 syntax error is a short message with the editor's line number; a shared link restores code
-without running it; no console errors and no request leaves 127.0.0.1. Screenshots go to
-``artifacts/screenshots/sandbox-*.png``.
+without running it; a block ending in an expression shows its value (an HTTP response as
+status, headers and pretty JSON, without using up its body; anything else as its repr, on
+CPython too); the keyboard alone runs, stops and leaves the editor, and results are
+announced; at 360 px the page does not scroll sideways; no console errors and no request
+leaves 127.0.0.1. Screenshots go to ``artifacts/screenshots/sandbox-*.png``.
 
 Runs in ``nox -s sandbox``, which sets ``DOSIM_BROWSER_TESTS``: there a missing Chromium,
 Playwright or MkDocs fails the module. Elsewhere (``nox -s tests`` has neither) it skips.
@@ -20,6 +23,7 @@ Playwright or MkDocs fails the module. Elsewhere (``nox -s tests`` has neither) 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -124,15 +128,17 @@ def problems() -> list[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         yield browser
         browser.close()
 
 
-def open_page(browser, url: str, problems: list[str], **context_options):
-    """A page that records console errors, page errors and requests off 127.0.0.1."""
+def open_page(browser, url: str, problems: list[str], routes=(), **context_options):
+    """A page that records console errors, page errors and requests off 127.0.0.1.
+
+    ``routes``: extra ``(pattern, handler)`` pairs for the context, consulted before the
+    guard (Playwright tries the routes added last first).
+    """
     context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
 
     def route(route) -> None:
@@ -143,6 +149,8 @@ def open_page(browser, url: str, problems: list[str], **context_options):
             route.abort()
 
     context.route("**/*", route)
+    for pattern, handler in routes:
+        context.route(pattern, handler)
     page = context.new_page()
     page.on(
         "console",
@@ -177,8 +185,9 @@ def run_block(page, block: int, timeout: int = RUN_MS) -> str:
 
 
 def output(page, block: int) -> str:
+    """What the block's code wrote to stdout/stderr (not its value, not an error)."""
     return page.evaluate(
-        f"""[...document.querySelectorAll('#sandbox-{block} .dosim-output pre:not(.dosim-error)')]
+        f"""[...document.querySelectorAll('#sandbox-{block} .dosim-output pre[data-stream]')]
             .map(p => p.textContent).join('')"""
     ).strip()
 
@@ -198,6 +207,62 @@ def test_boots_from_the_site_and_is_isolated(counter_page) -> None:
     state = counter_page.evaluate("window.dosimSandbox.client.readyInfo")
     assert state["isolated"] and state["interrupt"]
     assert counter_page.locator(".dosim-sandbox .cm-editor").count() >= 7
+
+
+def test_boots_from_the_memory_snapshot(counter_page) -> None:
+    state = counter_page.evaluate("window.dosimSandbox.client.readyInfo")
+    assert state["boot"] == "snapshot", state
+    assert state["fallback"] is None
+    # The page's <head> started the worker; the client adopted it.
+    assert counter_page.evaluate("window.dosimSandbox.client.phases[0].early") is True
+
+
+# What a snapshot cannot hold: files, names on JavaScript's globals, a fresh random state.
+RESTORE_PROBE = """\
+from js import WebSocketPair
+import importlib.metadata
+import random
+import inspect
+import dosim
+print(WebSocketPair.__name__, importlib.metadata.version("dosim"))
+print(inspect.getsource(dosim.App).splitlines()[0])
+print(random.random())
+"""
+
+
+def test_restored_interpreter_redoes_what_a_snapshot_cannot_hold(
+    browser, servers, problems
+) -> None:
+    import importlib.metadata
+
+    lines = []
+    for _ in range(2):
+        page = open_page(browser, servers["isolated"] + COUNTER, problems)
+        wait_ready(page)
+        assert page.evaluate("window.dosimSandbox.client.readyInfo.boot") == "snapshot"
+        set_code(page, 1, RESTORE_PROBE)
+        assert run_block(page, 1) == "done", page.inner_text("#sandbox-1 .dosim-output")
+        lines.append(output(page, 1).splitlines())
+        page.context.close()
+    assert lines[0][0] == f"WebSocketPair {importlib.metadata.version('dosim')}"
+    assert lines[0][1].startswith("class App")  # dosim's source files were written back
+    assert lines[0][2] != lines[1][2], "two pages drew the same random number"
+
+
+def test_damaged_snapshot_falls_back_to_a_plain_boot(browser, servers, problems) -> None:
+    def damaged(route) -> None:
+        route.fulfill(status=200, body=b"<!doctype html><title>Not the snapshot</title>")
+
+    page = open_page(
+        browser, servers["isolated"] + COUNTER, problems, routes=[("**/snapshot-*.bin", damaged)]
+    )
+    wait_ready(page)
+    state = page.evaluate("window.dosimSandbox.client.readyInfo")
+    assert state["boot"] == "plain"
+    assert state["fallback"] == "not a dosim memory snapshot"
+    assert run_block(page, 1) == "done"
+    assert output(page, 1) == documented_output("01-first-durable-object.md", 1)
+    page.context.close()
 
 
 def test_tutorial_block_prints_documented_output(counter_page) -> None:
@@ -282,9 +347,7 @@ def test_advancing_the_clock_fires_an_alarm(browser, servers, problems) -> None:
         assert panel.locator(".dosim-badge--alarm").count() == 1
         assert panel.locator('.dosim-ev[data-kind="alarm.fire"]').count() == 0
         panel.locator('.dosim-advance[data-var="app"]').click()
-        page.wait_for_selector(
-            '#sandbox-2 .dosim-ev--new[data-kind="alarm.fire"]', timeout=RUN_MS
-        )
+        page.wait_for_selector('#sandbox-2 .dosim-ev--new[data-kind="alarm.fire"]', timeout=RUN_MS)
         assert panel.locator(".dosim-badge--alarm").count() == 0
         assert "alarm.fire" in page.inner_text("#sandbox-2 .dosim-output")
         page.locator("#sandbox-2").screenshot(path=SCREENSHOTS / "sandbox-alarm.png")
@@ -331,6 +394,263 @@ def test_stop_without_isolation_restarts_python(browser, servers, problems) -> N
         page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / "sandbox-narrow.png")
     finally:
         page.context.close()
+
+
+# -- the value of a block's last expression -------------------------------------------------
+
+WORKER_BLOCK = """\
+import dosim
+from workers import Response, WorkerEntrypoint
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response.json(
+            {"path": "/hello", "items": [1, 2]}, status=201, headers={"x-request-id": "abc123"}
+        )
+
+
+app = dosim.App(Default, {})
+resp = await app.fetch("/hello")
+print("fetched")
+resp
+"""
+SENT_BODY = json.dumps({"path": "/hello", "items": [1, 2]})  # as Response.json sends it
+PRETTY_BODY = json.dumps({"path": "/hello", "items": [1, 2]}, indent=2)
+
+
+def _helper():
+    import importlib.util
+
+    path = ROOT / "docs" / "sandbox" / "src" / "sandbox_helper.py"
+    spec = importlib.util.spec_from_file_location("_dosim_sandbox_cpython", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_helper_reports_a_blocks_value_on_cpython(capsys) -> None:
+    """run() on CPython: the last expression's value, described; the body left unread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    helper = _helper()
+
+    async def blocks() -> list[dict]:
+        codes = [
+            WORKER_BLOCK,
+            "print(await resp.text())",  # the box read a clone: this still works
+            'answer = {"a": 1}\nanswer["a"] + 41',
+            "x = 5",
+            'print("hi")',
+            "resp",  # now read by the reader's code
+            'Response(b"\\x00\\x01\\x02", headers={"content-type": "application/octet-stream"})',
+            'Response("z" * 20_000)',
+            "y = 1\n\ny / 0",
+        ]
+        return [json.loads(await helper.run(c, "k", i == 0, i + 1)) for i, c in enumerate(codes)]
+
+    # Playwright's sync API keeps an event loop running in this thread: use another one.
+    with ThreadPoolExecutor(1) as pool:
+        reports = pool.submit(asyncio.run, blocks()).result(timeout=60)
+    response, read, answer, assigned, printed, used, binary, long, error = reports
+    assert response["ok"] and response["value"]["kind"] == "response"
+    value = response["value"]
+    assert (value["status"], value["statusText"]) == (201, "Created")
+    assert ["x-request-id", "abc123"] in value["headers"]
+    assert (value["bodyKind"], value["body"], value["truncated"]) == ("json", PRETTY_BODY, False)
+    assert read == {"ok": True}
+    assert answer["value"] == {"kind": "repr", "text": "42", "truncated": False}
+    assert assigned == {"ok": True} and printed == {"ok": True}
+    assert used["value"]["bodyKind"] == "used"
+    assert binary["value"]["bodyKind"] == "binary" and binary["value"]["bodyBytes"] == 3
+    assert long["value"]["truncated"] and len(long["value"]["body"]) < 20_000
+    assert error["error"]["line"] == 3  # the split-off expression keeps the editor's lines
+    assert capsys.readouterr().out == f"fetched\n{SENT_BODY}\nhi\n"
+
+
+@pytest.fixture(scope="module")
+def value_page(browser, servers, problems):
+    """A second counter tutorial page whose blocks these tests rewrite freely."""
+    page = open_page(browser, servers["isolated"] + COUNTER, problems)
+    wait_ready(page)
+    yield page
+    page.context.close()
+
+
+def test_response_value_is_a_box_and_its_body_stays_readable(value_page) -> None:
+    page = value_page
+    set_code(page, 1, WORKER_BLOCK)
+    set_code(page, 2, "print(await resp.text())")
+    assert run_block(page, 2) == "done"  # runs block 1 first
+    box = page.locator("#sandbox-1 .dosim-response")
+    assert box.count() == 1
+    assert box.locator(".dosim-response__status").inner_text() == "HTTP 201 Created"
+    headers = dict(
+        zip(
+            box.locator("dt").all_inner_texts(),
+            box.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert headers["x-request-id"] == "abc123"
+    assert headers["content-type"] == "application/json"
+    body = box.locator("pre.dosim-response__body")
+    assert body.get_attribute("data-body-kind") == "json"
+    assert body.evaluate("e => e.textContent") == PRETTY_BODY
+    assert output(page, 1) == "fetched"  # the box is not part of what the code printed
+    assert output(page, 2) == SENT_BODY
+    assert "HTTP 201" in page.inner_text("#sandbox-1 .dosim-status")
+    page.locator("#sandbox-1 .dosim-output").screenshot(path=SCREENSHOTS / "sandbox-response.png")
+    set_scheme(page, "slate")
+    try:
+        page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / "sandbox-response-dark.png")
+    finally:
+        set_scheme(page, "default")
+
+
+def test_bare_expression_shows_its_repr_and_statements_show_nothing(value_page) -> None:
+    page = value_page
+    set_code(page, 3, 'answer = {"a": 1}\nanswer["a"] + 41')
+    assert run_block(page, 3) == "done"
+    assert page.locator("#sandbox-3 .dosim-value--repr pre").inner_text() == "42"
+    set_code(page, 4, "x = answer")
+    assert run_block(page, 4) == "done"
+    assert page.locator("#sandbox-4 .dosim-value").count() == 0
+    assert page.inner_text("#sandbox-4 .dosim-output").strip().endswith("(no output)")
+    set_code(page, 5, "print(x)")
+    assert run_block(page, 5) == "done"
+    assert page.locator("#sandbox-5 .dosim-value").count() == 0
+    assert output(page, 5) == "{'a': 1}"
+
+
+def set_scheme(page, scheme: str) -> None:
+    """Switch Material's palette ("default" or "slate") the way its toggle does.
+
+    Emulating ``prefers-color-scheme`` after load would not do: Material applies the
+    media query's palette once, at load.
+    """
+    page.evaluate("s => document.body.setAttribute('data-md-color-scheme', s)", scheme)
+
+
+def _focused(page) -> str:
+    """A short description of the focused element: ``#sandbox-N <what>``."""
+    return page.evaluate(
+        """(() => {
+            const a = document.activeElement;
+            const box = a.closest('.dosim-sandbox');
+            const what = a.classList.contains('cm-content') ? 'editor'
+              : a.classList.contains('dosim-output') ? 'output'
+              : a.getAttribute('aria-label') || a.textContent.trim();
+            return `${box ? '#' + box.id : '(page)'} ${what}`;
+        })()"""
+    )
+
+
+def test_keyboard_alone_runs_stops_and_leaves_the_editor(value_page) -> None:
+    page = value_page
+    set_code(page, 6, 'print("via keyboard")')
+    page.locator("#sandbox-6 .cm-content").click()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#sandbox-6[data-state=done]", timeout=RUN_MS)
+    assert output(page, 6) == "via keyboard"
+    # Screen readers hear the result from the page's one live region.
+    page.wait_for_function(
+        "document.querySelector('.dosim-offscreen[role=status]').textContent"
+        ".startsWith('Sandbox 6: Done in')"
+    )
+    # Tab indents in the editor; Escape then Tab leaves it, even with text selected.
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert _focused(page) == "#sandbox-6 output"
+    assert page.evaluate("window.dosimSandbox.blocks[5].editor.code") == 'print("via keyboard")'
+    assert (
+        page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    )  # focus is visible
+    # Tab from Run visits the toolbar (Stop is disabled while nothing runs), then the editor.
+    page.focus("#sandbox-6 .dosim-btn--run")
+    seen = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        seen.append(_focused(page))
+    assert seen == [
+        "#sandbox-6 Restore the original code",
+        "#sandbox-6 Copy the code",
+        "#sandbox-6 Make a link with this code",
+        "#sandbox-6 editor",
+    ]
+    # Enter on Run starts a run; Tab then reaches Stop, and Enter stops it.
+    set_code(page, 6, "n = 0\nwhile True:\n    n += 1\n")
+    page.focus("#sandbox-6 .dosim-btn--run")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.dosimSandbox.client.busy", timeout=RUN_MS)
+    page.keyboard.press("Tab")
+    assert _focused(page) == "#sandbox-6 Stop the running code"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#sandbox-6[data-state=stopped]", timeout=2000)
+    # Stop is disabled again: focus goes back to Run, not to the top of the page.
+    assert _focused(page) == "#sandbox-6 Run this block (Ctrl+Enter)"
+    set_code(page, 6, "print(n > 0)")
+    assert run_block(page, 6) == "done"
+    assert output(page, 6) == "True"
+    # The Objects panel's clock control works from the keyboard and keeps the focus.
+    advance = '#sandbox-6 .dosim-advance[data-var="app"]'
+    page.focus(advance)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#sandbox-6 .dosim-output').textContent"
+        ".includes('Advanced app by 10 s')",
+        timeout=RUN_MS,
+    )
+    page.wait_for_function(f"document.activeElement === document.querySelector('{advance}')")
+
+
+NARROW_BLOCK = """\
+import dosim
+from workers import DurableObject, Response
+
+
+class Counter(DurableObject):
+    async def increment(self):
+        await self.ctx.storage.put("a-long-key-" + "k" * 60, "v" * 250)
+        value = (await self.ctx.storage.get("value") or 0) + 1
+        await self.ctx.storage.put("value", value)
+        return value
+
+
+app = dosim.App(None, {"COUNTER": Counter})
+apples = app.env.COUNTER.getByName("apples")
+print(await apples.increment(), "x" * 120)
+await app.advance(10)
+await apples.increment()
+Response.json({"long": "y" * 300}, headers={"x-long": "q" * 200})
+"""
+
+
+def test_narrow_screen_does_not_scroll_sideways(value_page) -> None:
+    page = value_page
+    page.set_viewport_size({"width": 360, "height": 800})
+    set_scheme(page, "slate")
+    try:
+        set_code(page, 1, NARROW_BLOCK)  # first of its group: runs alone, afresh
+        assert run_block(page, 1) == "done"
+        panel = page.locator("#sandbox-1 .dosim-panel")
+        assert panel.locator(".dosim-timeline tr.dosim-ev").count() > 3
+        assert page.locator("#sandbox-1 .dosim-response").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # Material clips the page sideways (html overflow-x: hidden): check nothing in the
+        # sandbox sticks out of it either, which would be cut off rather than scroll.
+        assert page.evaluate(
+            "(e => e.scrollWidth <= e.clientWidth)(document.getElementById('sandbox-1'))"
+        )
+        # Wide content scrolls inside its own box instead.
+        wrap = panel.locator(".dosim-timeline-wrap")
+        assert wrap.evaluate("e => e.scrollWidth > e.clientWidth")
+        page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / "sandbox-narrow-dark.png")
+    finally:
+        set_scheme(page, "default")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _gallery():

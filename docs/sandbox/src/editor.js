@@ -2,7 +2,7 @@
 // (CSS variables), so it follows the light and dark palettes.
 import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection } from "@codemirror/view";
 import { EditorState, Prec } from "@codemirror/state";
-import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { defaultKeymap, history, historyKeymap, indentWithTab, simplifySelection, temporarilySetTabFocusMode } from "@codemirror/commands";
 import { HighlightStyle, syntaxHighlighting, indentOnInput, bracketMatching, indentUnit } from "@codemirror/language";
 import { python } from "@codemirror/lang-python";
 import { tags as t } from "@lezer/highlight";
@@ -36,7 +36,15 @@ const theme = EditorView.theme({
   ".cm-line.dosim-error-line": { backgroundColor: "rgba(255, 82, 82, .15)" },
 });
 
-export function createEditor(parent, doc, { onRun, label }) {
+let hints = 0;
+
+/**
+ * An editor in `parent`. Tab indents (it is a code editor); CodeMirror's own way out is
+ * Escape then Tab (or Ctrl+M / Shift+Alt+M to toggle Tab moving focus). `hint` says so: it
+ * is the editor's accessible description, and shown under it while it has focus.
+ */
+export function createEditor(parent, doc, { onRun, label, hint }) {
+  const hintId = `dosim-keyhint-${++hints}`;
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -54,12 +62,24 @@ export function createEditor(parent, doc, { onRun, label }) {
         python(),
         syntaxHighlighting(materialColours),
         theme,
-        Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true) }, { key: "Shift-Enter", run: () => (onRun(), true) }])),
+        Prec.highest(keymap.of([
+          { key: "Mod-Enter", run: () => (onRun(), true) },
+          { key: "Shift-Enter", run: () => (onRun(), true) },
+          // CodeMirror arms "Escape then Tab leaves" only when nothing else handles Escape,
+          // and the default keymap's simplifySelection does whenever text is selected: the
+          // way out then needed a second Escape. Do both at once.
+          { key: "Escape", run: (view) => (simplifySelection(view), temporarilySetTabFocusMode(view), true) },
+        ])),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
-        EditorView.contentAttributes.of({ "aria-label": label }),
+        EditorView.contentAttributes.of({ "aria-label": label, "aria-describedby": hintId }),
       ],
     }),
   });
+  const note = document.createElement("p");
+  note.id = hintId;
+  note.className = "dosim-keyhint";
+  note.textContent = hint;
+  parent.append(note);
   return {
     view,
     get code() {

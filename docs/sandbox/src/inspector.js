@@ -44,10 +44,12 @@ function objectCard(ns, obj) {
     obj.alarm ? el("span", { class: "dosim-badge dosim-badge--alarm" }, `alarm ${iso(obj.alarm)}`) : null,
     obj.sockets ? el("span", { class: "dosim-badge" }, `${obj.sockets} socket${obj.sockets > 1 ? "s" : ""}`) : null,
   ];
+  // In a scrolling box: a long key or value must scroll there, not widen a narrow page.
   const kv = obj.kv.length
-    ? el("table", { class: "dosim-kv" },
-        el("thead", {}, el("tr", {}, el("th", {}, "key"), el("th", {}, "value"))),
-        el("tbody", {}, obj.kv.map((e) => el("tr", {}, el("td", {}, el("code", {}, e.key)), el("td", {}, el("code", {}, e.value))))))
+    ? el("div", { class: "dosim-scroll", tabindex: "0", role: "region", "aria-label": `Stored keys of ${title}` },
+        el("table", { class: "dosim-kv" },
+          el("thead", {}, el("tr", {}, el("th", {}, "key"), el("th", {}, "value"))),
+          el("tbody", {}, obj.kv.map((e) => el("tr", {}, el("td", {}, el("code", {}, e.key)), el("td", {}, el("code", {}, e.value)))))))
     : null;
   const more = obj.kv_total > obj.kv.length ? el("p", { class: "dosim-muted" }, `… ${obj.kv_total - obj.kv.length} more keys`) : null;
   const tables = obj.tables.length
@@ -71,7 +73,8 @@ function timeline(app, highlightFrom) {
       el("td", { class: "dosim-ev__o" }, ev.name || (ev.object_id ? ev.object_id.slice(0, 8) + "…" : ev.namespace ? ev.namespace : "worker")),
       el("td", { class: "dosim-ev__d" }, detailText(ev.detail))));
   const skipped = app.trace_total - app.trace.length;
-  return el("div", { class: "dosim-timeline-wrap" },
+  // Focusable: it scrolls both ways and keyboard users must be able to scroll it.
+  return el("div", { class: "dosim-timeline-wrap dosim-scroll", tabindex: "0", role: "region", "aria-label": `Timeline of ${app.var}` },
     skipped > 0 ? el("p", { class: "dosim-muted" }, `(${skipped} earlier events not shown)`) : null,
     el("table", { class: "dosim-timeline" },
       el("thead", {}, el("tr", {}, el("th", {}, "time"), el("th", {}, "event"), el("th", {}, "object"), el("th", {}, "detail"))),
@@ -101,7 +104,7 @@ export function renderObjects(root, snapshot, { onAdvance, highlightFrom = Infin
           button),
         el("h4", {}, "Objects"),
         objects.length ? el("ul", { class: "dosim-objects" }, objects) : el("p", { class: "dosim-muted" }, "no objects yet"),
-        el("h4", {}, `Timeline (${app.trace_total} events)`),
+        el("h4", {}, `Timeline (${app.trace_total} event${app.trace_total === 1 ? "" : "s"})`),
         timeline(app, highlightFrom)));
   }
   // Show the newest events: the first new one after an advance, else the end.

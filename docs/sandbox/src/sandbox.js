@@ -10,6 +10,10 @@
 // block first runs the earlier blocks of its group that have not run yet; running a
 // group's first block starts the group afresh. A block without a group runs in a fresh
 // namespace each time.
+//
+// As in a notebook, a block ending in a bare expression shows its value after the output
+// (sandbox_helper.py reports it): an HTTP response as a status / headers / body box, any
+// other value as its repr.
 import "./sandbox.css";
 import { SandboxClient } from "./client.js";
 import { createEditor } from "./editor.js";
@@ -18,6 +22,8 @@ import { linkFor, fromLocation } from "./share.js";
 
 const mac = /Mac|iPhone|iPad/.test(navigator.platform);
 const RUN_KEY = mac ? "⌘↵" : "Ctrl+Enter";
+const TAB_KEYS = mac ? "Shift+Alt+M" : "Ctrl+M";
+const EDITOR_HINT = `${RUN_KEY} runs. Tab indents: to leave the editor press Esc then Tab (or ${TAB_KEYS} to make Tab move focus).`;
 
 const h = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -26,9 +32,44 @@ const h = (tag, attrs = {}, ...children) => {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), val);
     else node.setAttribute(k, val);
   }
-  node.append(...children);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
 };
+
+const BODY_NOTES = {
+  empty: "(empty body)",
+  used: "(body already read by your code)",
+  websocket: "(WebSocket handshake: no body)",
+};
+
+/** The value a block ended with (see describe_value in sandbox_helper.py), as a node. */
+function renderValue(value) {
+  if (value.kind !== "response") {
+    const cut = value.truncated ? h("p", { class: "dosim-note" }, "(repr cut)") : null;
+    return h("div", { class: "dosim-value dosim-value--repr", "data-value": "repr" },
+      h("span", { class: "dosim-value__mark", "aria-hidden": "true" }, "→"),
+      h("pre", { class: "dosim-value__text" }, value.text), cut);
+  }
+  const status = `HTTP ${value.status}${value.statusText ? " " + value.statusText : ""}`;
+  const headers = value.headers.length
+    ? h("dl", { class: "dosim-response__headers" },
+        ...value.headers.map(([name, text]) => h("div", {}, h("dt", {}, name), h("dd", {}, text))))
+    : null;
+  let body;
+  if (value.bodyKind === "json" || value.bodyKind === "text") {
+    body = h("pre", { class: "dosim-response__body", "data-body-kind": value.bodyKind }, value.body);
+  } else {
+    const words = value.bodyKind === "binary" ? `(binary body: ${value.bodyBytes.toLocaleString("en")} bytes)` : BODY_NOTES[value.bodyKind] || "";
+    body = h("p", { class: "dosim-response__note", "data-body-kind": value.bodyKind }, words);
+  }
+  const cut = value.truncated
+    ? h("p", { class: "dosim-response__note" }, `(body cut: first ${value.body.length.toLocaleString("en")} characters of ${value.bodyBytes.toLocaleString("en")} bytes shown)`)
+    : null;
+  const band = Math.floor(value.status / 100);
+  return h("section", { class: `dosim-value dosim-response dosim-response--${band}xx`, "data-value": "response", "aria-label": `HTTP response, status ${value.status}` },
+    h("div", { class: "dosim-response__status" }, status, value.url ? h("span", { class: "dosim-response__url" }, ` · ${value.url}`) : null),
+    headers, body, cut);
+}
 
 class Sandbox {
   constructor(page, source, number) {
@@ -39,13 +80,15 @@ class Sandbox {
     this.key = this.group ? `group:${this.group}` : `block:${number}`;
 
     const groupNote = this.group ? ` · group “${this.group}”` : "";
-    this.status = h("span", { class: "dosim-status", role: "status", "aria-live": "polite" });
+    // Visible only: spoken results go through the page's one live region (Page.announce),
+    // so loading progress is not read out once per sandbox.
+    this.status = h("span", { class: "dosim-status" });
     const button = (label, title, onclick, cls = "") =>
       h("button", { type: "button", class: `dosim-btn ${cls}`, title, "aria-label": title, onclick }, label);
     this.runButton = button("▶ Run", `Run this block (${RUN_KEY})`, () => this.run(), "dosim-btn--run");
     this.stopButton = button("■ Stop", "Stop the running code", () => this.page.client.stop(), "dosim-btn--stop");
     this.stopButton.disabled = true;
-    this.toolbar = h("div", { class: "dosim-toolbar", role: "toolbar", "aria-label": `Sandbox ${number} controls` },
+    this.toolbar = h("div", { class: "dosim-toolbar", role: "toolbar", "aria-label": `Sandbox ${number} controls`, onkeydown: (e) => this.arrowKeys(e) },
       this.runButton, this.stopButton,
       button("↺ Reset", "Restore the original code", () => this.reset()),
       button("Copy", "Copy the code", () => this.copy()),
@@ -55,13 +98,14 @@ class Sandbox {
     this.editorHost = h("div", { class: "dosim-editor" });
     this.notice = h("p", { class: "dosim-notice", hidden: "" });
     this.shareBox = h("div", { class: "dosim-share", hidden: "" });
-    this.output = h("div", { class: "dosim-output", role: "log", "aria-live": "polite", "aria-label": `Output of sandbox ${number}`, hidden: "" });
+    // tabindex: the pane scrolls (max-height), and keyboard users must be able to scroll it.
+    this.output = h("div", { class: "dosim-output", role: "log", "aria-live": "polite", "aria-label": `Output of sandbox ${number}`, tabindex: "0", hidden: "" });
     this.objects = h("div", { class: "dosim-panel", "aria-label": `Objects of sandbox ${number}`, hidden: "" });
     this.root = h("div", { class: "dosim-sandbox", id: `sandbox-${number}`, "data-block": String(number), "data-state": "idle" },
       this.toolbar, this.notice, this.editorHost, this.shareBox, this.output, this.objects);
     if (this.group) this.root.dataset.group = this.group;
 
-    this.editor = createEditor(this.editorHost, this.original, { onRun: () => this.run(), label: `Python code, sandbox ${number}` });
+    this.editor = createEditor(this.editorHost, this.original, { onRun: () => this.run(), label: `Python code, sandbox ${number}`, hint: EDITOR_HINT });
     source.replaceWith(this.root);
     this.page.client.on((state) => this.showClientState(state));
   }
@@ -70,16 +114,29 @@ class Sandbox {
     this.root.dataset.state = state;
   }
 
-  say(text) {
+  /** Show `text` in the toolbar; `announce` also speaks it (results of what the reader did). */
+  say(text, announce = true) {
     this.status.textContent = text;
+    if (announce) this.page.announce(`Sandbox ${this.number}: ${text}`);
+  }
+
+  /** Arrow keys move between the toolbar's buttons (ARIA toolbar); Tab still visits each. */
+  arrowKeys(event) {
+    if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
+    const buttons = [...this.toolbar.querySelectorAll("button:not(:disabled)")];
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: buttons.length - 1 }[event.key];
+    buttons[(to + buttons.length) % buttons.length].focus();
+    event.preventDefault();
   }
 
   showClientState(state) {
     if (this.root.dataset.state === "running") return;
     if (state.restarted) return;
-    if (state.phase === "loading") this.say(state.detail);
-    else if (state.phase === "failed") this.say(state.detail);
-    else if (state.phase === "ready" && this.root.dataset.state === "idle") this.say("Ready");
+    if (state.phase === "loading") this.say(state.detail, false);
+    else if (state.phase === "failed") this.say(state.detail, false);
+    else if (state.phase === "ready" && this.root.dataset.state === "idle") this.say("Ready", false);
   }
 
   showNotice(text) {
@@ -126,7 +183,7 @@ class Sandbox {
       }
     }
     if (asPrerequisiteOf) this.note(`Ran first, because block ${asPrerequisiteOf} continues it.`);
-    this.say("Running…");
+    this.say("Running…", false);
     this.page.setBusy(true);
     const t0 = performance.now();
     const result = await client.send("run", { code: this.editor.code, key: this.key, fresh, block: this.number },
@@ -151,7 +208,13 @@ class Sandbox {
       this.say("Stopped, restarting Python…");
     } else if (result.ok) {
       this.setState("done");
-      this.say(`Done in ${ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s"}`);
+      if (result.value) {
+        this.output.hidden = false;
+        this.output.append(renderValue(result.value));
+      }
+      const took = ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
+      const what = result.value?.kind === "response" ? `, HTTP ${result.value.status}` : "";
+      this.say(`Done in ${took}${what}`);
       if (!this.output.childElementCount) this.note("(no output)");
     } else {
       this.setState("error");
@@ -176,8 +239,10 @@ class Sandbox {
   async advance(name, seconds) {
     const before = this.snapshot?.apps.find((a) => a.var === name)?.trace_total ?? 0;
     const seq = (this.snapshot?.apps.find((a) => a.var === name)?.trace.at(-1)?.seq ?? -1) + 1;
+    // The panel is rebuilt afterwards; put keyboard focus back on the new button.
+    const refocus = this.objects.contains(document.activeElement);
     this.setState("running");
-    this.say(`Advancing ${name} by ${seconds} s…`);
+    this.say(`Advancing ${name} by ${seconds} s…`, false);
     this.page.setBusy(true);
     const result = await this.page.client.send("advance", { key: this.key, var: name, seconds, block: this.number },
       (stream, text) => this.write(stream, text));
@@ -189,6 +254,7 @@ class Sandbox {
       this.note(`Advanced ${name} by ${seconds} s: ${fresh} new event${fresh === 1 ? "" : "s"}${this.summary(after, seq)}.`);
       this.say(`Advanced ${seconds} s`);
       this.renderSnapshot(result.snapshot, seq);
+      if (refocus) this.objects.querySelector(`.dosim-advance[data-var="${CSS.escape(name)}"]`)?.focus();
     } else {
       this.finish(result, 0);
     }
@@ -242,6 +308,8 @@ class Sandbox {
 
 class Page {
   constructor(sources) {
+    this.announcer = h("div", { class: "dosim-offscreen", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+    document.body.append(this.announcer);
     this.client = new SandboxClient(new URL("./worker.js", import.meta.url));
     this.blocks = sources.map((source, i) => new Sandbox(this, source, i + 1));
     this.ran = new Map(); // group -> Set of block numbers run (ok) in its current namespace
@@ -252,10 +320,21 @@ class Page {
     });
   }
 
+  /** Speak `text` to screen readers (one polite live region for the whole page). */
+  announce(text) {
+    // Same text twice (two runs with the same timing) must still be spoken: clear first.
+    this.announcer.textContent = "";
+    requestAnimationFrame(() => (this.announcer.textContent = text));
+  }
+
   setBusy(busy) {
     this.busy = busy;
     for (const b of this.blocks) {
+      // A disabled button drops focus to <body>: a keyboard user who pressed Stop would
+      // have to find their way back from the top of the page. Hand focus to Run instead.
+      const hadFocus = document.activeElement === b.stopButton;
       b.stopButton.disabled = !busy;
+      if (hadFocus && !busy) b.runButton.focus();
       for (const button of b.objects.querySelectorAll(".dosim-advance")) button.disabled = busy;
     }
   }

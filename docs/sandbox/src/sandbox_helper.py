@@ -7,11 +7,16 @@ JavaScript worker calls ``run``, ``snapshot`` and ``advance``; each returns a JS
   ``<block N>`` (N = the block's number on the page) and awaited, exactly as
   ``tests/test_docs.py`` runs it, in the globals of its group (or fresh ones).
 * Errors are reported as the reader's own frames only, with the editor's line numbers.
+* As in a notebook, a block whose last top-level statement is a bare expression reports
+  that expression's value (``"value"`` in the report, see ``describe_value``): an HTTP
+  response as status, headers and body (read from a clone, so the reader's code can still
+  read it), anything else but ``None`` as its ``repr``.
 * ``snapshot`` finds the ``dosim.App`` instances among a namespace's globals and
   describes their objects (KV entries, SQL tables, alarm, sockets) and their trace.
 """
 
 import ast
+import inspect
 import json
 import re
 import sys
@@ -21,6 +26,9 @@ _namespaces = {}
 _BLOCK_FILE = re.compile(r"^<block (\d+)>$")
 _TRACE_LIMIT = 300
 _KV_LIMIT = 50
+_BODY_LIMIT = 10_000  # characters of a response body shown; the rest is cut with a note
+_REPR_LIMIT = 10_000
+_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
 
 def _fresh_globals(key):
@@ -60,7 +68,9 @@ def _error_report(error, block):
             lines.append(f"    {stripped}")
             if error.offset:
                 col = max(error.offset - (len(text) - len(stripped)), 1)
-                end = error.end_offset if error.end_offset and error.lineno == error.end_lineno else 0
+                end = (
+                    error.end_offset if error.end_offset and error.lineno == error.end_lineno else 0
+                )
                 width = max(1, (end - error.offset) if end > error.offset else 1)
                 lines.append("    " + " " * (col - 1) + "^" * width)
         return {"type": name, "line": error.lineno, "text": "\n".join(lines)}
@@ -87,23 +97,60 @@ def _error_report(error, block):
     return {"type": name, "line": first_line, "text": "\n".join(lines), "hidden": hidden}
 
 
+def _split(code, filename):
+    """Compile ``code`` as statements plus, when it ends in a bare expression, that expression.
+
+    Returns ``(statements, expression)``; ``expression`` is ``None`` when the last
+    top-level statement is not an expression. Both keep ``filename`` and the source's line
+    numbers, so tracebacks point at the editor's lines.
+    """
+    tree = compile(code, filename, "exec", flags=_FLAGS | ast.PyCF_ONLY_AST, dont_inherit=True)
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return compile(tree, filename, "exec", flags=_FLAGS, dont_inherit=True), None
+    last = tree.body.pop()
+    statements = compile(tree, filename, "exec", flags=_FLAGS, dont_inherit=True)
+    expression = compile(
+        ast.Expression(last.value), filename, "eval", flags=_FLAGS, dont_inherit=True
+    )
+    return statements, expression
+
+
+async def _evaluate(compiled, scope):
+    """Run ``compiled`` in ``scope``; await it when it uses top-level ``await``.
+
+    The code flag, not the result, decides: ``stub.get()`` without ``await`` evaluates to
+    a coroutine the reader should see as such, not one the sandbox quietly awaits.
+    """
+    result = eval(compiled, scope)  # noqa: S307 - running the reader's code is the point
+    if compiled.co_flags & inspect.CO_COROUTINE:
+        result = await result
+    return result
+
+
 async def run(code, key, fresh, block):
-    """Run one block in the namespace ``key``; return a JSON report."""
+    """Run one block in the namespace ``key``; return a JSON report.
+
+    The report is ``{"ok": true}``, plus ``"value"`` (see :func:`describe_value`) when the
+    block ends in an expression whose value is not ``None``; or ``{"ok": false, "error"}``
+    / ``{"ok": false, "stopped": true}``.
+    """
     scope = namespace(key, fresh)
+    filename = f"<block {block}>"
     try:
-        compiled = compile(
-            code, f"<block {block}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
-        )
+        # The whole block first, so a syntax error carries its source line and column.
+        compile(code, filename, "exec", flags=_FLAGS, dont_inherit=True)
+        statements, expression = _split(code, filename)
     except SyntaxError as error:
         return json.dumps({"ok": False, "error": _error_report(error, block)})
     # Line-numbered source for the traceback module (linecache) to show the reader's lines.
     import linecache
 
-    linecache.cache[f"<block {block}>"] = (len(code), None, code.splitlines(True), f"<block {block}>")
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    value = None
     try:
-        result = eval(compiled, scope)  # noqa: S307 - running the reader's code is the point
-        if result is not None and hasattr(result, "__await__"):
-            await result
+        await _evaluate(statements, scope)
+        if expression is not None:
+            value = await _evaluate(expression, scope)
     except KeyboardInterrupt:
         return json.dumps({"ok": False, "stopped": True})
     except BaseException as error:  # noqa: BLE001 - reported to the reader
@@ -111,7 +158,111 @@ async def run(code, key, fresh, block):
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    return json.dumps({"ok": True})
+    report = {"ok": True}
+    described = await describe_value(value)
+    if described is not None:
+        report["value"] = described
+    return json.dumps(report)
+
+
+def _response_class():
+    try:
+        from dosim.workers.response import FetchResponse
+    except ImportError:  # the helper without dosim (never in the sandbox)
+        return None
+    return FetchResponse
+
+
+def _repr_report(value):
+    try:
+        text = repr(value)
+    except Exception as error:  # noqa: BLE001 - a broken __repr__ must not fail the run
+        text = f"<{type(value).__name__} object; repr() failed: {error!r}>"
+    truncated = len(text) > _REPR_LIMIT
+    return {"kind": "repr", "text": text[:_REPR_LIMIT], "truncated": truncated}
+
+
+async def describe_value(value):
+    """Describe a block's value for the output pane.
+
+    Args:
+        value: What the block's last expression evaluated to.
+
+    Returns:
+        ``None`` for ``None``. For a dosim ``Response`` (what ``App.fetch`` and
+        ``stub.fetch`` return): ``{"kind": "response", "status", "statusText", "url",
+        "headers": [[name, value], ...], "body", "bodyKind", "bodyBytes", "truncated"}``
+        where ``bodyKind`` is ``"json"`` (pretty-printed, indent 2), ``"text"``,
+        ``"binary"`` (``body`` is empty; ``bodyBytes`` says how long), ``"empty"``,
+        ``"used"`` (the reader's code already read it) or ``"websocket"``. The body is read
+        from a ``clone()``, so the response's own body stays unread. For anything else:
+        ``{"kind": "repr", "text", "truncated"}``.
+    """
+    if value is None:
+        return None
+    response_class = _response_class()
+    if response_class is None or not isinstance(value, response_class):
+        return _repr_report(value)
+    try:
+        return await _response_report(value)
+    except Exception:  # noqa: BLE001 - fall back to the plain repr rather than fail the run
+        return _repr_report(value)
+
+
+async def _response_report(response):
+    headers = [[name, str(text)] for name, text in response.headers.items()]
+    content_type = (response.headers.get("content-type") or "").lower()
+    report = {
+        "kind": "response",
+        "status": response.status,
+        "statusText": response.status_text,
+        "url": response.url,
+        "headers": headers,
+        "body": "",
+        "bodyKind": "empty",
+        "bodyBytes": 0,
+        "truncated": False,
+    }
+    if response.web_socket is not None:
+        report["bodyKind"] = "websocket"
+        return report
+    if response.body_used:
+        report["bodyKind"] = "used"
+        return report
+    data = await response.clone().bytes()
+    report["bodyBytes"] = len(data)
+    if not data:
+        return report
+    kind, text = _body_text(data, content_type)
+    report["bodyKind"] = kind
+    if text is not None:
+        report["truncated"] = len(text) > _BODY_LIMIT
+        report["body"] = text[:_BODY_LIMIT]
+    return report
+
+
+_BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/octet-stream")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _body_text(data, content_type):
+    """``(kind, text)`` for a non-empty body: JSON pretty-printed, text, or binary."""
+    if content_type.startswith(_BINARY_TYPES) or "application/zip" in content_type:
+        return "binary", None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary", None
+    if "json" in content_type:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            pass  # declared JSON but is not: show what was sent, as text
+        else:
+            return "json", json.dumps(parsed, indent=2, ensure_ascii=False)
+    if _CONTROL.search(text):
+        return "binary", None
+    return "text", text
 
 
 def _apps(scope):
@@ -188,9 +339,7 @@ def _describe(name, app):
             for host in runtime.hosts.values()
             if host.has_stored_data() or host.incarnation is not None
         ]
-        namespaces.append(
-            {"binding": binding, "class": runtime.cls.__name__, "objects": objects}
-        )
+        namespaces.append({"binding": binding, "class": runtime.cls.__name__, "objects": objects})
     events = json.loads(app.trace.to_json())
     return {
         "var": name,
@@ -217,7 +366,9 @@ async def advance(key, var, seconds, block):
     scope = _namespaces.get(key) or {}
     app = scope.get(var)
     if app is None:
-        return json.dumps({"ok": False, "error": {"type": "LookupError", "text": f"no app {var!r}"}})
+        return json.dumps(
+            {"ok": False, "error": {"type": "LookupError", "text": f"no app {var!r}"}}
+        )
     try:
         await app.advance(seconds)
     except KeyboardInterrupt:
