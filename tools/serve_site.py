@@ -57,6 +57,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
+    def copyfile(self, source, outputfile) -> None:
+        """Send a file with ``sendfile``.
+
+        The kernel copies it: the sandbox's 18 MiB memory snapshot leaves several times
+        faster than through Python's 64 KiB read/write loop.
+        """
+        if outputfile is self.wfile:
+            self.wfile.flush()
+            self.connection.sendfile(source)
+        else:
+            super().copyfile(source, outputfile)
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002, D102
         if not self.quiet:
             super().log_message(format, *args)

@@ -105,9 +105,34 @@ class Sandbox {
       this.toolbar, this.notice, this.editorHost, this.shareBox, this.output, this.objects);
     if (this.group) this.root.dataset.group = this.group;
 
-    this.editor = createEditor(this.editorHost, this.original, { onRun: () => this.run(), label: `Python code, sandbox ${number}`, hint: EDITOR_HINT });
+    // Until the editor is needed, the code MkDocs highlighted stays in its place: building
+    // every CodeMirror editor at load would compete with Python's start-up for the CPU.
+    // Page creates editors for blocks near the viewport; focus or a click creates one too.
+    const rendered = source.querySelector("pre");
+    this.editorHost.classList.add("dosim-editor--static");
+    this.editorHost.setAttribute("tabindex", "0");
+    this.editorHost.setAttribute("aria-label", `Python code, sandbox ${number} (focus to edit)`);
+    this.editorHost.append(rendered);
+    const activate = () => {
+      if (this._editor) return;
+      this.editor.view.focus();
+    };
+    this.editorHost.addEventListener("focus", activate);
+    this.editorHost.addEventListener("mousedown", activate);
     source.replaceWith(this.root);
     this.page.client.on((state) => this.showClientState(state));
+  }
+
+  /** The block's CodeMirror editor, made on first use (see the constructor). */
+  get editor() {
+    if (!this._editor) {
+      this.editorHost.replaceChildren();
+      this.editorHost.classList.remove("dosim-editor--static");
+      this.editorHost.removeAttribute("tabindex");
+      this.editorHost.removeAttribute("aria-label");
+      this._editor = createEditor(this.editorHost, this.original, { onRun: () => this.run(), label: `Python code, sandbox ${this.number}`, hint: EDITOR_HINT });
+    }
+    return this._editor;
   }
 
   setState(state) {
@@ -318,6 +343,23 @@ class Page {
     this.client.on((state) => {
       if (state.restarted) this.ran.clear();
     });
+    this.makeEditorsNearTheViewport();
+  }
+
+  makeEditorsNearTheViewport() {
+    if (!("IntersectionObserver" in self)) {
+      for (const block of this.blocks) void block.editor;
+      return;
+    }
+    const byRoot = new Map(this.blocks.map((b) => [b.root, b]));
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        observer.unobserve(entry.target);
+        void byRoot.get(entry.target).editor;
+      }
+    }, { rootMargin: "400px 0px" });
+    for (const block of this.blocks) observer.observe(block.root);
   }
 
   /** Speak `text` to screen readers (one polite live region for the whole page). */

@@ -106,7 +106,9 @@ async function bootFromSnapshot(snapshotBytes) {
     stderr: () => {},
     _loadSnapshot: snapshotBytes,
     async createPyodideModule(settings) {
+      mark("runtime instantiating");
       const module = await createPyodideModule(settings);
+      mark("runtime instantiated");
       const snapshot = await snapshotBytes;
       if (snapshot.length > module.HEAP8.length) module._emscripten_resize_heap(snapshot.length);
       return module;
