@@ -28,7 +28,7 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   wheel and the sandbox sources. ``DOSIM_SANDBOX_SNAPSHOT=0`` builds without it (the
   worker then always boots plainly);
 * ``boot.json`` — what the worker reads first: the wheel's file name and the snapshot's
-  file name and size (or ``null``);
+  file name, size and unpacked size (or ``null``);
 * ``files.json`` — the example apps (``examples/*/`` sources), which the worker lays down
   in its file system so ``dosim.App.from_config("examples/counter")`` works in the page,
   and (with a snapshot) the wheel's text files, which a restored interpreter has
@@ -383,7 +383,9 @@ def on_post_build(config):
     if SNAPSHOT:
         made = _snapshot(npm, wheel)
         shutil.copy2(made, site / "pyodide" / made.name)
-        snapshot = {"file": made.name, "bytes": made.stat().st_size}
+        with made.open("rb") as packed:
+            memory_bytes = int.from_bytes(packed.read(12)[8:12], "little")  # see its format
+        snapshot = {"file": made.name, "bytes": made.stat().st_size, "memory": memory_bytes}
     (site / "boot.json").write_text(json.dumps({"wheel": wheel.name, "snapshot": snapshot}))
     files = {"files": _example_files(), "site_files": _wheel_files(wheel) if snapshot else {}}
     (site / "files.json").write_text(json.dumps(files))

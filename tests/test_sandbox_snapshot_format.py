@@ -41,6 +41,13 @@ report.truncated = errors(packed.subarray(0, packed.length - 1));
 report.extra = errors(new Uint8Array([...packed, 0]));
 report.foreign = errors(new TextEncoder().encode("<!doctype html><title>404</title>"));
 report.empty = errors(new Uint8Array(0));
+const into = new Uint8Array(memory.length);
+report.intoSame = unpackSnapshot(packed, into) === into && into.every((b, i) => b === memory[i]);
+try {
+  unpackSnapshot(packed, new Uint8Array(memory.length + 1));
+} catch (e) {
+  report.wrongSize = e.message;
+}
 const zeros = packSnapshot(new Uint8Array(3 * 4096));
 report.allZeroBytes = zeros.length;
 report.allZeroBack = unpackSnapshot(zeros).length;
@@ -64,6 +71,11 @@ def report() -> dict:
 
 def test_round_trip_keeps_every_byte(report) -> None:
     assert report["roundTrip"] is True
+
+
+def test_unpacks_into_memory_allocated_beforehand(report) -> None:
+    assert report["intoSame"] is True
+    assert report["wrongSize"] == "dosim memory snapshot of another size"
 
 
 def test_zero_pages_are_left_out(report) -> None:

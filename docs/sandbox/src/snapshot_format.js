@@ -39,8 +39,11 @@ export function packSnapshot(memory) {
   return out;
 }
 
-/** Unpack a file in the format above; throws on anything else. */
-export function unpackSnapshot(packed) {
+/**
+ * Unpack a file in the format above; throws on anything else. `into`: a zero-filled
+ * Uint8Array of the memory's length to unpack into (else a new one is made).
+ */
+export function unpackSnapshot(packed, into = null) {
   const bytes = packed instanceof Uint8Array ? packed : new Uint8Array(packed);
   if (bytes.length < HEADER || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
     throw new Error("not a dosim memory snapshot");
@@ -50,7 +53,8 @@ export function unpackSnapshot(packed) {
   const page = view.getUint32(12, true);
   const pageCount = view.getUint32(16, true);
   if (pageCount !== Math.ceil(length / page)) throw new Error("damaged dosim memory snapshot");
-  const memory = new Uint8Array(length);
+  if (into && into.length !== length) throw new Error("dosim memory snapshot of another size");
+  const memory = into || new Uint8Array(length);
   let at = HEADER + Math.ceil(pageCount / 8);
   for (let i = 0; i < pageCount; i++) {
     if (!(bytes[HEADER + (i >> 3)] & (1 << (i & 7)))) continue;

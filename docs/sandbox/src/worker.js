@@ -28,12 +28,12 @@ async function fetchOk(url) {
   return response;
 }
 
-/** The snapshot's bytes (see snapshot_format.js). */
-async function fetchSnapshot(file) {
+/** Download the snapshot and unpack it into `memory` (see snapshot_format.js). */
+async function fetchSnapshot(file, memory) {
   const response = await fetchOk(new URL(file, pyodideURL));
-  const memory = unpackSnapshot(await response.arrayBuffer());
+  const packed = await response.arrayBuffer();
   mark("snapshot fetched");
-  return memory;
+  unpackSnapshot(packed, memory);
 }
 
 // Downloads start as soon as the worker runs, before the page's "init" arrives; the
@@ -47,7 +47,13 @@ const early = {
   manifest: fetchOk(new URL("./boot.json", import.meta.url)).then((r) => r.json()),
   files: fetchOk(new URL("./files.json", import.meta.url)).then((r) => r.json()),
 };
-early.snapshot = early.manifest.then((m) => (allowSnapshot && m.snapshot ? fetchSnapshot(m.snapshot.file) : null));
+// The snapshot's memory is allocated at once and filled when the download arrives;
+// meanwhile Pyodide compiles and instantiates its wasm (see bootFromSnapshot).
+early.snapshot = early.manifest.then((m) => {
+  if (!allowSnapshot || !m.snapshot) return null;
+  const memory = new Uint8Array(m.snapshot.memory);
+  return { memory, filled: fetchSnapshot(m.snapshot.file, memory) };
+});
 for (const promise of Object.values(early)) promise.catch(() => {}); // each is awaited where used
 
 const OUTPUT_LIMIT = 200_000; // characters per run; a runaway print loop must not flood the page
@@ -94,23 +100,25 @@ function makeWriter(stream) {
 
 /**
  * Restore the build's memory snapshot. Pyodide's snapshot API is private (pinned build;
- * see the toolchain notes): the wasm declares its own memory, so Pyodide's request for
- * an initial memory as large as the snapshot is ignored (pyodide#6254); growing the
- * heap before the restore is the workaround.
+ * see the toolchain notes). Pyodide reads only the snapshot's length before it
+ * instantiates the runtime, and its bytes only after, so the download runs alongside the
+ * wasm's compilation and is awaited just before the restore. The wasm declares its own
+ * memory, so Pyodide's request for an initial memory as large as the snapshot is ignored
+ * (pyodide#6254); growing the heap before the restore is the workaround.
  */
-async function bootFromSnapshot(snapshotBytes) {
+async function bootFromSnapshot(snapshot) {
   const [{ loadPyodide }, { default: createPyodideModule }] = await Promise.all([early.pyodide, early.asm]);
   return loadPyodide({
     indexURL: pyodideURL,
     stdout: () => {},
     stderr: () => {},
-    _loadSnapshot: snapshotBytes,
+    _loadSnapshot: snapshot.memory,
     async createPyodideModule(settings) {
       mark("runtime instantiating");
       const module = await createPyodideModule(settings);
       mark("runtime instantiated");
-      const snapshot = await snapshotBytes;
-      if (snapshot.length > module.HEAP8.length) module._emscripten_resize_heap(snapshot.length);
+      await snapshot.filled;
+      if (snapshot.memory.length > module.HEAP8.length) module._emscripten_resize_heap(snapshot.memory.length);
       return module;
     },
   });
@@ -156,7 +164,9 @@ async function boot() {
   let fallback = null;
   if (allowSnapshot && manifest.snapshot) {
     try {
-      py = await bootFromSnapshot(early.snapshot);
+      const snapshot = await early.snapshot;
+      snapshot.filled.catch(() => {}); // awaited in bootFromSnapshot; may fail before that
+      py = await bootFromSnapshot(snapshot);
       mark("snapshot restored");
       const files = await early.files;
       layDownFiles(files);
