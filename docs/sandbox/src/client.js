@@ -89,7 +89,7 @@ export class SandboxClient {
       if (job) {
         this.pending.delete(msg.id);
         clearTimeout(job.stopTimer);
-        job.resolve({ ...msg.result, snapshot: msg.snapshot, stopped: msg.result.stopped ? "interrupted" : undefined });
+        job.resolve({ ...msg.result, snapshot: msg.snapshot, timing: msg.timing, stopped: msg.result.stopped ? "interrupted" : undefined });
       }
     }
   }

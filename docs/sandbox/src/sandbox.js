@@ -171,18 +171,39 @@ class Sandbox {
 
   clearOutput() {
     this.output.replaceChildren();
+    this.output.classList.remove("dosim-output--stale");
     this.output.hidden = true;
   }
 
-  write(stream, text) {
+  /**
+   * At the start of a run the previous output stays, dimmed, until the run writes or
+   * ends: emptying the pane at once would move the rest of the page and make the browser
+   * repaint all of it while the run's first output is on its way.
+   */
+  markOutputStale() {
+    if (this.output.hidden) this.output.replaceChildren();
+    else this.output.classList.add("dosim-output--stale");
+  }
+
+  /** The output pane, shown, without the previous run's output. */
+  openOutput() {
+    if (this.output.classList.contains("dosim-output--stale")) {
+      this.output.classList.remove("dosim-output--stale");
+      this.output.replaceChildren();
+    }
     this.output.hidden = false;
+    return this.output;
+  }
+
+  write(stream, text) {
+    this.openOutput();
     const last = this.output.lastElementChild;
     if (last && last.dataset.stream === stream && last.tagName === "PRE") last.append(text);
     else this.output.append(h("pre", { class: `dosim-${stream}`, "data-stream": stream }, text));
   }
 
   note(text, kind = "info") {
-    this.output.hidden = false;
+    this.openOutput();
     this.output.append(h("p", { class: `dosim-note dosim-note--${kind}` }, text));
   }
 
@@ -194,7 +215,7 @@ class Sandbox {
   async execute({ asPrerequisiteOf = null } = {}) {
     const client = this.page.client;
     const fresh = !this.group || this.page.isFirstOfGroup(this);
-    this.clearOutput();
+    this.markOutputStale();
     this.showNotice("");
     this.setState("running");
     if (client.state.phase !== "ready") {
@@ -216,12 +237,15 @@ class Sandbox {
     const ms = performance.now() - t0;
     this.page.setBusy(false);
     this.lastRunMs = ms;
+    // For the benchmark: when the page sent the run, and the worker's own times.
+    this.lastRun = { sent: performance.timeOrigin + t0, ...(result.timing || {}) };
     this.finish(result, ms);
     if (result.ok && this.group) this.page.markRan(this);
     return result;
   }
 
   finish(result, ms) {
+    if (this.output.classList.contains("dosim-output--stale")) this.clearOutput(); // it wrote nothing
     if (result.stopped === "interrupted") {
       this.setState("stopped");
       this.note("Stopped: KeyboardInterrupt raised in your code. Python kept its state; you can run again.", "warn");
@@ -233,10 +257,7 @@ class Sandbox {
       this.say("Stopped, restarting Python…");
     } else if (result.ok) {
       this.setState("done");
-      if (result.value) {
-        this.output.hidden = false;
-        this.output.append(renderValue(result.value));
-      }
+      if (result.value) this.openOutput().append(renderValue(result.value));
       const took = ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
       const what = result.value?.kind === "response" ? `, HTTP ${result.value.status}` : "";
       this.say(`Done in ${took}${what}`);
@@ -244,8 +265,7 @@ class Sandbox {
     } else {
       this.setState("error");
       const err = result.error || { type: "Error", text: "failed" };
-      this.output.hidden = false;
-      this.output.append(h("pre", { class: "dosim-error", "data-error": err.type }, err.text));
+      this.openOutput().append(h("pre", { class: "dosim-error", "data-error": err.type }, err.text));
       this.say(err.line ? `${err.type} on line ${err.line}` : err.type);
       if (err.line) this.editor.gotoLine(err.line);
     }

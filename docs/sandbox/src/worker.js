@@ -89,6 +89,7 @@ function makeWriter(stream) {
       const text = decoder.decode(buffer, { stream: true });
       if (current !== null && text) {
         written += text.length;
+        if (timing && !timing.firstOutput) timing.firstOutput = epochNow();
         if (written <= OUTPUT_LIMIT) post({ type: "out", id: current, stream, text });
         else if (written - text.length <= OUTPUT_LIMIT)
           post({ type: "out", id: current, stream: "stderr", text: "\n[output cut: more than 200 000 characters]\n" });
@@ -216,16 +217,32 @@ async function init({ interruptBuffer }) {
     version: py.version,
     ...facts,
   });
+  // Runs queue behind this (see sandbox_boot.warm_up); its output goes nowhere, and a
+  // failure here (or a Stop that lands on it) only means a slower first run.
+  try {
+    await py.runPythonAsync("import _dosim_boot\nawait _dosim_boot.warm_up()");
+  } catch {
+    // nothing to do
+  }
+  mark("warmed up");
 }
+
+// Wall-clock times (ms since the epoch, comparable with the page's) of the current run,
+// sent with "done" so the benchmark can tell the worker's share from the page's.
+const epochNow = () => performance.timeOrigin + performance.now();
+let timing = null;
 
 async function call(id, source, args) {
   current = id;
   written = 0;
+  timing = { started: epochNow() };
   const scope = py.toPy({ _sb: helper, ...args });
   try {
     const report = await py.runPythonAsync(source, { globals: scope });
+    timing.ran = epochNow();
     const snapshot = args.key ? helper.snapshot(args.key) : '{"apps": []}';
-    post({ type: "done", id, result: JSON.parse(report), snapshot: JSON.parse(snapshot) });
+    timing.described = epochNow();
+    post({ type: "done", id, result: JSON.parse(report), snapshot: JSON.parse(snapshot), timing });
   } catch (error) {
     // A failure of the sandbox itself (not of the reader's code, which run() reports).
     post({ type: "done", id, result: { ok: false, error: { type: "SandboxError", text: String(error) } } });
