@@ -222,6 +222,9 @@ def test_boots_from_the_memory_snapshot(counter_page) -> None:
     assert state["fallback"] is None
     # The page's <head> started the worker; the client adopted it.
     assert counter_page.evaluate("window.dosimSandbox.client.phases[0].early") is True
+    # The 18 MiB download reported its progress (in steps of 10 %).
+    phases = counter_page.evaluate("window.dosimSandbox.client.phases.map(p => p.phase)")
+    assert "download" in phases, phases
 
 
 # What a snapshot cannot hold: files, names on JavaScript's globals, a fresh random state.
@@ -256,9 +259,14 @@ def test_restored_interpreter_redoes_what_a_snapshot_cannot_hold(
     assert lines[0][2] != lines[1][2], "two pages drew the same random number"
 
 
-def test_damaged_snapshot_falls_back_to_a_plain_boot(browser, servers, problems) -> None:
+def test_damaged_snapshot_falls_back_to_a_plain_boot(site, browser, servers, problems) -> None:
+    boot = json.loads((site / "sandbox" / "boot.json").read_text(encoding="utf-8"))
+    size = boot["snapshot"]["bytes"]
+
     def damaged(route) -> None:
-        route.fulfill(status=200, body=b"<!doctype html><title>Not the snapshot</title>")
+        # The announced size, but not the format: an HTML error page padded out.
+        page = b"<!doctype html><title>Not the snapshot</title>"
+        route.fulfill(status=200, body=page + b" " * (size - len(page)))
 
     page = open_page(
         browser, servers["isolated"] + COUNTER, problems, routes=[("**/snapshot-*.bin", damaged)]

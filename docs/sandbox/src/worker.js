@@ -28,10 +28,29 @@ async function fetchOk(url) {
   return response;
 }
 
-/** Download the snapshot and unpack it into `memory` (see snapshot_format.js). */
-async function fetchSnapshot(file, memory) {
+/**
+ * Download the snapshot (`size` bytes, as boot.json says), reporting progress in steps of
+ * 10 % (18 MiB take a while on a slow line), and unpack it into `memory`.
+ */
+async function fetchSnapshot(file, size, memory) {
   const response = await fetchOk(new URL(file, pyodideURL));
-  const packed = await response.arrayBuffer();
+  const packed = new Uint8Array(size);
+  const reader = response.body.getReader();
+  let got = 0;
+  let shown = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (got + value.length > size) throw new Error(`the snapshot is larger than the ${size} bytes announced`);
+    packed.set(value, got);
+    got += value.length;
+    const tenths = Math.floor((got * 10) / size);
+    if (tenths > shown && tenths < 10) {
+      shown = tenths;
+      progress("download", `Loading Python (${tenths * 10} %)`);
+    }
+  }
+  if (got !== size) throw new Error(`the snapshot has ${got} bytes, not the ${size} announced`);
   mark("snapshot fetched");
   unpackSnapshot(packed, memory);
 }
@@ -52,7 +71,7 @@ const early = {
 early.snapshot = early.manifest.then((m) => {
   if (!allowSnapshot || !m.snapshot) return null;
   const memory = new Uint8Array(m.snapshot.memory);
-  return { memory, filled: fetchSnapshot(m.snapshot.file, memory) };
+  return { memory, filled: fetchSnapshot(m.snapshot.file, m.snapshot.bytes, memory) };
 });
 for (const promise of Object.values(early)) promise.catch(() => {}); // each is awaited where used
 
