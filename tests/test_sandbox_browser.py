@@ -192,12 +192,17 @@ def output(page, block: int) -> str:
     ).strip()
 
 
-@pytest.fixture(scope="module")
-def counter_page(browser, servers, problems):
+def ready_counter_page(browser, servers, problems) -> Iterator[object]:
+    """The first tutorial's page, isolated, with Python ready; closed afterwards."""
     page = open_page(browser, servers["isolated"] + COUNTER, problems)
     wait_ready(page)
     yield page
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def counter_page(browser, servers, problems):
+    yield from ready_counter_page(browser, servers, problems)
 
 
 # -- tests --------------------------------------------------------------------------------
@@ -487,10 +492,7 @@ def test_helper_reports_a_blocks_value_on_cpython(capsys) -> None:
 @pytest.fixture(scope="module")
 def value_page(browser, servers, problems):
     """A second counter tutorial page whose blocks these tests rewrite freely."""
-    page = open_page(browser, servers["isolated"] + COUNTER, problems)
-    wait_ready(page)
-    yield page
-    page.context.close()
+    yield from ready_counter_page(browser, servers, problems)
 
 
 def test_response_value_is_a_box_and_its_body_stays_readable(value_page) -> None:
