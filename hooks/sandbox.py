@@ -21,14 +21,14 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   ``pyodide lockfile add-wheels`` (that needs Python >= 3.12 and pyodide-lock + pkginfo;
   the entry is six fields). Listing only what is on disk means no package name can ever
   make Pyodide fall back to its CDN;
-* ``pyodide/snapshot-<digest>.bin`` — a memory snapshot of an interpreter that has
+* ``pyodide/snapshot-<digest>.bin.gz`` — a memory snapshot of an interpreter that has
   dosim and the page helper imported, made in Node by ``docs/sandbox/snapshot/
   make_snapshot.mjs`` with the same Pyodide files (a snapshot fits only the build that
   made it). It is cached in ``docs/sandbox/dist/`` under a digest of the npm lock, the
   wheel and the sandbox sources. ``DOSIM_SANDBOX_SNAPSHOT=0`` builds without it (the
   worker then always boots plainly);
 * ``boot.json`` — what the worker reads first: the wheel's file name and the snapshot's
-  file name, size and unpacked size (or ``null``);
+  file name and sizes (or ``null``);
 * ``files.json`` — the example apps (``examples/*/`` sources), which the worker lays down
   in its file system so ``dosim.App.from_config("examples/counter")`` works in the page,
   and (with a snapshot) the wheel's text files, which a restored interpreter has
@@ -41,6 +41,7 @@ then removed from fence lines and those blocks render as plain code).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -323,6 +324,21 @@ def _wheel_files(wheel: Path) -> dict[str, str]:
     return files
 
 
+def _snapshot_sizes(made: Path) -> dict[str, int]:
+    """The sizes the worker allocates by: the packed file's, and the memory's.
+
+    ``bytes``: the packed snapshot (gzip's trailer holds it, modulo 2**32);
+    ``memory``: the interpreter's memory (the packed header's first length field, see
+    ``docs/sandbox/src/snapshot_format.js``); ``gzip_bytes``: what is downloaded.
+    """
+    with made.open("rb") as raw:
+        raw.seek(-4, os.SEEK_END)
+        packed_bytes = int.from_bytes(raw.read(4), "little")
+    with gzip.open(made, "rb") as packed:
+        memory_bytes = int.from_bytes(packed.read(12)[8:12], "little")
+    return {"bytes": packed_bytes, "memory": memory_bytes, "gzip_bytes": made.stat().st_size}
+
+
 def _snapshot(npm: Path, wheel: Path) -> Path:
     """The memory snapshot for this Pyodide, wheel and sandbox sources (cached)."""
     key = _digest(
@@ -335,11 +351,11 @@ def _snapshot(npm: Path, wheel: Path) -> Path:
             SRC / "snapshot_format.js",
         ]
     )
-    out = CACHE / f"snapshot-{key}.bin"
+    out = CACHE / f"snapshot-{key}.bin.gz"
     if out.is_file():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
-    _prune(CACHE.glob("snapshot-*.bin"), keep=out)
+    _prune(CACHE.glob("snapshot-*"), keep=out)
     node = shutil.which("node")
     if not node:
         raise RuntimeError("sandbox: node not found; or build with DOSIM_SANDBOX_SNAPSHOT=0")
@@ -383,9 +399,7 @@ def on_post_build(config):
     if SNAPSHOT:
         made = _snapshot(npm, wheel)
         shutil.copy2(made, site / "pyodide" / made.name)
-        with made.open("rb") as packed:
-            memory_bytes = int.from_bytes(packed.read(12)[8:12], "little")  # see its format
-        snapshot = {"file": made.name, "bytes": made.stat().st_size, "memory": memory_bytes}
+        snapshot = {"file": made.name, **_snapshot_sizes(made)}
     (site / "boot.json").write_text(json.dumps({"wheel": wheel.name, "snapshot": snapshot}))
     files = {"files": _example_files(), "site_files": _wheel_files(wheel) if snapshot else {}}
     (site / "files.json").write_text(json.dumps(files))

@@ -23,6 +23,7 @@ Playwright or MkDocs fails the module. Elsewhere (``nox -s tests`` has neither) 
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -264,6 +265,29 @@ def test_restored_interpreter_redoes_what_a_snapshot_cannot_hold(
     assert lines[0][2] != lines[1][2], "two pages drew the same random number"
 
 
+def test_snapshot_inflated_by_the_host_still_restores(site, browser, servers, problems) -> None:
+    # A host may send the .gz with Content-Encoding: gzip; the browser then hands the
+    # worker inflated bytes, which must not be gunzipped a second time.
+    boot = json.loads((site / "sandbox" / "boot.json").read_text(encoding="utf-8"))
+    packed = gzip.decompress((site / "sandbox" / "pyodide" / boot["snapshot"]["file"]).read_bytes())
+
+    def inflated(route) -> None:
+        route.fulfill(
+            status=200, body=packed, headers={"Cross-Origin-Resource-Policy": "same-origin"}
+        )
+
+    page = open_page(
+        browser,
+        servers["isolated"] + COUNTER,
+        problems,
+        routes=[("**/snapshot-*.bin.gz", inflated)],
+    )
+    wait_ready(page)
+    state = page.evaluate("window.dosimSandbox.client.readyInfo")
+    assert (state["boot"], state["fallback"]) == ("snapshot", None)
+    page.context.close()
+
+
 def test_damaged_snapshot_falls_back_to_a_plain_boot(site, browser, servers, problems) -> None:
     boot = json.loads((site / "sandbox" / "boot.json").read_text(encoding="utf-8"))
     size = boot["snapshot"]["bytes"]
@@ -271,10 +295,10 @@ def test_damaged_snapshot_falls_back_to_a_plain_boot(site, browser, servers, pro
     def damaged(route) -> None:
         # The announced size, but not the format: an HTML error page padded out.
         page = b"<!doctype html><title>Not the snapshot</title>"
-        route.fulfill(status=200, body=page + b" " * (size - len(page)))
+        route.fulfill(status=200, body=gzip.compress(page + b" " * (size - len(page))))
 
     page = open_page(
-        browser, servers["isolated"] + COUNTER, problems, routes=[("**/snapshot-*.bin", damaged)]
+        browser, servers["isolated"] + COUNTER, problems, routes=[("**/snapshot-*.bin.gz", damaged)]
     )
     wait_ready(page)
     state = page.evaluate("window.dosimSandbox.client.readyInfo")

@@ -2,7 +2,7 @@
 //
 // Boot reads ./boot.json and ./files.json (written by hooks/sandbox.py: the dosim wheel's
 // file name, the memory snapshot if the build made one, the example apps' files), then
-//  * restores the snapshot (pyodide/snapshot-*.bin: an interpreter that has dosim and
+//  * restores the snapshot (pyodide/snapshot-*.bin.gz: an interpreter that has dosim and
 //    the page helper imported, made in Node at build time by snapshot/make_snapshot.mjs)
 //    and lays the files a snapshot cannot hold down again, or
 //  * boots Pyodide plainly, installs the dosim wheel by name through the one-package
@@ -29,13 +29,36 @@ async function fetchOk(url) {
 }
 
 /**
+ * `body`, gunzipped as it arrives if it is gzip data. A host that sends the file with
+ * `Content-Encoding: gzip` has the browser inflate it already, so the first bytes
+ * decide, not the file name or the headers.
+ */
+async function inflated(body) {
+  const reader = body.getReader();
+  const first = await reader.read();
+  const stream = new ReadableStream({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(first.value);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+  });
+  const gzipped = !first.done && first.value[0] === 0x1f && first.value[1] === 0x8b;
+  return gzipped ? stream.pipeThrough(new DecompressionStream("gzip")) : stream;
+}
+
+/**
  * Download the snapshot (`size` bytes, as boot.json says), reporting progress in steps of
  * 10 % (18 MiB take a while on a slow line), and unpack it into `memory`.
  */
 async function fetchSnapshot(file, size, memory) {
   const response = await fetchOk(new URL(file, pyodideURL));
   const packed = new Uint8Array(size);
-  const reader = response.body.getReader();
+  const reader = (await inflated(response.body)).getReader();
   let got = 0;
   let shown = 0;
   for (;;) {
