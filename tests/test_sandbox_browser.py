@@ -463,14 +463,28 @@ SENT_BODY = json.dumps({"path": "/hello", "items": [1, 2]})  # as Response.json 
 PRETTY_BODY = json.dumps({"path": "/hello", "items": [1, 2]}, indent=2)
 
 
-def _helper():
+def _helper(name: str = "sandbox_helper.py"):
+    """A module of docs/sandbox/src/, loaded on CPython under a name of its own."""
     import importlib.util
 
-    path = ROOT / "docs" / "sandbox" / "src" / "sandbox_helper.py"
-    spec = importlib.util.spec_from_file_location("_dosim_sandbox_cpython", path)
+    path = ROOT / "docs" / "sandbox" / "src" / name
+    spec = importlib.util.spec_from_file_location(f"_cpython_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_worker_warm_up_runs_its_app_and_leaves_nothing_on_cpython(monkeypatch) -> None:
+    """The worker ignores a failing warm-up (only the first run is slower): check it here."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    helper = _helper()
+    monkeypatch.setitem(sys.modules, "_dosim_sandbox", helper)  # as the worker names it
+    boot = _helper("sandbox_boot.py")
+    with ThreadPoolExecutor(1) as pool:  # Playwright keeps a loop running in this thread
+        pool.submit(asyncio.run, boot.warm_up()).result(timeout=60)  # raises if it failed
+    assert "warm-up" not in helper._namespaces
 
 
 def test_helper_reports_a_blocks_value_on_cpython(capsys) -> None:
