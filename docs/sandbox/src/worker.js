@@ -282,9 +282,7 @@ async function call(id, source, args) {
   const scope = py.toPy({ _sb: helper, ...args });
   try {
     const report = await py.runPythonAsync(source, { globals: scope });
-    timing.ran = epochNow();
     const snapshot = args.key ? helper.snapshot(args.key) : '{"apps": []}';
-    timing.described = epochNow();
     post({ type: "done", id, result: JSON.parse(report), snapshot: JSON.parse(snapshot), timing });
   } catch (error) {
     // A failure of the sandbox itself (not of the reader's code, which run() reports).
