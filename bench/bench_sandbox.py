@@ -27,16 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-CHROMIUM = Path("/usr/bin/chromium")
+from chromium import CHROMIUM, launch  # noqa: E402
+
 PAGE = "tutorials/01-first-durable-object/"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # Click Run on block 2 and time it in the page: to the first output, and to done.
 TIMED_RUN = """async () => {
@@ -117,7 +110,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{server.server_port}/{PAGE}"
     snapshot_rows, plain_rows = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         for _ in range(rounds):
             snapshot_rows.append(measure(browser, url, runs=True))
             snapshot_rows[-1]["read_first"] = measure(browser, url, runs=False, pause_ms=1000)

@@ -39,18 +39,10 @@ if sys.platform == "emscripten":
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+from chromium import CHROMIUM, launch  # noqa: E402
 from serve_site import serve_in_thread  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REQUIRED = bool(os.environ.get("DOSIM_BROWSER_TESTS"))
 BOOT_MS = 60_000
 RUN_MS = 30_000
@@ -129,7 +121,7 @@ def problems() -> list[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 

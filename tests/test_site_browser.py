@@ -1,7 +1,7 @@
 """Open every page of the built site in headless Chromium; fail on what a reader would hit.
 
 The site is built once (``mkdocs build --strict`` into a temporary folder) and served by
-a stdlib HTTP server on a free ``127.0.0.1`` port. Each page is loaded in Debian's
+``tools/serve_site.py`` on a free ``127.0.0.1`` port. Each page is loaded in Debian's
 Chromium through Playwright, and the test fails on
 
 * a console error or an uncaught JavaScript exception;
@@ -24,12 +24,10 @@ Without mkdocs or Playwright (``nox -s tests``) the module skips, except in the
 from __future__ import annotations
 
 import functools
-import http.server
 import importlib
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,16 +37,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+sys.path.insert(0, str(ROOT / "tools"))
+from chromium import CHROMIUM, launch  # noqa: E402
+from serve_site import serve_in_thread  # noqa: E402
+
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORTS = {"desktop": (1280, 900), "narrow": (390, 844)}
 SCREENSHOT_PAGES = {"home": "", "tutorial": "tutorials/01-first-durable-object/"}
 # nox -s docs_tests sets DOSIM_BROWSER_TESTS: there a missing dependency is a broken set-up.
@@ -72,29 +65,6 @@ sync_playwright = _require("playwright.sync_api").sync_playwright
 # -- the site and its server ---------------------------------------------------------------
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serve files with explicit MIME types (module scripts and wasm need exact ones)."""
-
-    extensions_map = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".html": "text/html",
-        ".css": "text/css",
-        ".js": "text/javascript",
-        ".mjs": "text/javascript",
-        ".json": "application/json",
-        ".svg": "image/svg+xml",
-        ".png": "image/png",
-        ".ico": "image/x-icon",
-        ".wasm": "application/wasm",
-        ".xml": "application/xml",
-        ".gz": "application/gzip",
-        ".txt": "text/plain",
-    }
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the site strictly into a temporary folder."""
@@ -115,17 +85,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    """Serve ``site`` on a free 127.0.0.1 port for the module's tests."""
-    handler = functools.partial(_Handler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """Serve ``site`` on a free 127.0.0.1 port for the module's tests.
+
+    Without COOP/COEP, as a plain static host serves it (the sandbox tests cover both).
+    """
+    server = serve_in_thread(site, 0, isolate=False)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.server_port}/"
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(5)
 
 
 def _pages(site: Path) -> list[str]:
@@ -149,9 +118,7 @@ def browser() -> Iterator[object]:
             pytest.fail(f"{reason}; CI is set, so this is an error, not a skip")
         pytest.skip(reason)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
+        chromium = launch(playwright)
         try:
             yield chromium
         finally:
