@@ -1,18 +1,7 @@
 // The Objects panel: each app of a block's namespace, its objects (class, name, id,
 // KV entries, SQL tables, alarm, sockets) and a timeline of its trace, plus a clock
 // control that advances the app's virtual time.
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, val] of Object.entries(attrs)) {
-    if (k === "class") node.className = val;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), val);
-    else node.setAttribute(k, val);
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-};
+import { el } from "./dom.js";
 
 const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
 

@@ -17,6 +17,7 @@
 import "./sandbox.css";
 import { SandboxClient } from "./client.js";
 import { createEditor } from "./editor.js";
+import { el as h } from "./dom.js";
 import { renderObjects } from "./inspector.js";
 import { linkFor, fromLocation } from "./share.js";
 
@@ -24,17 +25,6 @@ const mac = /Mac|iPhone|iPad/.test(navigator.platform);
 const RUN_KEY = mac ? "⌘↵" : "Ctrl+Enter";
 const TAB_KEYS = mac ? "Shift+Alt+M" : "Ctrl+M";
 const EDITOR_HINT = `${RUN_KEY} runs. Tab indents: to leave the editor press Esc then Tab (or ${TAB_KEYS} to make Tab move focus).`;
-
-const h = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, val] of Object.entries(attrs)) {
-    if (k === "class") node.className = val;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), val);
-    else node.setAttribute(k, val);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-};
 
 const BODY_NOTES = {
   empty: "(empty body)",
