@@ -239,19 +239,15 @@ class App:
             if inspect.isawaitable(response):
                 response = await response
         except Exception as error:
-            self.trace.record(
-                self.clock.now_ms(),
-                "request",
-                None,
-                None,
-                None,
-                method=str(request.method),
-                url=request.url,
-                error=f"{type(error).__name__}: {error}",
-            )
+            self._record_request(request, error=f"{type(error).__name__}: {error}")
             raise
         finally:
             VirtualClock.deactivate(token)
+        self._record_request(request, status=getattr(response, "status", None))
+        return response
+
+    def _record_request(self, request, **outcome) -> None:
+        """Trace a request the worker handled, with its ``status`` or its ``error``."""
         self.trace.record(
             self.clock.now_ms(),
             "request",
@@ -260,9 +256,8 @@ class App:
             None,
             method=str(request.method),
             url=request.url,
-            status=getattr(response, "status", None),
+            **outcome,
         )
-        return response
 
     async def connect(self, url: str, *, headers: Any = None) -> Any:
         """Open a WebSocket to the app through its Worker, as a browser would.

@@ -614,14 +614,18 @@ class ObjectHost:
         when = self._database.read_alarm()
         if when == self._alarm_time:
             return
+        self._schedule_alarm(when)
+        if record:
+            self.record("alarm.set", time=when)
+
+    def _schedule_alarm(self, when: int | None) -> None:
+        """Put the alarm timer on the virtual clock at ``when`` (none for ``None``)."""
         if self._alarm_timer is not None:
             self._alarm_timer.cancel()
             self._alarm_timer = None
         self._alarm_time = when
         if when is not None:
             self._alarm_timer = self.clock.call_at(when, self._fire_alarm, "alarm")
-        if record:
-            self.record("alarm.set", time=when)
 
     def _write_alarm(self, when: int | None) -> None:
         """Change the stored alarm the way a storage call would: through the output gate.
@@ -638,12 +642,7 @@ class ObjectHost:
         changed = database.write_alarm(when)
         if changed:
             self.record("alarm.set", time=when)
-        if self._alarm_timer is not None:
-            self._alarm_timer.cancel()
-            self._alarm_timer = None
-        self._alarm_time = when
-        if when is not None:
-            self._alarm_timer = self.clock.call_at(when, self._fire_alarm, "alarm")
+        self._schedule_alarm(when)
         if not live:
             self.commit()
 
