@@ -36,6 +36,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+if sys.platform == "emscripten":
+    pytest.skip("drives Chromium from CPython; not a Pyodide test", allow_module_level=True)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from chromium import CHROMIUM, launch  # noqa: E402
