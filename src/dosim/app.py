@@ -30,18 +30,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import js as js_names
+from . import workers
 from .clock import DEFAULT_START_MS, VirtualClock, install_time_patch
+from .config import load_config
 from .faults import Faults
 from .host import ObjectHost, StubBinding
 from .ids import DurableObjectId
 from .namespaces import DurableObjectNamespace, NamespaceRuntime
+from .settle import wait_all_tasks_blocked
+from .stubs import DurableObjectStub
 from .trace import Trace
+from .websockets import WebSocketClient
 from .workers.entrypoints import WorkerEntrypoint
+from .workers.request import Request
 
 __all__ = ["App", "Env", "ExecutionContext"]
-
-_SETTLE_ROUNDS = 8
-
 
 class Env:
     """The Worker's ``env``: Durable Object namespaces and ``[vars]`` as attributes."""
@@ -213,8 +217,6 @@ class App:
             Exception: Whatever the Worker's handler raised (tests see the real error;
                 the dev server turns it into a 500 response).
         """
-        from .workers.request import Request
-
         if self.worker is None:
             raise RuntimeError(
                 "this app has no Worker entry class; pass one to App(...) or define "
@@ -276,8 +278,6 @@ class App:
             ConnectionError: When the Worker does not accept the upgrade (the message
                 carries the status and body it answered).
         """
-        from .websockets import WebSocketClient
-
         upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
         if headers:
             upgrade.update(dict(headers))
@@ -308,9 +308,12 @@ class App:
         self.clock.set(target)
 
     async def settle(self) -> None:
-        """Let tasks app code started (``waitUntil``, un-awaited work) run to their next await."""
-        for _ in range(_SETTLE_ROUNDS):
-            await asyncio.sleep(0)
+        """Let tasks app code started (``waitUntil``, un-awaited work) run until they block.
+
+        Waits until no task is ready to run (:func:`dosim.settle.wait_all_tasks_blocked`),
+        then for the Worker's own ``ctx.waitUntil`` tasks to finish.
+        """
+        await wait_all_tasks_blocked()
         if self._background:
             pending = [task for task in self._background if not task.done()]
             if pending:
@@ -332,8 +335,6 @@ class App:
             LookupError: For an unknown binding or an id no namespace of this app made.
             TypeError: For anything else.
         """
-        from .stubs import DurableObjectStub
-
         if isinstance(target, DurableObjectStub):
             return target._runtime.host_for(target.id)
         if isinstance(target, tuple) and len(target) == 2:
@@ -439,8 +440,6 @@ _loaded_configs: dict[tuple[str, str | None], Any] = {}
 
 def _load_config_cached(path: Path, environment: str | None) -> Any:
     """Parse a config once per file version (a test suite loads the same app per test)."""
-    from .config import load_config
-
     key = (str(path.resolve()), environment)
     cached = _loaded_configs.get(key)
     if cached is not None:
@@ -513,9 +512,6 @@ def install_workers_alias() -> None:
     ``workers`` resolves to :mod:`dosim.workers`. Outside Pyodide, ``js`` resolves to
     :mod:`dosim.js`; inside Pyodide the WebSocket names are added to the real ``js``.
     """
-    from . import js as js_names
-    from . import workers
-
     sys.modules["workers"] = workers
     sys.modules["workers.entrypoints"] = workers.entrypoints
     if sys.platform == "emscripten":

@@ -20,7 +20,9 @@ from __future__ import annotations
 __all__ = [
     "JsException",
     "platform_error",
-    "mark_remote",
+    "cross_exception",
+    "copy_exception",
+    "network_lost",
     "MSG_CODE_UPDATED",
     "MSG_NETWORK_LOST",
     "MSG_ABORT_DEFAULT",
@@ -30,7 +32,6 @@ __all__ = [
     "MSG_EVICTED_STORAGE",
     "MSG_RESERVED_METHOD",
     "MSG_UNKNOWN_METHOD",
-    "MSG_FETCH_URL",
     "MSG_INVALID_ID",
     "MSG_ID_WRONG_NAMESPACE",
     "MSG_JURISDICTION_LOCAL",
@@ -61,7 +62,6 @@ MSG_EVICTED_STORAGE = (
 # --- stubs and RPC (spec §3.1, §3.3) ---------------------------------------------------
 MSG_RESERVED_METHOD = "'{name}' is a reserved method and cannot be called over RPC."
 MSG_UNKNOWN_METHOD = 'The RPC receiver does not implement the method "{name}".'
-MSG_FETCH_URL = "Fetch API cannot load: {url}"
 
 # --- ids and namespaces (spec §2) ------------------------------------------------------
 MSG_INVALID_ID = "Invalid Durable Object ID: must be 64 hex digits"
@@ -144,17 +144,77 @@ def platform_error(name: str, message: str, **flags: bool) -> Exception:
     return error
 
 
-def mark_remote(error: BaseException) -> BaseException:
-    """Set ``remote = True`` on an exception that crossed from an object to its caller.
+# --- errors crossing an object boundary ------------------------------------------------
+_FLAGS = ("remote", "retryable", "overloaded", "durableObjectReset")
+
+
+def _builtin_base(cls: type) -> type:
+    for klass in cls.__mro__:
+        if klass.__module__ == "builtins":
+            return klass
+    return Exception  # pragma: no cover - every exception derives from a builtin
+
+
+def cross_exception(error: BaseException) -> BaseException:
+    """Return ``error`` as the caller of an object sees it (``remote = True``).
+
+    Built-in exception types keep their type and message; other classes arrive as their
+    nearest built-in base with ``"ClassName: message"``; errors raised by the runtime
+    (already flagged) keep their flags.
 
     Args:
-        error: The exception; it is changed in place.
+        error: The exception raised inside the object.
 
     Returns:
-        ``error`` itself.
+        A new exception, or ``error`` itself if it already crossed (``remote`` is set).
     """
-    try:
-        error.remote = True  # type: ignore[attr-defined]
-    except AttributeError:  # pragma: no cover - builtin without __dict__
-        pass
-    return error
+    if getattr(error, "remote", False) or getattr(error, "_dosim_crossed", False):
+        return error
+    if isinstance(error, JsException):
+        crossed: BaseException = copy_exception(error)
+    else:
+        cls = type(error)
+        base = _builtin_base(cls)
+        try:
+            crossed = cls(*error.args) if base is cls else base(f"{cls.__name__}: {error}")
+        except Exception:  # noqa: BLE001 - constructor with a custom signature
+            crossed = Exception(f"{cls.__name__}: {error}")
+        for flag in _FLAGS:
+            if hasattr(error, flag):
+                setattr(crossed, flag, getattr(error, flag))
+    crossed.remote = True  # type: ignore[attr-defined]
+    crossed._dosim_crossed = True  # type: ignore[attr-defined]
+    return crossed
+
+
+def copy_exception(error: BaseException) -> BaseException:
+    """Return a fresh exception equal to ``error`` (type, message, flags).
+
+    Args:
+        error: The exception to copy.
+    """
+    if isinstance(error, JsException):
+        copy: BaseException = JsException(
+            error.message,
+            name=error.name,
+            remote=error.remote,
+            retryable=error.retryable,
+            overloaded=error.overloaded,
+            durable_object_reset=error.durableObjectReset,
+        )
+    else:
+        try:
+            copy = type(error)(*error.args)
+        except Exception:  # noqa: BLE001
+            copy = Exception(str(error))
+        for flag in _FLAGS:
+            if hasattr(error, flag):
+                setattr(copy, flag, getattr(error, flag))
+    if getattr(error, "_dosim_crossed", False):
+        copy._dosim_crossed = True  # type: ignore[attr-defined]
+    return copy
+
+
+def network_lost() -> BaseException:
+    """The error a caller sees when the connection to an object drops."""
+    return platform_error("Error", MSG_NETWORK_LOST, retryable=True)

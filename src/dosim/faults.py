@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import MSG_CODE_UPDATED, platform_error
+from .errors import MSG_CODE_UPDATED, network_lost, platform_error
 
 if TYPE_CHECKING:
     from .app import App
@@ -106,8 +106,6 @@ class Faults:
         if self._take(self._lose_before, key):
             host = self._app.host_of(stub)
             host.record("fault", fault="lose_connection", method=label, delivered=False)
-            from .stubs import network_lost
-
             raise network_lost()
         if self._take(self._reset_on_call, key):
             self._arm_reset(self._app.host_of(stub), label)
@@ -125,8 +123,6 @@ class Faults:
         """
         if self._take(self._lose_after, host.hex_id):
             host.record("fault", fault="lose_connection", method=label, delivered=True)
-            from .stubs import network_lost
-
             raise network_lost()
 
     def _arm_reset(self, host: ObjectHost, label: str) -> None:

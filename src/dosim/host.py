@@ -15,7 +15,6 @@ input and output gates (see :mod:`dosim.gates`). An incarnation ends by
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import random
 from collections.abc import Awaitable, Callable
@@ -23,13 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import VirtualClock
 from .context import DurableObjectState
+from .current import running_in
 from .errors import (
     MSG_ABORT_DEFAULT,
     MSG_EVICTED_STORAGE,
     JsException,
+    copy_exception,
+    cross_exception,
     platform_error,
 )
 from .gates import InputGate, OutputGate
+from .storage import DurableObjectStorage, ObjectDatabase
 from .workers.entrypoints import DurableObjectAbort
 
 if TYPE_CHECKING:
@@ -43,7 +46,6 @@ __all__ = [
     "AlarmInvocationInfo",
     "IDLE_EVICTION_MS",
     "ALARM_MAX_RETRIES",
-    "current_incarnation",
 ]
 
 IDLE_EVICTION_MS = 10_000
@@ -52,16 +54,6 @@ ALARM_MAX_RETRIES = 6
 """A raising alarm handler is retried this many times, then the alarm is dropped."""
 ALARM_FIRST_BACKOFF_MS = 2_000
 """First retry delay; each further retry doubles it (plus up to 25 % seeded jitter)."""
-
-_current: contextvars.ContextVar[Incarnation | None] = contextvars.ContextVar(
-    "dosim_current_incarnation", default=None
-)
-
-
-def current_incarnation() -> Incarnation | None:
-    """Return the object incarnation whose code is running in this context, if any."""
-    return _current.get()
-
 
 class AlarmInvocationInfo:
     """What ``alarm(alarm_info)`` receives.
@@ -185,12 +177,11 @@ class Incarnation:
         storage = host.storage_for(self)
         self.ctx = DurableObjectState(self, object_id, storage)
         self._constructing = True
-        token = _current.set(self)
         try:
-            host.record("constructor")
-            self.instance = host.namespace.cls(self.ctx, host.namespace.env)
+            with running_in(self):
+                host.record("constructor")
+                self.instance = host.namespace.cls(self.ctx, host.namespace.env)
         finally:
-            _current.reset(token)
             self._constructing = False
 
     def track(self, task: asyncio.Future[Any]) -> None:
@@ -343,8 +334,6 @@ class ObjectHost:
     def database(self) -> Any:
         """The object's SQLite database, opened on first use."""
         if self._database is None:
-            from .storage import ObjectDatabase
-
             path = self.app.database_path(self.namespace, self.hex_id)
             self._database = ObjectDatabase(path, sql_enabled=self.namespace.sql_enabled)
             self._sync_alarm(record=False)
@@ -356,8 +345,6 @@ class ObjectHost:
         Args:
             incarnation: The instance the storage object belongs to.
         """
-        from .storage import DurableObjectStorage
-
         return DurableObjectStorage(self.database, incarnation)
 
     def commit(self) -> None:
@@ -405,8 +392,6 @@ class ObjectHost:
         Args:
             error: Raised inside the object.
         """
-        from .stubs import cross_exception
-
         return cross_exception(error)
 
     def error_for_caller(self, error: BaseException) -> BaseException:
@@ -415,8 +400,6 @@ class ObjectHost:
         Args:
             error: The error an incarnation was reset with.
         """
-        from .stubs import copy_exception
-
         return copy_exception(error)
 
     async def deliver(
@@ -450,26 +433,26 @@ class ObjectHost:
         incarnation.active += 1
         self._cancel_eviction()
         clock_token = self.clock.activate()
-        token = _current.set(incarnation)
         try:
-            if incarnation.instance is None:
-                incarnation.construct(object_id or self.id)
-            await incarnation.input_gate.enter()
-            incarnation.check()
-            result = await invoke(incarnation.instance)
-            self._fire_pending_fault()
-            incarnation.check()
-            incarnation.output_gate.release()
-            return result
-        except DurableObjectAbort:
-            raise self.error_for_caller(incarnation.error) from None
-        except BaseException:
-            self._fire_pending_fault()
-            incarnation.check()
-            incarnation.output_gate.release()  # writes before the exception still commit
-            raise
+            with running_in(incarnation):
+                try:
+                    if incarnation.instance is None:
+                        incarnation.construct(object_id or self.id)
+                    await incarnation.input_gate.enter()
+                    incarnation.check()
+                    result = await invoke(incarnation.instance)
+                    self._fire_pending_fault()
+                    incarnation.check()
+                    incarnation.output_gate.release()
+                    return result
+                except DurableObjectAbort:
+                    raise self.error_for_caller(incarnation.error) from None
+                except BaseException:
+                    self._fire_pending_fault()
+                    incarnation.check()
+                    incarnation.output_gate.release()  # writes before the exception commit
+                    raise
         finally:
-            _current.reset(token)
             VirtualClock.deactivate(clock_token)
             incarnation.active -= 1
             self.maybe_schedule_eviction()

@@ -21,21 +21,23 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
+from .current import current_incarnation
 from .errors import (
-    MSG_NETWORK_LOST,
     MSG_RESERVED_METHOD,
     MSG_UNKNOWN_METHOD,
     JsException,
+    cross_exception,
     platform_error,
 )
-from .host import StubBinding, current_incarnation
+from .host import StubBinding
 from .serialization import rpc_copy
+from .workers.fetch import fetch
 
 if TYPE_CHECKING:
     from .ids import DurableObjectId
     from .namespaces import NamespaceRuntime
 
-__all__ = ["DurableObjectStub", "RESERVED_METHODS", "cross_exception", "copy_exception"]
+__all__ = ["DurableObjectStub", "RESERVED_METHODS"]
 
 RESERVED_METHODS = frozenset(
     {
@@ -49,9 +51,6 @@ RESERVED_METHODS = frozenset(
     }
 )
 """Names that cannot be called over RPC (``fetch`` is routed to the fetch handler)."""
-
-_FLAGS = ("remote", "retryable", "overloaded", "durableObjectReset")
-
 
 class DurableObjectStub:
     """A client for one Durable Object.
@@ -103,8 +102,6 @@ class DurableObjectStub:
         Raises:
             OSError: For every failure, as on the platform.
         """
-        from .workers.fetch import fetch
-
         return await fetch(resource, fetcher=self._fetch_request, **options)
 
     async def _fetch_request(self, request: Any) -> Any:
@@ -171,75 +168,3 @@ async def _maybe_await(value: Any) -> Any:
     if inspect.isawaitable(value):
         return await value
     return value
-
-
-def _builtin_base(cls: type) -> type:
-    for klass in cls.__mro__:
-        if klass.__module__ == "builtins":
-            return klass
-    return Exception  # pragma: no cover - every exception derives from a builtin
-
-
-def cross_exception(error: BaseException) -> BaseException:
-    """Return ``error`` as the caller of an object sees it (``remote = True``).
-
-    Built-in exception types keep their type and message; other classes arrive as their
-    nearest built-in base with ``"ClassName: message"``; errors raised by the runtime
-    (already flagged) keep their flags.
-
-    Args:
-        error: The exception raised inside the object.
-
-    Returns:
-        A new exception, or ``error`` itself if it already crossed (``remote`` is set).
-    """
-    if getattr(error, "remote", False) or getattr(error, "_dosim_crossed", False):
-        return error
-    if isinstance(error, JsException):
-        crossed: BaseException = copy_exception(error)
-    else:
-        cls = type(error)
-        base = _builtin_base(cls)
-        try:
-            crossed = cls(*error.args) if base is cls else base(f"{cls.__name__}: {error}")
-        except Exception:  # noqa: BLE001 - constructor with a custom signature
-            crossed = Exception(f"{cls.__name__}: {error}")
-        for flag in _FLAGS:
-            if hasattr(error, flag):
-                setattr(crossed, flag, getattr(error, flag))
-    crossed.remote = True  # type: ignore[attr-defined]
-    crossed._dosim_crossed = True  # type: ignore[attr-defined]
-    return crossed
-
-
-def copy_exception(error: BaseException) -> BaseException:
-    """Return a fresh exception equal to ``error`` (type, message, flags).
-
-    Args:
-        error: The exception to copy.
-    """
-    if isinstance(error, JsException):
-        copy: BaseException = JsException(
-            error.message,
-            name=error.name,
-            remote=error.remote,
-            retryable=error.retryable,
-            overloaded=error.overloaded,
-            durable_object_reset=error.durableObjectReset,
-        )
-    else:
-        try:
-            copy = type(error)(*error.args)
-        except Exception:  # noqa: BLE001
-            copy = Exception(str(error))
-        for flag in _FLAGS:
-            if hasattr(error, flag):
-                setattr(copy, flag, getattr(error, flag))
-    if getattr(error, "_dosim_crossed", False):
-        copy._dosim_crossed = True  # type: ignore[attr-defined]
-    return copy
-
-
-def network_lost() -> BaseException:
-    """The error a caller sees when the connection to an object drops."""
-    return platform_error("Error", MSG_NETWORK_LOST, retryable=True)

@@ -35,8 +35,11 @@ import json
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .current import current_incarnation
 from .errors import platform_error
 from .serialization import decode_value, encode_value
+from .settle import wait_all_tasks_blocked
+from .workers.body import ArrayBuffer
 
 if TYPE_CHECKING:
     from .host import Incarnation, ObjectHost
@@ -116,8 +119,6 @@ class CloseEvent:
 
 def _payload(message: Any) -> tuple[Any, int]:
     """Validate an outgoing message; return what the peer receives and its size."""
-    from .workers.body import ArrayBuffer
-
     if isinstance(message, str):
         return message, len(message.encode("utf-8", "surrogatepass"))
     if isinstance(message, ArrayBuffer):
@@ -188,8 +189,6 @@ class WebSocket:
         """
         if self._mode is not None:
             return
-        from .host import current_incarnation
-
         self._mode = "standard"
         incarnation = current_incarnation()
         if incarnation is not None:
@@ -301,8 +300,6 @@ class WebSocket:
             self._host.forget_socket(self)
 
     def _release_output(self) -> None:
-        from .host import current_incarnation
-
         incarnation = current_incarnation()
         if incarnation is not None:
             incarnation.output_gate.release()
@@ -521,14 +518,10 @@ class WebSocketClient:
             reason: The close reason.
         """
         self._socket.close(code, reason)
-        await _settle()
+        await wait_all_tasks_blocked()
 
     async def disconnect(self) -> None:
         """Drop the connection without a close frame (the app sees code 1006)."""
         self._socket._disconnect()
-        await _settle()
+        await wait_all_tasks_blocked()
 
-
-async def _settle(rounds: int = 8) -> None:
-    for _ in range(rounds):
-        await asyncio.sleep(0)
