@@ -21,22 +21,7 @@ from .stubs import DurableObjectStub
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["DurableObjectNamespace", "NamespaceRuntime", "LOCATION_HINTS"]
-
-LOCATION_HINTS = (
-    "wnam",
-    "enam",
-    "sam",
-    "weur",
-    "eeur",
-    "apac",
-    "apac-ne",
-    "apac-se",
-    "oc",
-    "afr",
-    "me",
-)
-"""Location hints the platform documents; hints, not guarantees (dosim records them)."""
+__all__ = ["DurableObjectNamespace", "NamespaceRuntime"]
 
 
 class NamespaceRuntime:
