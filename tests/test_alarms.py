@@ -6,6 +6,9 @@ import time
 import pytest
 
 from dosim import App
+from dosim.alarms import ALARM_FIRST_BACKOFF_MS, ALARM_MAX_RETRIES, AlarmScheduler
+from dosim.clock import VirtualClock
+from dosim.storage import ObjectDatabase
 from dosim.testing import run_durable_object_alarm
 from workers import DurableObject
 
@@ -120,3 +123,81 @@ async def test_alarm_fire_is_traced(app):
     await stub.remind_in(1)
     await app.advance(1)
     assert [e.kind for e in app.trace.filter("alarm")] == ["alarm.set", "alarm.fire", "alarm.set"]
+
+
+# -- the scheduler on its own, behind the AlarmHost seam ----------------------------------
+class _AlarmHost:
+    """Just enough of an object host for the scheduler: a real database and clock."""
+
+    def __init__(self, handler):
+        self.clock = VirtualClock(start_ms=1_000_000)
+        self.database = ObjectDatabase(None, sql_enabled=True)
+        self.events = []
+        self.handler = handler
+
+    def record(self, kind, **detail):
+        self.events.append((kind, detail))
+
+    def has_alarm_handler(self):
+        return self.handler is not None
+
+    def has_live_instance(self):
+        return False
+
+    def writes_pending(self):
+        raise AssertionError("no instance is live in these tests")
+
+    def commit(self):
+        self.database.commit()
+
+    async def run_event(self, label, invoke):
+        return await invoke(self)
+
+    async def alarm(self, info):
+        return await self.handler(info)
+
+
+def _scheduler(handler):
+    host = _AlarmHost(handler)
+    return host, AlarmScheduler(host, seed="test")
+
+
+async def _run_due(host, until_ms):
+    while (timer := host.clock.next_due(until_ms)) is not None:
+        await timer.callback()
+
+
+async def test_scheduler_follows_the_committed_alarm():
+    host, scheduler = _scheduler(handler=None)
+    host.database.begin_write()
+    host.database.write_alarm(1_005_000)
+    host.database.commit()
+    scheduler.sync(record=True)
+    assert scheduler.time == 1_005_000
+    assert host.events == [("alarm.set", {"time": 1_005_000})]
+
+
+async def test_scheduler_retries_with_doubling_backoff_then_drops():
+    attempts = []
+
+    async def failing(info):
+        attempts.append((info.retryCount, host.clock.now_ms()))
+        raise RuntimeError("down")
+
+    host, scheduler = _scheduler(failing)
+    host.database.write_alarm(1_000_000)
+    scheduler.sync(record=False)
+    await _run_due(host, 10**12)
+    assert [count for count, _ in attempts] == list(range(ALARM_MAX_RETRIES + 1))
+    times = [when for _, when in attempts]
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    for retry, gap in enumerate(gaps):
+        base = ALARM_FIRST_BACKOFF_MS << retry
+        assert base <= gap <= base * 1.25
+    assert host.events[-1][0] == "alarm.drop"
+    assert scheduler.time is None and host.database.read_alarm() is None
+
+
+async def test_scheduler_run_now_without_an_alarm_reports_false():
+    host, scheduler = _scheduler(handler=None)
+    assert await scheduler.run_now() is False

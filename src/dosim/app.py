@@ -35,7 +35,7 @@ from . import workers
 from .clock import DEFAULT_START_MS, VirtualClock, install_time_patch
 from .config import load_config
 from .faults import Faults
-from .host import ObjectHost, StubBinding
+from .host import ObjectHost
 from .ids import DurableObjectId
 from .namespaces import DurableObjectNamespace, NamespaceRuntime
 from .settle import wait_all_tasks_blocked
@@ -385,7 +385,7 @@ class App:
             result = fn(instance, host.incarnation.ctx)
             return await result if inspect.isawaitable(result) else result
 
-        return await host.deliver(StubBinding(), "run_in_object", invoke)
+        return await host.run_event("run_in_object", invoke)
 
     def evict(self, target: Any) -> bool:
         """Evict an object now, as idleness would (storage kept).

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .alarms import AlarmScheduler
 from .clock import VirtualClock
 from .context import DurableObjectState
 from .current import running_in
@@ -43,37 +43,11 @@ __all__ = [
     "ObjectHost",
     "Incarnation",
     "StubBinding",
-    "AlarmInvocationInfo",
     "IDLE_EVICTION_MS",
-    "ALARM_MAX_RETRIES",
 ]
 
 IDLE_EVICTION_MS = 10_000
 """An object with no event in progress is evicted after this long (virtual ms)."""
-ALARM_MAX_RETRIES = 6
-"""A raising alarm handler is retried this many times, then the alarm is dropped."""
-ALARM_FIRST_BACKOFF_MS = 2_000
-"""First retry delay; each further retry doubles it (plus up to 25 % seeded jitter)."""
-
-class AlarmInvocationInfo:
-    """What ``alarm(alarm_info)`` receives.
-
-    Attributes:
-        retryCount: How many earlier attempts of this alarm failed.
-        isRetry: ``retryCount > 0``.
-        scheduledTime: When the alarm was due, in ms since the epoch.
-    """
-
-    def __init__(self, retry_count: int, scheduled_time: int) -> None:
-        self.retryCount = retry_count
-        self.isRetry = retry_count > 0
-        self.scheduledTime = scheduled_time
-
-    def __repr__(self) -> str:
-        return (
-            f"AlarmInvocationInfo(retryCount={self.retryCount}, scheduledTime={self.scheduledTime})"
-        )
-
 
 class StubBinding:
     """Which incarnation a stub reached; a reset incarnation keeps failing through it."""
@@ -133,7 +107,7 @@ class Incarnation:
 
     def has_alarm_handler(self) -> bool:
         """Whether the object's class defines ``alarm()``."""
-        return callable(getattr(self.host.namespace.cls, "alarm", None))
+        return self.host.has_alarm_handler()
 
     def in_constructor(self) -> bool:
         """Whether the constructor is running (``setAlarm`` is allowed there regardless)."""
@@ -306,11 +280,8 @@ class ObjectHost:
         self.incarnation: Incarnation | None = None
         self._generation = 0
         self._database: Any = None
-        self._alarm_timer: Any = None
-        self._alarm_time: int | None = None
-        self._retry: tuple[int, int] | None = None  # (scheduled time, retry count)
+        self.alarms = AlarmScheduler(self, seed=f"{namespace.app.seed}:{self.hex_id}")
         self._eviction_timer: Any = None
-        self._random = random.Random(f"{namespace.app.seed}:{self.hex_id}")
         self.pending_fault: Callable[[], None] | None = None
         self.sockets: list[Any] = []  # hibernatable WebSockets; they outlive instances
         self.auto_response: Any = None
@@ -336,7 +307,7 @@ class ObjectHost:
         if self._database is None:
             path = self.app.database_path(self.namespace, self.hex_id)
             self._database = ObjectDatabase(path, sql_enabled=self.namespace.sql_enabled)
-            self._sync_alarm(record=False)
+            self.alarms.sync(record=False)
         return self._database
 
     def storage_for(self, incarnation: Incarnation) -> Any:
@@ -356,13 +327,13 @@ class ObjectHost:
             self.record("commit", ok=False, error=str(error))
             raise
         self.record("commit", ok=True)
-        self._sync_alarm(record=True)
+        self.alarms.sync(record=True)
 
     def discard_writes(self) -> None:
         """Roll back uncommitted writes (the incarnation was reset)."""
         if self._database is not None:
             self._database.rollback()
-            self._sync_alarm(record=True)
+            self.alarms.sync(record=True)
 
     def has_stored_data(self) -> bool:
         """Whether the object has been created (its database opened)."""
@@ -592,117 +563,31 @@ class ObjectHost:
         incarnation.reset(error, reason)
         return True
 
-    # -- alarms -------------------------------------------------------------------------
-    def _sync_alarm(self, record: bool) -> None:
-        when = self._database.read_alarm()
-        if when == self._alarm_time:
-            return
-        self._schedule_alarm(when)
-        if record:
-            self.record("alarm.set", time=when)
+    # -- what the alarm scheduler asks of its object ----------------------------------
+    def has_alarm_handler(self) -> bool:
+        """Whether the object's class defines ``alarm()``."""
+        return callable(getattr(self.namespace.cls, "alarm", None))
 
-    def _schedule_alarm(self, when: int | None) -> None:
-        """Put the alarm timer on the virtual clock at ``when`` (none for ``None``)."""
-        if self._alarm_timer is not None:
-            self._alarm_timer.cancel()
-            self._alarm_timer = None
-        self._alarm_time = when
-        if when is not None:
-            self._alarm_timer = self.clock.call_at(when, self._fire_alarm, "alarm")
+    def has_live_instance(self) -> bool:
+        """Whether an instance is in memory and not reset."""
+        return self.incarnation is not None and self.incarnation.live
 
-    def _write_alarm(self, when: int | None) -> None:
-        """Change the stored alarm the way a storage call would: through the output gate.
+    def writes_pending(self) -> None:
+        """A write opened the live instance's implicit transaction: commit after its turn."""
+        if self.incarnation is not None:
+            self.incarnation.writes_pending()
 
-        Inside an event the write joins that event's implicit transaction. Outside one
-        (retries after a reset) there is no live instance, so nothing else is pending and
-        the write commits at once.
+    async def run_event(self, label: str, invoke: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Deliver an event no stub carries (an alarm, a socket event, a test's probe).
+
+        Args:
+            label: The event's name in the trace.
+            invoke: Calls the right handler on the instance.
         """
-        database = self.database
-        incarnation = self.incarnation
-        live = incarnation is not None and incarnation.live
-        if database.begin_write() and live:
-            incarnation.writes_pending()
-        changed = database.write_alarm(when)
-        if changed:
-            self.record("alarm.set", time=when)
-        self._schedule_alarm(when)
-        if not live:
-            self.commit()
-
-    async def _fire_alarm(self) -> None:
-        scheduled = self._alarm_time
-        self._alarm_timer = None
-        if scheduled is None:
-            return
-        retry_count = self._retry[1] if self._retry and self._retry[0] == scheduled else 0
-        self._retry = None
-        handler = getattr(self.namespace.cls, "alarm", None)
-        if not callable(handler):
-            self._write_alarm(None)
-            self.record("alarm.drop", reason="no alarm() handler", scheduledTime=scheduled)
-            return
-        info = AlarmInvocationInfo(retry_count, scheduled)
-        self.record("alarm.fire", retryCount=retry_count, scheduledTime=scheduled)
-        handled = False
-
-        async def invoke(instance: Any) -> Any:
-            nonlocal handled
-            # While the handler runs, getAlarm() reports None until it sets a new alarm.
-            self._write_alarm(None)
-            try:
-                return await _call_alarm(instance, info)
-            except Exception as error:
-                handled = True
-                self._after_alarm_failure(scheduled, retry_count, error)
-                raise
-
-        try:
-            await self.deliver(StubBinding(), "alarm", invoke, self.id)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:  # noqa: BLE001 - any failure means a retry
-            if not handled:  # the instance was reset: its writes, the alarm's too, are gone
-                self._after_alarm_failure(scheduled, retry_count, error)
-
-    def _after_alarm_failure(self, scheduled: int, retry_count: int, error: BaseException) -> None:
-        # After a reset the rollback brought back ``scheduled``; anything else is an alarm
-        # the handler set, which runs instead of a retry.
-        if self.database.read_alarm() not in (None, scheduled):
-            return
-        if retry_count >= ALARM_MAX_RETRIES:
-            self._write_alarm(None)
-            self.record("alarm.drop", reason="retries exhausted", error=str(error))
-            return
-        delay = ALARM_FIRST_BACKOFF_MS << min(retry_count, 9)
-        delay += int(self._random.random() * 0.25 * delay)
-        when = self.clock.now_ms() + delay
-        self._write_alarm(when)
-        self._retry = (when, retry_count + 1)
-        self.record("alarm.retry", delay_ms=delay, retryCount=retry_count + 1, error=str(error))
-
-    async def run_alarm_now(self) -> bool:
-        """Run a scheduled alarm immediately (``run_durable_object_alarm``); False if none."""
-        self.database  # noqa: B018 - opens the database and loads the stored alarm
-        if self._alarm_time is None:
-            return False
-        if self._alarm_timer is not None:
-            self._alarm_timer.cancel()
-        await self._fire_alarm()
-        return True
+        return await self.deliver(StubBinding(), label, invoke, self.id)
 
     def close(self) -> None:
         """Close the database (app shutdown)."""
         if self._database is not None:
             self._database.close()
 
-
-async def _call_alarm(instance: Any, info: AlarmInvocationInfo) -> Any:
-    handler = instance.alarm
-    try:
-        accepts_info = len(inspect.signature(handler).parameters) >= 1
-    except (TypeError, ValueError):
-        accepts_info = True
-    result = handler(info) if accepts_info else handler()
-    if inspect.isawaitable(result):
-        result = await result
-    return result

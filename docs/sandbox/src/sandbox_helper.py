@@ -290,7 +290,7 @@ def _object(host):
         "name": host.name,
         "class": host.namespace.cls.__name__,
         "live": host.incarnation is not None,
-        "alarm": getattr(host, "_alarm_time", None),
+        "alarm": host.alarms.time,
         "sockets": len(getattr(host, "sockets", []) or []),
         "kv": [],
         "kv_total": 0,

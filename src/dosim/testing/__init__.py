@@ -70,7 +70,7 @@ async def run_durable_object_alarm(stub: Any) -> bool:
         True if an alarm was scheduled (and ran), False otherwise.
     """
     app = _app_of(stub)
-    return await app.host_of(stub).run_alarm_now()
+    return await app.host_of(stub).alarms.run_now()
 
 
 def list_durable_object_ids(namespace: Any) -> list[Any]:
