@@ -163,7 +163,7 @@ async def test_get_web_sockets_filters_by_tag(app):
 
 
 async def test_oversize_message_closes_with_1009(app, monkeypatch):
-    monkeypatch.setattr(dosim.websockets, "MAX_MESSAGE_BYTES", 10)
+    monkeypatch.setattr(dosim.websockets.hibernation, "MAX_MESSAGE_BYTES", 10)
     client = await app.connect("/")
     client.send("x" * 11)
     with pytest.raises(WebSocketDisconnect) as closed:

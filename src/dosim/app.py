@@ -403,7 +403,7 @@ class App:
         count = 0
         for runtime in self.namespaces.values():
             for host in runtime.hosts.values():
-                live = host.incarnation is not None or host.sockets
+                live = host.incarnation is not None or host.websockets.hibernatable
                 count += self.faults.reset(host.id) if live else 0
         return count
 

@@ -38,6 +38,7 @@ class DurableObjectState:
 
     def __init__(self, incarnation: Incarnation, object_id: DurableObjectId, storage: Any):
         self._incarnation = incarnation
+        self._sockets = incarnation.host.websockets
         self.id = object_id
         self.storage = storage
         self._bcw_depth = 0
@@ -107,7 +108,7 @@ class DurableObjectState:
         task.add_done_callback(lambda _t: timer.cancel())
         return task
 
-    # -- WebSocket hibernation API -----------------------------------------------------
+    # -- WebSocket hibernation API (dosim.websockets.hibernation) ----------------------
     def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:  # noqa: N802
         """Accept ``ws`` as a hibernatable WebSocket.
 
@@ -123,34 +124,7 @@ class DurableObjectState:
             JsException: If ``ws`` was accepted with ``accept()``, was used in a Response,
                 or the tags break the limits.
         """
-        from .websockets import (
-            MAX_TAG_LENGTH,
-            MAX_TAGS,
-            MSG_ALREADY_ACCEPTED,
-            MSG_PAIR_USED,
-            MSG_TAG_TOO_LONG,
-            MSG_TOO_MANY_TAGS,
-        )
-
-        if ws._mode == "standard":
-            raise platform_error("Error", MSG_ALREADY_ACCEPTED)
-        if ws._mode is not None or ws._in_response:
-            raise platform_error("Error", MSG_PAIR_USED)
-        distinct = list(dict.fromkeys(tags or ()))
-        if len(distinct) > MAX_TAGS:
-            raise platform_error("Error", MSG_TOO_MANY_TAGS)
-        for tag in distinct:
-            if not isinstance(tag, str):
-                raise TypeError(f"WebSocket tags must be strings, got {type(tag).__name__}")
-            if len(tag) > MAX_TAG_LENGTH:
-                raise platform_error("Error", MSG_TAG_TOO_LONG.format(tag=tag))
-        host = self._incarnation.host
-        ws._mode = "hibernatable"
-        ws._host = host
-        ws._tags = tuple(distinct)
-        host.sockets.append(ws)
-        host.record("websocket.accept", hibernatable=True, tags=distinct)
-        ws._open()
+        self._sockets.accept(ws, tags)
 
     def getWebSockets(self, tag: str | None = None) -> list[Any]:  # noqa: N802
         """Return the object's open hibernatable WebSockets, optionally only those tagged ``tag``.
@@ -158,8 +132,7 @@ class DurableObjectState:
         Args:
             tag: A tag given to ``acceptWebSocket``, or ``None`` for all.
         """
-        sockets = self._incarnation.host.sockets
-        return [ws for ws in sockets if tag is None or tag in ws._tags]
+        return self._sockets.get_websockets(tag)
 
     def getTags(self, ws: Any) -> list[str]:  # noqa: N802
         """Return the tags ``ws`` was accepted with.
@@ -170,11 +143,7 @@ class DurableObjectState:
         Raises:
             TypeError: For a socket not accepted with ``acceptWebSocket``.
         """
-        if ws._mode != "hibernatable":
-            raise platform_error(
-                "TypeError", "getTags() can only be called on a hibernatable WebSocket."
-            )
-        return list(ws._tags)
+        return self._sockets.get_tags(ws)
 
     def setWebSocketAutoResponse(self, pair: Any = None) -> None:  # noqa: N802
         """Answer ``pair.request`` with ``pair.response`` without waking the object.
@@ -183,11 +152,11 @@ class DurableObjectState:
             pair: A ``WebSocketRequestResponsePair``, or ``None`` to clear it (the
                 recorded timestamps are kept).
         """
-        self._incarnation.host.auto_response = pair
+        self._sockets.set_auto_response(pair)
 
     def getWebSocketAutoResponse(self) -> Any:  # noqa: N802
         """Return the current auto-response pair, or ``None``."""
-        return self._incarnation.host.auto_response
+        return self._sockets.get_auto_response()
 
     def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:  # noqa: N802
         """Return when ``ws`` last got an auto-response (naive UTC datetime), or ``None``.
@@ -195,13 +164,7 @@ class DurableObjectState:
         Args:
             ws: A hibernatable WebSocket of this object.
         """
-        import datetime as _dt
-
-        when = self._incarnation.host.auto_response_times.get(id(ws))
-        if when is None:
-            return None
-        moment = _dt.datetime.fromtimestamp(when / 1000, tz=_dt.UTC)
-        return moment.replace(tzinfo=None)
+        return self._sockets.auto_response_timestamp(ws)
 
     def setHibernatableWebSocketEventTimeout(self, ms: int | None = None) -> None:  # noqa: N802
         """Limit how long a WebSocket handler may run (recorded; dosim does not enforce it).
@@ -212,15 +175,11 @@ class DurableObjectState:
         Raises:
             JsException: Above 604,800,000 ms (7 days).
         """
-        from .websockets import MAX_EVENT_TIMEOUT_MS, MSG_EVENT_TIMEOUT
-
-        if ms is not None and ms > MAX_EVENT_TIMEOUT_MS:
-            raise platform_error("Error", MSG_EVENT_TIMEOUT)
-        self._incarnation.host.event_timeout_ms = ms or None
+        self._sockets.set_event_timeout(ms)
 
     def getHibernatableWebSocketEventTimeout(self) -> int | None:  # noqa: N802
         """Return the limit set by :meth:`setHibernatableWebSocketEventTimeout`, or ``None``."""
-        return self._incarnation.host.event_timeout_ms
+        return self._sockets.get_event_timeout()
 
     def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - platform name
         """Keep the object alive until ``awaitable`` finishes.

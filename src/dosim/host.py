@@ -33,6 +33,7 @@ from .errors import (
 )
 from .gates import InputGate, OutputGate
 from .storage import DurableObjectStorage, ObjectDatabase
+from .websockets import ObjectSockets, disconnect
 from .workers.entrypoints import DurableObjectAbort
 
 if TYPE_CHECKING:
@@ -227,8 +228,10 @@ class Incarnation:
         self.cancel_tasks()
         self.host.record("reset", reason=reason, error=str(error))
         # A reset disconnects the object's WebSockets, hibernatable ones included.
-        for socket in list(self._sockets) + (list(self.host.sockets) if was_current else []):
-            socket._disconnect()
+        for socket in list(self._sockets):
+            disconnect(socket)
+        if was_current:
+            self.host.websockets.disconnect_hibernatable()
 
     def cancel_tasks(self) -> None:
         """Cancel the instance's pending background tasks (it is gone)."""
@@ -283,10 +286,7 @@ class ObjectHost:
         self.alarms = AlarmScheduler(self, seed=f"{namespace.app.seed}:{self.hex_id}")
         self._eviction_timer: Any = None
         self.pending_fault: Callable[[], None] | None = None
-        self.sockets: list[Any] = []  # hibernatable WebSockets; they outlive instances
-        self.auto_response: Any = None
-        self.auto_response_times: dict[int, int] = {}
-        self.event_timeout_ms: int | None = None
+        self.websockets = ObjectSockets(self)
 
     # -- trace --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:
@@ -433,68 +433,6 @@ class ObjectHost:
         if fault is not None:
             fault()
 
-    # -- WebSockets -------------------------------------------------------------------
-    def forget_socket(self, socket: Any) -> None:
-        """Drop a closed hibernatable socket from the registry.
-
-        Args:
-            socket: A server end that closed.
-        """
-        if socket in self.sockets:
-            self.sockets.remove(socket)
-        self.auto_response_times.pop(id(socket), None)
-
-    async def deliver_socket_event(self, socket: Any, kind: str, payload: Any) -> None:
-        """Deliver a message or close from the client to the object's server end.
-
-        Hibernatable sockets go to ``webSocketMessage`` / ``webSocketClose`` (waking the
-        object if it hibernated); auto-responses are answered without waking it.
-        Standard sockets go to their listeners in the instance that accepted them.
-
-        Args:
-            socket: The server end.
-            kind: ``"message"`` or ``"close"``.
-            payload: ``(data, size)`` or ``(code, reason, wasClean)``.
-        """
-        from .websockets import MAX_MESSAGE_BYTES, MSG_MESSAGE_TOO_LARGE
-
-        if kind == "message":
-            data, size = payload
-            self.record("websocket.message", direction="in", size=size)
-            if size > MAX_MESSAGE_BYTES:
-                socket.close(1009, MSG_MESSAGE_TOO_LARGE)
-                return
-            pair = self.auto_response
-            if socket._mode == "hibernatable" and pair is not None and data == pair.request:
-                self.auto_response_times[id(socket)] = self.clock.now_ms()
-                self.record("websocket.autoresponse")
-                socket.send(pair.response)
-                return
-        else:
-            self.record("websocket.close", code=payload[0], reason=payload[1], by="client")
-        binding = StubBinding()
-        if socket._mode == "hibernatable":
-            label = "webSocketMessage" if kind == "message" else "webSocketClose"
-            if not callable(getattr(self.namespace.cls, label, None)):
-                return  # the handlers are optional
-
-            async def invoke(instance: Any) -> Any:
-                arguments = (socket, payload[0]) if kind == "message" else (socket, *payload)
-                result = getattr(instance, label)(*arguments)
-                return await result if inspect.isawaitable(result) else result
-
-        else:
-            label = f"websocket {kind}"
-            binding.incarnation = socket._incarnation
-
-            async def invoke(instance: Any) -> Any:
-                await socket._call_listeners(kind, payload)
-
-        try:
-            await self.deliver(binding, label, invoke, self.id)
-        except Exception as error:  # noqa: BLE001 - reported, the socket stays open
-            self.record("websocket.error", error=f"{type(error).__name__}: {error}")
-
     # -- eviction -----------------------------------------------------------------------
     def maybe_schedule_eviction(self) -> None:
         """Start the idle timer if the current incarnation has nothing to do."""
@@ -531,9 +469,9 @@ class ObjectHost:
         incarnation.live = False
         incarnation.cancel_tasks()
         for socket in list(incarnation._sockets):
-            socket._disconnect()  # standard sockets cannot outlive their instance
+            disconnect(socket)  # standard sockets cannot outlive their instance
         self.retire(incarnation)
-        self.record("eviction", hibernated_sockets=len(self.sockets))
+        self.record("eviction", hibernated_sockets=len(self.websockets.hibernatable))
         if self.app.persist_to is not None and self._database is not None:
             # On disk the database can be reopened on the next event: free its files now,
             # so an app with many objects does not hold three open files per object.
@@ -553,20 +491,27 @@ class ObjectHost:
         """
         incarnation = self.incarnation
         if incarnation is None:
-            if not self.sockets:
+            if not self.websockets.hibernatable:
                 return False
             # Hibernated: no instance to reset, but its WebSockets are disconnected.
             self.record("reset", reason=reason, error=str(error))
-            for socket in list(self.sockets):
-                socket._disconnect()
+            self.websockets.disconnect_hibernatable()
             return True
         incarnation.reset(error, reason)
         return True
 
-    # -- what the alarm scheduler asks of its object ----------------------------------
+    # -- what the alarm scheduler and the socket registry ask of their object ---------
+    def has_handler(self, name: str) -> bool:
+        """Whether the object's class defines the method ``name``.
+
+        Args:
+            name: A handler name, e.g. ``"alarm"`` or ``"webSocketMessage"``.
+        """
+        return callable(getattr(self.namespace.cls, name, None))
+
     def has_alarm_handler(self) -> bool:
         """Whether the object's class defines ``alarm()``."""
-        return callable(getattr(self.namespace.cls, "alarm", None))
+        return self.has_handler("alarm")
 
     def has_live_instance(self) -> bool:
         """Whether an instance is in memory and not reset."""
@@ -577,14 +522,23 @@ class ObjectHost:
         if self.incarnation is not None:
             self.incarnation.writes_pending()
 
-    async def run_event(self, label: str, invoke: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def run_event(
+        self,
+        label: str,
+        invoke: Callable[[Any], Awaitable[Any]],
+        incarnation: Incarnation | None = None,
+    ) -> Any:
         """Deliver an event no stub carries (an alarm, a socket event, a test's probe).
 
         Args:
             label: The event's name in the trace.
             invoke: Calls the right handler on the instance.
+            incarnation: Deliver to this instance (failing with its reset error if it was
+                reset), as a standard WebSocket's events are; by default the current one.
         """
-        return await self.deliver(StubBinding(), label, invoke, self.id)
+        binding = StubBinding()
+        binding.incarnation = incarnation
+        return await self.deliver(binding, label, invoke, self.id)
 
     def close(self) -> None:
         """Close the database (app shutdown)."""

@@ -58,7 +58,7 @@ def _host_info(server: Any, runtime: Any, host: Any) -> dict[str, Any]:
         "name": host.name or server.names.get(runtime.binding, host.hex_id),
         "live": host.incarnation is not None,
         "alarm": database.read_alarm(),
-        "hibernatable_sockets": len(host.sockets),
+        "hibernatable_sockets": len(host.websockets.hibernatable),
     }
 
 

@@ -15,8 +15,8 @@ routes to :func:`bridge_websocket`:
    traceback, as for HTTP.
 3. Otherwise the real socket is accepted (with the subprotocol the Worker chose, if
    any) and a :class:`RealSocketBridge` takes the client end, the way
-   :class:`dosim.websockets.WebSocketClient` does (``_mode = "client"``, ``_client``,
-   ``_receive(event)``): events the object sends to the client end are queued and
+   :class:`dosim.websockets.WebSocketClient` does (:func:`dosim.websockets.attach_receiver`):
+   events the object sends to the client end are queued and
    written to the real socket by one task; frames from the real socket go to
    ``client_end.send``. No polling.
 
@@ -27,7 +27,7 @@ Closes, both ways:
   ``1011`` since ``1006`` cannot be sent on the wire);
 * the real client closes (code, reason) → ``client_end.close(code, reason)``; a close
   frame without a code → the object sees ``1005``; a connection dropped without a close
-  frame → ``client_end._disconnect()``: the object sees ``1006``, ``wasClean`` false.
+  frame → ``disconnect(client_end)``: the object sees ``1006``, ``wasClean`` false.
 
 Bad input: uvicorn's ``ws_max_size`` is :data:`WS_MAX_SIZE` (32 MiB + 64 KiB), so a
 message just over the platform's 32 MiB (:data:`dosim.websockets.MAX_MESSAGE_BYTES`)
@@ -51,7 +51,15 @@ from typing import Any
 
 from starlette.websockets import WebSocket as StarletteWebSocket
 
-from ..websockets import CLOSED, MAX_MESSAGE_BYTES, OPEN
+from ..websockets import (
+    CLOSED,
+    MAX_MESSAGE_BYTES,
+    OPEN,
+    SocketEvent,
+    abandon,
+    attach_receiver,
+    disconnect,
+)
 from ..workers.request import Request as WorkerRequest
 from . import bridge, requestlog
 
@@ -114,14 +122,10 @@ class RealSocketBridge:
         self.close_code: int | None = None
         self.close_reason = ""
         self.closed_by = ""
-        end._mode = "client"
-        end._client = self
-        end._open()
+        attach_receiver(end, self._receive)
 
     # -- called by the simulator --------------------------------------------------------
-    def _receive(self, event: tuple[str, Any]) -> None:
-        if event[0] == "close":
-            self._end.readyState = CLOSED
+    def _receive(self, event: SocketEvent) -> None:
         self._outbox.put_nowait(event)
 
     # -- called by the server -----------------------------------------------------------
@@ -132,9 +136,7 @@ class RealSocketBridge:
             code: The close code sent to the real client.
             reason: The close reason.
         """
-        if self._end.readyState != CLOSED:
-            self._end.readyState = CLOSED
-            self._end._closed()
+        abandon(self._end)
         self._outbox.put_nowait(("shutdown", (code, reason)))
 
     async def run(self) -> None:
@@ -160,7 +162,7 @@ class RealSocketBridge:
 
     def _drop_end(self) -> None:
         if self._end.readyState != CLOSED:
-            self._end._disconnect()
+            disconnect(self._end)
 
     async def _inbound(self) -> None:
         """Real client → client end."""
@@ -189,7 +191,7 @@ class RealSocketBridge:
         if reason is None or code == 1006:
             # uvicorn reports a lost connection without a reason: no close frame came.
             self.close_code, self.close_reason = 1006, "connection dropped"
-            end._disconnect()
+            disconnect(end)
             return
         if code == 1005:
             end.close()
@@ -197,7 +199,7 @@ class RealSocketBridge:
         try:
             end.close(code, reason)
         except Exception:  # noqa: BLE001 - a code the platform refuses from app code
-            end._disconnect()
+            disconnect(end)
 
     async def _outbound(self) -> None:
         """Client end (what the object sent) → real client."""
@@ -363,7 +365,7 @@ async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
     try:
         await websocket.accept(subprotocol=subprotocol, headers=headers)
     except Exception:  # noqa: BLE001 - the client left during the handshake
-        end._disconnect()
+        disconnect(end)
         return
     pump = RealSocketBridge(end, websocket)
     registry.add(app, pump)
@@ -373,7 +375,7 @@ async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
     finally:
         registry.discard(app, pump)
         if end.readyState != CLOSED:
-            end._disconnect()
+            disconnect(end)
     log.info(
         "WS %s closed %s by %s after %.1f s (%d in, %d out)%s",
         path,

@@ -1,57 +1,48 @@
-"""WebSockets: ``WebSocketPair``, the standard API, and the hibernation API's sockets.
+"""One WebSocket end, its pair, and the events and limits of the standard API.
 
 A ``WebSocketPair`` is two connected ends. An object keeps the *server* end and returns
 the *client* end in ``Response(None, status=101, web_socket=client)``; whoever receives
-that response talks through the client end. In Python Workers the pair comes from
-JavaScript (``from js import WebSocketPair``); inside dosim ``js`` resolves to
-:mod:`dosim.js`, which offers the same names.
-
-Two ways to accept the server end:
-
-* **standard** — ``server.accept()`` then ``server.addEventListener("message", fn)``.
-  The object stays in memory while the socket is open (it cannot hibernate).
-* **hibernatable** — ``self.ctx.acceptWebSocket(server, tags)``; messages go to the
-  class's ``webSocketMessage(ws, message)``, closes to ``webSocketClose(ws, code, reason,
-  wasClean)``. After 10 s idle the instance is evicted while sockets stay connected; the
-  next message constructs a fresh instance and calls the handler. Attachments
-  (``serializeAttachment``) survive; in-memory fields do not.
-
-Tests and tutorials talk to an app over WebSockets with :meth:`dosim.App.connect`, which
-returns a :class:`WebSocketClient`.
-
-Where dosim chooses: a side that calls ``close()`` does not get a close event back (the
-peer does, with the code and reason); binary messages arrive as an ``ArrayBuffer``
-stand-in (``to_bytes()``), text as ``str``; an exception raised by a message handler is
-recorded in the trace (``websocket.error``) and the socket stays open; every reset of the
-object disconnects all its sockets (close code 1006), not only code updates; the
-attachment limit is the documented 2,048 bytes (workerd's code allows 16 KiB).
+that response talks through the client end. Every end is in one :class:`SocketMode`: not
+yet accepted, accepted with the standard API (``accept()``), accepted for hibernation
+(``ctx.acceptWebSocket``, see :mod:`dosim.websockets.hibernation`), or held outside the
+app (the client end a test client or the dev server's bridge talks through, see
+:func:`attach_receiver`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import inspect
-import json
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .current import current_incarnation
-from .errors import platform_error
-from .serialization import decode_value, encode_value
-from .settle import wait_all_tasks_blocked
-from .workers.body import ArrayBuffer
+from ..current import current_incarnation
+from ..errors import platform_error
+from ..serialization import decode_value, encode_value
+from ..workers.body import ArrayBuffer
 
 if TYPE_CHECKING:
-    from .host import Incarnation, ObjectHost
+    from ..host import Incarnation
+    from .hibernation import ObjectSockets
 
 __all__ = [
     "WebSocket",
+    "SocketMode",
     "WebSocketPair",
     "WebSocketRequestResponsePair",
-    "WebSocketClient",
-    "WebSocketDisconnect",
     "MessageEvent",
     "CloseEvent",
+    "SocketEvent",
+    "attach_receiver",
+    "disconnect",
+    "abandon",
+    "check_close_code",
+    "CONNECTING",
+    "OPEN",
+    "CLOSING",
+    "CLOSED",
     "MAX_MESSAGE_BYTES",
     "MAX_ATTACHMENT_BYTES",
 ]
@@ -61,10 +52,7 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 """Largest message an object receives; larger ones close the socket with 1009."""
 MAX_ATTACHMENT_BYTES = 2_048
 """``serializeAttachment`` limit (documented value; workerd's code allows 16 KiB)."""
-MAX_TAGS = 10
-MAX_TAG_LENGTH = 256
 MAX_AUTO_RESPONSE_BYTES = 2_048
-MAX_EVENT_TIMEOUT_MS = 604_800_000
 
 MSG_ATTACHMENT_TOO_LARGE = (
     "A WebSocket 'attachment' cannot be larger than {limit} bytes.'attachment' was {size} bytes."
@@ -75,22 +63,30 @@ MSG_SEND_BEFORE_ACCEPT = (
     "sending messages."
 )
 MSG_SEND_AFTER_CLOSE = "Can't call WebSocket send() after close()."
-MSG_ALREADY_ACCEPTED = (
-    "Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`"
-)
-MSG_PAIR_USED = (
-    "Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been "
-    "accepted or used in a Response."
-)
-MSG_TOO_MANY_TAGS = "a Hibernatable WebSocket cannot have more than 10 tags"
-MSG_TAG_TOO_LONG = '"{tag}" is longer than the max tag length (256 characters).'
 MSG_AUTO_RESPONSE_TOO_LARGE = (
     "{what} cannot be larger than 2048 bytes. A {lower} of size {size} was provided."
 )
-MSG_EVENT_TIMEOUT = "Event timeout should not exceed 604800000 ms."
 MSG_ABNORMAL_CLOSE = "WebSocket disconnected without sending Close frame."
 MSG_MESSAGE_TOO_LARGE = "Message is too large"
 _RESERVED_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
+
+SocketEvent = tuple[str, Any]
+"""What travels between two ends: ``("message", (data, size))`` or ``("close", (code,
+reason, wasClean))``."""
+
+
+class SocketMode(enum.Enum):
+    """How an end was accepted; decides where the events from its peer go."""
+
+    UNACCEPTED = "unaccepted"
+    """Not accepted yet: events from the peer wait in a backlog."""
+    STANDARD = "standard"
+    """``accept()``: events go to the listeners; the instance stays in memory."""
+    HIBERNATABLE = "hibernatable"
+    """``ctx.acceptWebSocket``: events go to the class's ``webSocketMessage``/``Close``."""
+    OUTSIDE = "outside"
+    """Held outside the app (a test client, the dev server's bridge): events go to a
+    receiver function (:func:`attach_receiver`)."""
 
 
 class MessageEvent:
@@ -165,21 +161,25 @@ class WebSocket:
         self.protocol = ""
         self.extensions = ""
         self._peer: WebSocket | None = None
-        self._mode: str | None = None  # "standard", "hibernatable" or "client"
+        self._mode = SocketMode.UNACCEPTED
         self._listeners: dict[str, list[Any]] = {"message": [], "close": [], "error": []}
         self._attachment: bytes | None = None
-        self._backlog: deque[tuple[str, Any]] = deque()
-        self._pending: deque[tuple[str, Any]] = deque()
+        self._backlog: deque[SocketEvent] = deque()
+        self._pending: deque[SocketEvent] = deque()
         self._pump: asyncio.Task[None] | None = None
         self._in_response = False
-        self._host: ObjectHost | None = None
+        self._owner: ObjectSockets | None = None  # the object whose end this is
         self._incarnation: Incarnation | None = None
         self._tags: tuple[str, ...] = ()
-        self._client: WebSocketClient | None = None
+        self._receiver: Callable[[SocketEvent], None] | None = None
 
     def __repr__(self) -> str:
-        mode = self._mode or "unaccepted"
-        return f"WebSocket({mode}, readyState={self.readyState})"
+        return f"WebSocket({self._mode.value}, readyState={self.readyState})"
+
+    @property
+    def mode(self) -> SocketMode:
+        """How this end was accepted (dosim's view; not a platform attribute)."""
+        return self._mode
 
     # -- the standard API ---------------------------------------------------------------
     def accept(self) -> None:
@@ -187,15 +187,12 @@ class WebSocket:
 
         Inside an object this pins the instance in memory while the socket is open.
         """
-        if self._mode is not None:
+        if self._mode is not SocketMode.UNACCEPTED:
             return
-        self._mode = "standard"
+        self._mode = SocketMode.STANDARD
         incarnation = current_incarnation()
         if incarnation is not None:
-            self._incarnation = incarnation
-            self._host = incarnation.host
-            incarnation.pin(self)
-            self._host.record("websocket.accept", hibernatable=False)
+            incarnation.host.websockets.accept_standard(self, incarnation)
         self._open()
 
     def addEventListener(self, kind: str, listener: Any) -> None:  # noqa: N802
@@ -236,8 +233,8 @@ class WebSocket:
             raise platform_error("Error", MSG_SEND_AFTER_CLOSE)
         data, size = _payload(message)
         self._release_output()
-        if self._host is not None:
-            self._host.record("websocket.message", direction="out", size=size)
+        if self._owner is not None:
+            self._owner.record("websocket.message", direction="out", size=size)
         peer = self._peer
         if peer is not None and peer.readyState in (CONNECTING, OPEN):
             peer._arrive(("message", (data, size)))
@@ -259,8 +256,8 @@ class WebSocket:
         self.readyState = CLOSED
         self._closed()
         wire_code = 1005 if code is None else code
-        if self._host is not None:
-            self._host.record("websocket.close", code=wire_code, reason=reason or "", by="object")
+        if self._owner is not None:
+            self._owner.record("websocket.close", code=wire_code, reason=reason or "", by="object")
         peer = self._peer
         if peer is not None and peer.readyState != CLOSED:
             peer._arrive(("close", (wire_code, reason or "", True)))
@@ -296,21 +293,23 @@ class WebSocket:
     def _closed(self) -> None:
         if self._incarnation is not None:
             self._incarnation.unpin(self)
-        if self._host is not None:
-            self._host.forget_socket(self)
+        if self._owner is not None:
+            self._owner.forget(self)
 
     def _release_output(self) -> None:
         incarnation = current_incarnation()
         if incarnation is not None:
             incarnation.output_gate.release()
 
-    def _arrive(self, event: tuple[str, Any]) -> None:
+    def _arrive(self, event: SocketEvent) -> None:
         """Queue an event from the peer; delivered in order by one task per socket."""
-        if self._mode is None:
+        if self._mode is SocketMode.UNACCEPTED:
             self._backlog.append(event)
             return
-        if self._mode == "client" and self._client is not None:
-            self._client._receive(event)
+        if self._receiver is not None:
+            if event[0] == "close":
+                self.readyState = CLOSED
+            self._receiver(event)
             return
         self._pending.append(event)
         if self._pump is None or self._pump.done():
@@ -324,8 +323,8 @@ class WebSocket:
             if kind == "close":
                 self.readyState = CLOSED
                 self._closed()
-            if self._host is not None:
-                await self._host.deliver_socket_event(self, kind, payload)
+            if self._owner is not None:
+                await self._owner.deliver(self, kind, payload)
             else:
                 await self._call_listeners(kind, payload)
 
@@ -409,119 +408,37 @@ class WebSocketRequestResponsePair:
         return cls(request, response)
 
 
-class WebSocketDisconnect(Exception):
-    """Raised by :meth:`WebSocketClient.receive` once the connection is closed.
+def attach_receiver(end: WebSocket, receiver: Callable[[SocketEvent], None]) -> None:
+    """Hold ``end`` outside the app: open it and hand every event from its peer to ``receiver``.
 
-    Attributes:
-        code: The close code.
-        reason: The close reason.
-    """
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"WebSocket closed: {code} {reason}".rstrip())
-        self.code = code
-        self.reason = reason
-
-
-class WebSocketClient:
-    """A test-side WebSocket connection to an app (from :meth:`dosim.App.connect`).
+    The test client and the dev server's bridge talk to an app through the client end of
+    the pair the app answered with. A close from the peer marks ``end`` closed before
+    ``receiver`` sees it.
 
     Args:
-        socket: The client end from the upgrade response.
+        end: An end not accepted yet (the ``web_socket`` of a 101 response).
+        receiver: Called with each :data:`SocketEvent`, in order.
     """
+    end._mode = SocketMode.OUTSIDE
+    end._receiver = receiver
+    end._open()
 
-    def __init__(self, socket: WebSocket) -> None:
-        self._socket = socket
-        self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.close_code: int | None = None
-        self.close_reason: str | None = None
-        socket._mode = "client"
-        socket._client = self
-        socket._open()
 
-    @property
-    def closed(self) -> bool:
-        """Whether the connection is closed."""
-        return self._socket.readyState == CLOSED
+def disconnect(end: WebSocket) -> None:
+    """Drop the connection of ``end`` without a close frame: its peer sees code 1006.
 
-    def _receive(self, event: tuple[str, Any]) -> None:
-        if event[0] == "close":
-            self._socket.readyState = CLOSED
-            self.close_code, self.close_reason = event[1][0], event[1][1]
-        self._inbox.put_nowait(event)
+    Args:
+        end: Either end; nothing happens if it is already closed.
+    """
+    end._disconnect()
 
-    def send(self, message: str | bytes) -> None:
-        """Send a message to the app (delivered on the next turns of the event loop).
 
-        Args:
-            message: ``str`` or ``bytes``.
-        """
-        self._socket.send(message)
+def abandon(end: WebSocket) -> None:
+    """Mark ``end`` closed without telling its peer (the dev server shutting down a link).
 
-    def send_json(self, value: Any) -> None:
-        """Send ``value`` as JSON text.
-
-        Args:
-            value: Any JSON-serialisable value.
-        """
-        self.send(json.dumps(value))
-
-    async def receive(self, timeout: float = 2.0) -> str | bytes:
-        """Wait for the next message from the app.
-
-        Args:
-            timeout: Real seconds to wait.
-
-        Returns:
-            ``str`` for text messages, ``bytes`` for binary ones.
-
-        Raises:
-            WebSocketDisconnect: When the app closed the connection.
-            TimeoutError: When nothing arrived in time.
-        """
-        try:
-            kind, payload = await asyncio.wait_for(self._inbox.get(), timeout)
-        except TimeoutError:
-            raise TimeoutError(f"no WebSocket message within {timeout} s") from None
-        if kind == "close":
-            self._inbox.put_nowait((kind, payload))  # stays closed for later calls
-            raise WebSocketDisconnect(payload[0], payload[1])
-        data = payload[0]
-        return data if isinstance(data, str) else data.to_bytes()
-
-    async def receive_json(self, timeout: float = 2.0) -> Any:
-        """Wait for the next message and parse it as JSON.
-
-        Args:
-            timeout: Real seconds to wait.
-        """
-        message = await self.receive(timeout)
-        return json.loads(message)
-
-    def pending(self) -> list[str | bytes]:
-        """Return the messages that already arrived, without waiting."""
-        messages: list[str | bytes] = []
-        while not self._inbox.empty():
-            kind, payload = self._inbox.get_nowait()
-            if kind == "close":
-                self._inbox.put_nowait((kind, payload))
-                break
-            data = payload[0]
-            messages.append(data if isinstance(data, str) else data.to_bytes())
-        return messages
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection cleanly and let the app handle it.
-
-        Args:
-            code: The close code.
-            reason: The close reason.
-        """
-        self._socket.close(code, reason)
-        await wait_all_tasks_blocked()
-
-    async def disconnect(self) -> None:
-        """Drop the connection without a close frame (the app sees code 1006)."""
-        self._socket._disconnect()
-        await wait_all_tasks_blocked()
-
+    Args:
+        end: The end to stop using; nothing happens if it is already closed.
+    """
+    if end.readyState != CLOSED:
+        end.readyState = CLOSED
+        end._closed()
