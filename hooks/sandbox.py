@@ -17,7 +17,7 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   from ``docs/sandbox/`` (``npm ci`` there first when ``node_modules`` is missing; the
   bundle is cached in ``docs/sandbox/dist/`` and rebuilt when a source changes);
 * ``pyodide/`` — the runtime files of the pinned npm ``pyodide`` package, the dosim wheel
-  built from this checkout (with ``tools/pyodide/run_tests.py``'s offline build), and a
+  built from this checkout (offline, by ``tools/pyodide/dosim_wheel.py``), and a
   ``pyodide-lock.json`` that lists **only** dosim. Written here with the stdlib rather than
   ``pyodide lockfile add-wheels`` (that needs Python >= 3.12 and pyodide-lock + pkginfo;
   the entry is six fields). Listing only what is on disk means no package name can ever
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -68,6 +67,7 @@ from tools.fence_settings import (  # noqa: E402
     parse_settings,
     remove_settings,
 )
+from tools.pyodide.dosim_wheel import build_dosim_wheel, ensure_build_deps  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.sandbox")
 
@@ -263,15 +263,10 @@ def _bundle() -> Path:
 
 
 def _dosim_wheel() -> Path:
-    """The dosim wheel of this checkout, built offline by tools/pyodide/run_tests.py."""
-    spec = importlib.util.spec_from_file_location(
-        "_dosim_pyodide_tools", ROOT / "tools" / "pyodide" / "run_tests.py"
-    )
-    tools = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tools)
-    tools.ensure_build_deps()
-    wheel, _status = tools.build_dosim_wheel()
-    return Path(wheel)
+    """The dosim wheel of this checkout, built offline as for the Pyodide test run."""
+    ensure_build_deps()
+    wheel, _status = build_dosim_wheel()
+    return wheel
 
 
 def _copy(src: Path, dest: Path) -> None:
