@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from chromium import CHROMIUM, launch  # noqa: E402
+sys.path.insert(0, str(ROOT))  # the tools package
+from tools.chromium import CHROMIUM, launch  # noqa: E402
 
 PAGE = "tutorials/01-first-durable-object/"
 
@@ -103,7 +103,7 @@ def main() -> int:
     if not CHROMIUM.exists():
         print(f"bench_sandbox: skipped ({CHROMIUM} missing)")
         return 0
-    from serve_site import serve_in_thread
+    from tools.serve_site import serve_in_thread
 
     site = build_site()
     server = serve_in_thread(site, 0, isolate=True)

@@ -4,27 +4,33 @@ The fence line of a code block carries its test policy (``group="..."``,
 ``test="skip: ..."``; see the Contributing page and ``tests/test_docs.py``). Python-Markdown's
 SuperFences would refuse a fence with options it does not know and render the block as
 plain text, so this hook removes those settings before the page is converted. The
-markdown files keep them; only the HTML loses them.
+markdown files keep them; only the HTML loses them. The settings are read by
+``tools/fence_settings.py``, the parser the docs tests and ``hooks/sandbox.py`` use too.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
-TEST_SETTINGS = ("test", "group")
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$", re.MULTILINE)
-_NAMES = "|".join(TEST_SETTINGS)
-_SETTING = re.compile(rf"""\s+(?:{_NAMES})=(["'])(?:(?!\1).)*\1""")
+# MkDocs loads a hook by its file path, with only hooks/ on sys.path: the repository root
+# must be there too for the ``tools`` package to import.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.fence_settings import FENCE_LINE, TEST_SETTINGS, remove_settings  # noqa: E402
 
 
 def strip_test_settings(markdown: str) -> str:
     """Return ``markdown`` with ``test=``/``group=`` removed from every fence line."""
 
     def clean(match: re.Match[str]) -> str:
-        info = _SETTING.sub("", match.group("info"))
+        info = remove_settings(match.group("info"), TEST_SETTINGS)
         return f"{match.group('indent')}{match.group('ticks')}{info}"
 
-    return _FENCE.sub(clean, markdown)
+    return FENCE_LINE.sub(clean, markdown)
 
 
 def on_page_markdown(markdown, page, config, files):

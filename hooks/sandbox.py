@@ -6,7 +6,8 @@ pages only blocks whose fence says ``sandbox="run"`` do: ``hooks/gallery.py`` pu
 such block ("Open in sandbox") on each generated gallery page; the other ``py`` blocks
 of those pages (the README's) stay plain. Blocks with
 the same ``group="name"`` continue each other in page order and share one namespace (as
-in ``tests/test_docs.py``). This hook must run before ``hooks/fences.py``, which strips
+in ``tests/test_docs.py``, which reads the settings with the same parser,
+``tools/fence_settings.py``). This hook must run before ``hooks/fences.py``, which strips
 those settings: it rewrites a runnable fence to ``{.py .dosim-run data-dosim-group="..."}``,
 which the front end (``docs/sandbox/src/sandbox.js``) finds in the HTML.
 
@@ -16,7 +17,7 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   from ``docs/sandbox/`` (``npm ci`` there first when ``node_modules`` is missing; the
   bundle is cached in ``docs/sandbox/dist/`` and rebuilt when a source changes);
 * ``pyodide/`` — the runtime files of the pinned npm ``pyodide`` package, the dosim wheel
-  built from this checkout (with ``tools/pyodide/run_tests.py``'s offline build), and a
+  built from this checkout (offline, by ``tools/pyodide/dosim_wheel.py``), and a
   ``pyodide-lock.json`` that lists **only** dosim. Written here with the stdlib rather than
   ``pyodide lockfile add-wheels`` (that needs Python >= 3.12 and pyodide-lock + pkginfo;
   the entry is six fields). Listing only what is on disk means no package name can ever
@@ -43,20 +44,33 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
 
+# MkDocs loads a hook by its file path, with only hooks/ on sys.path: the repository root
+# must be there too for the ``tools`` package to import.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.fence_settings import (  # noqa: E402
+    FENCE_LINE,
+    SANDBOX_SETTING,
+    is_skipped,
+    parse_settings,
+    remove_settings,
+)
+from tools.pyodide.dosim_wheel import build_dosim_wheel, ensure_build_deps  # noqa: E402
+
 log = logging.getLogger("mkdocs.hooks.sandbox")
 
-ROOT = Path(__file__).resolve().parent.parent
 FRONT = ROOT / "docs" / "sandbox"
 SRC = FRONT / "src"
 CACHE = FRONT / "dist"
@@ -66,11 +80,7 @@ ENABLED = os.environ.get("DOSIM_SANDBOX", "1") != "0"
 SNAPSHOT = os.environ.get("DOSIM_SANDBOX_SNAPSHOT", "1") != "0"
 SNAPSHOT_MAKER = FRONT / "snapshot" / "make_snapshot.mjs"
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})(?P<info>[^\n`]*)$")
-_SETTING = re.compile(r"""(?P<key>[A-Za-z_][\w-]*)=(?P<q>["'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)""")
 _pages_with_sandboxes: set[str] = set()
-SANDBOX_SETTING = "sandbox"  # ```py sandbox="run": a sandbox on a page outside tutorials/
-_OPT_IN = re.compile(rf"""\s+{SANDBOX_SETTING}=(["'])(?:(?!\1).)*\1""")
 
 
 # -- markdown: mark the runnable fences ------------------------------------------------------
@@ -85,8 +95,8 @@ def _rewrite_fence(info: str, opt_in_only: bool = False) -> str | None:
     words = info.strip()
     if not (words == "py" or words.startswith("py ")):
         return None
-    settings = {m.group("key"): m.group("value") for m in _SETTING.finditer(words[2:])}
-    if settings.get("test", "").startswith("skip"):
+    settings = parse_settings(words[2:])
+    if is_skipped(settings):
         return None
     if opt_in_only and settings.get(SANDBOX_SETTING) != "run":
         return None
@@ -107,7 +117,7 @@ def mark_sandboxes(markdown: str, opt_in_only: bool = False) -> tuple[str, int]:
     """
     out, open_fence, count = [], None, 0
     for line in markdown.split("\n"):
-        match = _FENCE.match(line)
+        match = FENCE_LINE.match(line)
         if match and open_fence is None:
             open_fence = match.group("ticks")
             new = _rewrite_fence(match.group("info"), opt_in_only)
@@ -125,10 +135,10 @@ def strip_sandbox_setting(markdown: str) -> str:
     """Drop ``sandbox="..."`` from fence lines (builds without sandboxes show plain code)."""
 
     def clean(line: str) -> str:
-        match = _FENCE.match(line)
+        match = FENCE_LINE.match(line)
         if not match or SANDBOX_SETTING not in match.group("info"):
             return line
-        info = _OPT_IN.sub("", match.group("info"))
+        info = remove_settings(match.group("info"), {SANDBOX_SETTING})
         return f"{match.group('indent')}{match.group('ticks')}{info}"
 
     return "\n".join(clean(line) for line in markdown.split("\n"))
@@ -253,15 +263,10 @@ def _bundle() -> Path:
 
 
 def _dosim_wheel() -> Path:
-    """The dosim wheel of this checkout, built offline by tools/pyodide/run_tests.py."""
-    spec = importlib.util.spec_from_file_location(
-        "_dosim_pyodide_tools", ROOT / "tools" / "pyodide" / "run_tests.py"
-    )
-    tools = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tools)
-    tools.ensure_build_deps()
-    wheel, _status = tools.build_dosim_wheel()
-    return Path(wheel)
+    """The dosim wheel of this checkout, built offline as for the Pyodide test run."""
+    ensure_build_deps()
+    wheel, _status = build_dosim_wheel()
+    return wheel
 
 
 def _copy(src: Path, dest: Path) -> None:

@@ -10,7 +10,8 @@ pytest-examples' ``find_examples``, which sees only fences whose info string sta
 * prints what its ``#>`` lines say, in order (a diff is shown on mismatch;
   ``pytest --update-examples`` rewrites the ``#>`` lines from what the block printed).
 
-The fence line carries the policy, as ``key="value"`` settings:
+The fence line carries the policy, as ``key="value"`` settings (read by
+``tools/fence_settings.py``, as the site's hooks read them):
 
 * ``group="name"`` — blocks of one page with the same group run in page order, share
   their globals and their event loop, so a tutorial can build one app step by step;
@@ -43,6 +44,9 @@ from pytest_examples import CodeExample, EvalExample, find_examples  # noqa: E40
 from pytest_examples.lint import FormatError, ruff_check  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tools package
+from tools.fence_settings import FenceSettingError, parse_settings, skip_reason  # noqa: E402
+
 SOURCES = [
     ROOT / "docs",
     ROOT / "tutorials",
@@ -52,7 +56,6 @@ SOURCES = [
 TIMEOUT_SECONDS = 60
 LINE_LENGTH = 80  # what a code block shows without scrolling on a 1280 px wide page
 OUTPUT_LINE = re.compile(r"^\s*#>(?: (.*))?$")
-KNOWN_SETTINGS = {"test", "group", "title", "hl_lines", "linenums"}
 
 # Lint rules for examples: pyflakes, pycodestyle, bugbear, pyupgrade, as for the package.
 # F704 is "await outside function": top-level await is how the pages are meant to run.
@@ -99,7 +102,7 @@ _groups: dict[tuple[Path, str], GroupState] = {}
 def _group_members(example: CodeExample, group: str) -> list[CodeExample]:
     return [
         ex for ex in EXAMPLES
-        if ex.path == example.path and ex.prefix_settings().get("group") == group
+        if ex.path == example.path and parse_settings(ex.prefix).get("group") == group
     ]
 
 
@@ -227,18 +230,15 @@ def _lint(example: CodeExample, eval_example: EvalExample, grouped: bool) -> Non
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=_example_id)
 def test_docs_example(example: CodeExample, eval_example: EvalExample) -> None:
-    settings = example.prefix_settings()
-    unknown = set(settings) - KNOWN_SETTINGS
-    if unknown:
-        pytest.fail(f"{_example_id(example)}: unknown fence settings {sorted(unknown)}")
-    policy = settings.get("test", "")
-    if policy.startswith("skip"):
-        reason = policy.partition(":")[2].strip()
-        if not reason:
-            pytest.fail(f'{_example_id(example)}: say why in the fence: test="skip: <reason>"')
+    settings = parse_settings(example.prefix)
+    try:
+        reason, problem = skip_reason(settings), None
+    except FenceSettingError as error:
+        reason, problem = None, str(error)
+    if problem:  # failed outside the except block: the report shows no chained traceback
+        pytest.fail(f"{_example_id(example)}: {problem}")
+    if reason is not None:
         pytest.skip(reason)
-    elif policy:
-        pytest.fail(f"{_example_id(example)}: unknown test={policy!r} (only 'skip: <reason>')")
 
     group = settings.get("group")
     _lint(example, eval_example, grouped=group is not None)

@@ -38,9 +38,9 @@ if sys.platform == "emscripten":
     pytest.skip("drives Chromium from CPython; not a Pyodide test", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from chromium import CHROMIUM, launch  # noqa: E402
-from serve_site import serve_in_thread  # noqa: E402
+sys.path.insert(0, str(ROOT))  # the tools package
+from tools.chromium import CHROMIUM, launch  # noqa: E402
+from tools.serve_site import serve_in_thread  # noqa: E402
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 REQUIRED = bool(os.environ.get("DOSIM_BROWSER_TESTS"))

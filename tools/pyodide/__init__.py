@@ -1,0 +1,1 @@
+"""Running dosim in Pyodide: the test run in Node.js and the wheel it installs."""
