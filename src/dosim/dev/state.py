@@ -1,4 +1,4 @@
-"""Where ``dosim dev`` keeps state, and reopening stored objects at startup.
+"""Where ``dosim dev`` keeps state; reopening stored objects and migrating them at startup.
 
 Layout (the one ``App.database_path`` gives, like ``wrangler dev``'s
 ``.wrangler/state/v3/do``)::
@@ -18,7 +18,8 @@ constructors run on the first event, as usual.
 At startup :func:`apply_local_migrations` applies the config's pending
 ``renamed_classes`` / ``deleted_classes`` / ``transferred_classes`` to these folders (the
 tags already applied are kept in ``migrations.json``), so a rename can be rehearsed on
-real local data before deploying.
+real local data before deploying. Only these folder moves live here: the migration model,
+its rules and the deploy check are in :mod:`dosim.migrations`.
 """
 
 from __future__ import annotations
