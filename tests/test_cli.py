@@ -1,4 +1,4 @@
-"""The `dosim` command: argument handling, `dosim new`, and `dosim dev` refusing a broken app."""
+"""The `dosim` command: arguments, `dosim new`, `dosim migrate --check`, `dosim dev` refusing."""
 
 import os
 import subprocess
@@ -91,6 +91,43 @@ def test_migrate_requires_check():
         build_parser().parse_args(["migrate"])
 
 
+SHOP = """\
+name = "shop"
+main = "worker.py"
+compatibility_date = "2025-11-01"
+compatibility_flags = ["python_workers"]
+
+[[durable_objects.bindings]]
+name = "CART"
+class_name = "Cart"
+"""
+SHOP_CODE = "from workers import DurableObject\n\n\nclass Cart(DurableObject):\n    pass\n"
+CART_V1 = '\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Cart"]\n'
+
+
+def shop(folder, migrations: str = ""):
+    (folder / "wrangler.toml").write_text(SHOP + migrations)
+    (folder / "worker.py").write_text(SHOP_CODE)
+    return folder
+
+
+def test_migrate_check_prints_the_report_and_exits_1_on_errors(tmp_path, capsys):
+    assert main(["migrate", "--check", str(shop(tmp_path))]) == 1
+    out = capsys.readouterr().out
+    assert "error: durable_objects.bindings[0] (CART → Cart)" in out
+    assert "a deploy would refuse this" in out
+
+
+def test_migrate_check_exits_0_when_a_deploy_would_accept(tmp_path, capsys):
+    assert main(["migrate", "--check", str(shop(tmp_path, CART_V1))]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_migrate_check_reports_a_missing_config(tmp_path, capsys):
+    assert main(["migrate", "--check", str(tmp_path / "nothing")]) == 1
+    assert "config file not found" in capsys.readouterr().out
+
+
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")
 def test_module_runs_as_a_command():
     run = subprocess.run(
@@ -103,7 +140,7 @@ def test_module_runs_as_a_command():
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")
 def test_new_and_migrate_do_not_need_the_dev_server_packages():
     code = (
-        "import sys, dosim.cli, dosim.dev.templates, dosim.dev.migrations; "
+        "import sys, dosim.cli, dosim.dev.templates, dosim.migrations; "
         "print(sorted(m for m in ('starlette', 'uvicorn', 'watchfiles') if m in sys.modules))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)

@@ -6,15 +6,14 @@ from pathlib import Path
 import pytest
 
 from dosim.config import (
-    TRANSFERRED_CLASS_BACKEND,
     AppConfig,
     ConfigError,
     ConfigWarning,
     DurableObjectBinding,
-    Migration,
     load_config,
     strip_jsonc,
 )
+from dosim.migrations import Migration
 
 HEAD = """\
 name = "py-counter"
@@ -449,13 +448,6 @@ def test_duplicate_migration_tags_raise(tmp_path):
     assert "duplicate tag 'v1' (already used by migrations[0])" in str(err)
 
 
-def test_class_in_both_new_classes_and_new_sqlite_classes_raises(tmp_path):
-    err = error(tmp_path, HEAD + SQLITE_V1 + 'new_classes = ["Counter"]\n')
-
-    assert err.key == "migrations[0].new_sqlite_classes"
-    assert "'Counter' is listed in both new_classes and new_sqlite_classes" in str(err)
-
-
 def test_new_sqlite_classes_as_a_string_raises(tmp_path):
     err = error(tmp_path, HEAD + '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = "Counter"\n')
 
@@ -505,20 +497,7 @@ def test_unexpected_binding_key_warns(tmp_path):
 
 
 # --- storage backends ------------------------------------------------------------------
-
-
-def test_new_sqlite_classes_are_sqlite_backed(tmp_path):
-    config = load(tmp_path, migrations_config(SQLITE_V1))
-
-    assert config.storage_backend("Counter") == "sqlite"
-
-
-def test_new_classes_are_kv_backed(tmp_path):
-    config = load(
-        tmp_path, migrations_config('[[migrations]]\ntag = "v1"\nnew_classes = ["Counter"]\n')
-    )
-
-    assert config.storage_backend("Counter") == "kv"
+# What AppConfig adds to the migration rules; the rules are tested in test_migrations.py.
 
 
 def test_bound_class_without_migration_is_kv_backed(tmp_path):
@@ -527,116 +506,10 @@ def test_bound_class_without_migration_is_kv_backed(tmp_path):
     assert config.storage_backend("Counter") == "kv"
 
 
-def test_rename_carries_the_backend_to_the_new_name(tmp_path):
-    body = (
-        '[[migrations]]\ntag = "v1"\nnew_classes = ["OldCounter"]\n'
-        '[[migrations]]\ntag = "v2"\nrenamed_classes = [{from = "OldCounter", to = "Counter"}]\n'
-    )
-
-    config = load(tmp_path, migrations_config(body))
-
-    assert config.storage_backend("Counter") == "kv"
-    assert config.storage_backends() == {"Counter": "kv"}
-
-
-def test_renamed_away_class_no_longer_exists(tmp_path):
-    body = (
-        SQLITE_V1
-        + '[[migrations]]\ntag = "v2"\nrenamed_classes = [{from = "Counter", to = "Tally"}]\n'
-    )
-
-    config = load(tmp_path, migrations_config(body, BINDING.replace("Counter", "Tally")))
-
-    with pytest.raises(KeyError):
-        config.storage_backend("Counter")
-
-
-def test_deleted_class_no_longer_exists(tmp_path):
-    body = (
-        SQLITE_V1.replace('["Counter"]', '["Counter", "Legacy"]')
-        + '[[migrations]]\ntag = "v2"\ndeleted_classes = ["Legacy"]\n'
-    )
-
-    config = load(tmp_path, migrations_config(body))
-
-    assert config.storage_backends() == {"Counter": "sqlite"}
-    with pytest.raises(KeyError, match="'Legacy' is not a Durable Object class"):
-        config.storage_backend("Legacy")
-
-
-def test_deleted_class_can_be_recreated_with_another_backend(tmp_path):
-    body = (
-        '[[migrations]]\ntag = "v1"\nnew_classes = ["Counter"]\n'
-        '[[migrations]]\ntag = "v2"\ndeleted_classes = ["Counter"]\n'
-        '[[migrations]]\ntag = "v3"\nnew_sqlite_classes = ["Counter"]\n'
-    )
-
-    assert load(tmp_path, migrations_config(body)).storage_backend("Counter") == "sqlite"
-
-
 def test_bound_class_deleted_by_a_migration_falls_back_to_kv(tmp_path):
     body = SQLITE_V1 + '[[migrations]]\ntag = "v2"\ndeleted_classes = ["Counter"]\n'
 
     assert load(tmp_path, migrations_config(body)).storage_backend("Counter") == "kv"
-
-
-def test_transferred_class_is_treated_as_sqlite(tmp_path):
-    body = (
-        '[[migrations]]\ntag = "v1"\n'
-        'transferred_classes = [{from = "Counter", from_script = "old-worker", to = "Counter"}]\n'
-    )
-
-    config = load(tmp_path, migrations_config(body))
-
-    assert config.storage_backend("Counter") == TRANSFERRED_CLASS_BACKEND == "sqlite"
-    assert config.migrations[0].transferred_classes == (("Counter", "old-worker", "Counter"),)
-
-
-def test_deleting_a_non_existent_class_raises(tmp_path):
-    err = error(tmp_path, HEAD + '[[migrations]]\ntag = "v1"\ndeleted_classes = ["Ghost"]\n')
-
-    assert err.key == "migrations[0].deleted_classes"
-    assert "Cannot apply deleted_classes migration to non-existent class Ghost" in str(err)
-
-
-def test_renaming_a_non_existent_class_raises(tmp_path):
-    err = error(
-        tmp_path,
-        HEAD + '[[migrations]]\ntag = "v1"\nrenamed_classes = [{from = "Ghost", to = "Counter"}]\n',
-    )
-
-    assert err.key == "migrations[0].renamed_classes"
-    assert "Cannot apply renamed_classes migration to non-existent class Ghost" in str(err)
-
-
-def test_renaming_onto_an_existing_class_raises(tmp_path):
-    body = (
-        SQLITE_V1.replace('["Counter"]', '["Counter", "Room"]')
-        + '[[migrations]]\ntag = "v2"\nrenamed_classes = [{from = "Room", to = "Counter"}]\n'
-    )
-
-    err = error(tmp_path, HEAD + body)
-
-    assert "Cannot apply renamed_classes migration to existing class Counter" in str(err)
-
-
-def test_creating_an_existing_class_raises(tmp_path):
-    err = error(tmp_path, HEAD + SQLITE_V1 + SQLITE_V1.replace("v1", "v2"))
-
-    assert err.key == "migrations[1].new_sqlite_classes"
-    assert "Cannot apply new_sqlite_classes migration to existing class Counter" in str(err)
-
-
-def test_transferring_onto_an_existing_class_raises(tmp_path):
-    body = (
-        SQLITE_V1
-        + '[[migrations]]\ntag = "v2"\n'
-        + 'transferred_classes = [{from = "X", from_script = "other", to = "Counter"}]\n'
-    )
-
-    err = error(tmp_path, HEAD + body)
-
-    assert err.key == "migrations[1].transferred_classes"
 
 
 def test_storage_backend_of_an_unknown_class_raises_key_error(tmp_path):
@@ -651,15 +524,6 @@ def test_storage_backend_of_another_workers_class_raises_key_error(tmp_path):
 
     with pytest.raises(KeyError):
         config.storage_backend("Counter")
-
-
-def test_storage_backends_include_migrated_classes_that_are_not_bound(tmp_path):
-    body = SQLITE_V1.replace('["Counter"]', '["Counter", "Unbound"]')
-
-    assert load(tmp_path, migrations_config(body)).storage_backends() == {
-        "Counter": "sqlite",
-        "Unbound": "sqlite",
-    }
 
 
 def test_storage_backend_works_on_a_directly_built_config(tmp_path):

@@ -64,6 +64,22 @@ def test_unique_ids_are_seeded_and_valid():
     assert ids.from_string(a.toString()).equals(a)
 
 
+def test_rekey_moves_a_unique_id_into_this_namespace():
+    old = IdFactory("w-Old").unique()
+    new = IdFactory("w-New").rekey(old.toString())
+    assert new.toString()[:32] == old.toString()[:32] and new.name is None
+    assert IdFactory("w-New").from_string(new.toString()).equals(new)
+    assert IdFactory("w-Old").rekey(new.toString()) == old
+    with pytest.raises(TypeError):
+        IdFactory("w-New").from_string(old.toString())
+
+
+@pytest.mark.parametrize("text", ["", "abc", "g" * 64, "0" * 63, "0" * 65])
+def test_rekey_rejects_malformed_ids(text):
+    with pytest.raises(TypeError, match="^Invalid Durable Object ID: must be 64 hex digits$"):
+        IdFactory("w-A").rekey(text)
+
+
 def test_jurisdiction_is_rejected_like_local_workerd():
     with pytest.raises(
         JsException, match="Jurisdiction restrictions are not implemented in workerd."

@@ -18,6 +18,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from .app import load_main_module
+from .config import ConfigError, load_config
+from .migrations import MigrationReport, check_migrations
+
 __all__ = ["main", "build_parser"]
 
 
@@ -134,9 +138,12 @@ def _run_new(args: argparse.Namespace) -> int:
 
 
 def _run_migrate(args: argparse.Namespace) -> int:
-    from .dev.migrations import check_migrations
-
-    report = check_migrations(args.path, environment=args.environment)
+    try:
+        config = load_config(args.path, env=args.environment)
+    except ConfigError as error:
+        report = MigrationReport.from_config_error(error)
+    else:
+        report = check_migrations(config, load_main_module)
     print(report.render())
     return 0 if report.ok else 1
 

@@ -26,13 +26,13 @@ and ``packages/wrangler/src/dev``) and reproduced here:
   them and the environment does not (wrangler prints the same warning). Asking for an
   environment the file does not define is an error when the file defines other
   environments, and a warning (top-level values, suffixed name) when it defines none.
-* **Storage backend** (:meth:`AppConfig.storage_backend`): migrations are applied in
-  order, and inside one migration entry in wrangler's order: ``deleted_classes``,
-  ``renamed_classes``, ``new_classes`` (KV), ``new_sqlite_classes`` (SQLite). Deleting
-  or renaming a class that does not exist, or creating one that does, is an error with
-  wrangler's text. A bound class that no migration created is **KV-backed**, as under
-  ``wrangler dev`` (Miniflare gets ``useSQLite: undefined``); ``wrangler deploy`` would
-  refuse such a config because the platform requires a migration for every new class.
+* **Storage backend** (:meth:`AppConfig.storage_backend`): the migrations decide each
+  class's backend, by the rules in :mod:`dosim.migrations` (which also holds the
+  :class:`~dosim.migrations.Migration` model and ``dosim migrate --check``); a migration
+  those rules refuse is a :class:`ConfigError` here. A bound class that no migration
+  created is **KV-backed**, as under ``wrangler dev`` (Miniflare gets ``useSQLite:
+  undefined``); ``wrangler deploy`` would refuse such a config because the platform
+  requires a migration for every new class.
 * ``.py`` entry points need the ``python_workers`` compatibility flag (wrangler's check).
 
 Choices dosim makes where wrangler is lenient or non-deterministic:
@@ -42,15 +42,9 @@ Choices dosim makes where wrangler is lenient or non-deterministic:
 * ``compatibility_date`` is required and must be ``YYYY-MM-DD`` (``wrangler deploy``
   requires it; ``wrangler dev`` falls back to a date that depends on the installed runtime).
 * ``main`` must name an existing file.
-* Migration tags must be unique, and a class may not appear in both ``new_classes`` and
-  ``new_sqlite_classes`` of one entry (wrangler checks neither locally; a class with two
-  backends makes no sense, and repeated tags break the "apply each tag once" rule).
-* ``transferred_classes``: wrangler's local dev ignores them, so a transferred-in class
-  is KV-backed there; its real backend is the one it had in the source Worker, which
-  this file cannot see. dosim treats it as **SQLite**
-  (:data:`TRANSFERRED_CLASS_BACKEND`), the recommended backend; change that constant to
-  ``"kv"`` to match ``wrangler dev`` instead.
-  Transferring onto, or renaming onto, a class that already exists is an error.
+* Migration tags must be unique (wrangler does not check this locally; repeated tags
+  break the "apply each tag once" rule). dosim's other stricter migration rules, and
+  the backend of ``transferred_classes``, are described in :mod:`dosim.migrations`.
 """
 
 from __future__ import annotations
@@ -64,7 +58,9 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
+
+from .migrations import Migration, MigrationError, StorageBackend, apply_migrations
 
 __all__ = [
     "AppConfig",
@@ -72,21 +68,12 @@ __all__ = [
     "ConfigError",
     "ConfigWarning",
     "DurableObjectBinding",
-    "Migration",
-    "StorageBackend",
-    "TRANSFERRED_CLASS_BACKEND",
     "load_config",
     "strip_jsonc",
 ]
 
-StorageBackend = Literal["sqlite", "kv"]
-"""The storage backend of a Durable Object class: ``"sqlite"`` or legacy ``"kv"``."""
-
 CONFIG_FILE_NAMES: tuple[str, ...] = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 """Config file names looked for in a folder, in wrangler's order of preference."""
-
-TRANSFERRED_CLASS_BACKEND: StorageBackend = "sqlite"
-"""Backend dosim gives a class created by ``transferred_classes`` (see module docs)."""
 
 _NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")  # wrangler's isValidName
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -164,98 +151,6 @@ class DurableObjectBinding:
 
 
 @dataclass(frozen=True)
-class Migration:
-    """One ``[[migrations]]`` entry.
-
-    Attributes:
-        tag: The migration's unique tag, e.g. ``"v1"``.
-        new_classes: Classes created with the legacy KV backend.
-        new_sqlite_classes: Classes created with the SQLite backend.
-        renamed_classes: ``(from, to)`` pairs; objects and data move to ``to``.
-        deleted_classes: Classes whose objects and data are deleted.
-        transferred_classes: ``(from, from_script, to)`` triples moving a class in from
-            another Worker.
-    """
-
-    tag: str
-    new_classes: tuple[str, ...] = ()
-    new_sqlite_classes: tuple[str, ...] = ()
-    renamed_classes: tuple[tuple[str, str], ...] = ()
-    deleted_classes: tuple[str, ...] = ()
-    transferred_classes: tuple[tuple[str, str, str], ...] = ()
-
-
-class _MigrationError(ValueError):
-    """A migration that cannot be applied; ``index`` and ``key`` locate it."""
-
-    def __init__(self, index: int, key: str, message: str) -> None:
-        self.index = index
-        self.key = key
-        super().__init__(message)
-
-
-def _apply_migrations(migrations: tuple[Migration, ...]) -> dict[str, StorageBackend]:
-    """Apply migrations in order, as wrangler's ``getDurableObjectClassNameToUseSQLiteMap``.
-
-    Raises:
-        _MigrationError: A directive refers to a missing class or recreates one.
-    """
-    backends: dict[str, StorageBackend] = {}
-    for i, migration in enumerate(migrations):
-        both = sorted(set(migration.new_classes) & set(migration.new_sqlite_classes))
-        if both:
-            raise _MigrationError(
-                i,
-                "new_sqlite_classes",
-                f"class {both[0]!r} is listed in both new_classes and new_sqlite_classes; "
-                "expected each class in exactly one of them (new_sqlite_classes for "
-                "SQLite storage, new_classes for legacy KV storage)",
-            )
-        for name in migration.deleted_classes:
-            if backends.pop(name, None) is None:
-                raise _MigrationError(
-                    i,
-                    "deleted_classes",
-                    f"Cannot apply deleted_classes migration to non-existent class {name}",
-                )
-        for old, new in migration.renamed_classes:
-            if old not in backends:
-                raise _MigrationError(
-                    i,
-                    "renamed_classes",
-                    f"Cannot apply renamed_classes migration to non-existent class {old}",
-                )
-            if new in backends and new != old:
-                raise _MigrationError(
-                    i,
-                    "renamed_classes",
-                    f"Cannot apply renamed_classes migration to existing class {new}",
-                )
-            backends[new] = backends.pop(old)
-        for directive, names, backend in (
-            ("new_classes", migration.new_classes, "kv"),
-            ("new_sqlite_classes", migration.new_sqlite_classes, "sqlite"),
-        ):
-            for name in names:
-                if name in backends:
-                    raise _MigrationError(
-                        i,
-                        directive,
-                        f"Cannot apply {directive} migration to existing class {name}",
-                    )
-                backends[name] = backend  # type: ignore[assignment]
-        for _old, _script, new in migration.transferred_classes:
-            if new in backends:
-                raise _MigrationError(
-                    i,
-                    "transferred_classes",
-                    f"Cannot apply transferred_classes migration to existing class {new}",
-                )
-            backends[new] = TRANSFERRED_CLASS_BACKEND
-    return backends
-
-
-@dataclass(frozen=True)
 class AppConfig:
     """A Worker's configuration, as read by :func:`load_config`.
 
@@ -303,7 +198,7 @@ class AppConfig:
             ValueError: A migration deletes or renames a missing class, or creates an
                 existing one (:func:`load_config` reports this as a :class:`ConfigError`).
         """
-        return _apply_migrations(self.migrations)
+        return apply_migrations(self.migrations)
 
     def storage_backend(self, class_name: str) -> StorageBackend:
         """Tell whether a class defined by this Worker is SQLite- or KV-backed.
@@ -618,8 +513,8 @@ def _read_migrations(r: _Reader, raw: Any, key: str) -> tuple[Migration, ...]:
         )
     result = tuple(migrations)
     try:
-        _apply_migrations(result)
-    except _MigrationError as e:
+        apply_migrations(result)
+    except MigrationError as e:
         r.fail(f"{key}[{e.index}].{e.key}", str(e))
     return result
 

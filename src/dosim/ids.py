@@ -157,6 +157,32 @@ class IdFactory:
             raise TypeError(MSG_ID_WRONG_NAMESPACE)
         return DurableObjectId(raw, None, self._key)
 
+    def rekey(self, text: str) -> DurableObjectId:
+        """Return this namespace's id for an object that had id ``text`` in another one.
+
+        A namespace's key derives from ``"<worker name>-<class name>"``, so when a
+        migration renames a class or transfers it to another Worker, every id must be
+        re-derived for the object to stay reachable. An id made by ``newUniqueId`` keeps
+        its first 16 bytes (the object's identity) and gets the last 16 this namespace
+        computes from them. (A named object gets :meth:`from_name` of its name instead,
+        since its first 16 bytes derive from the key too.) The platform moves objects
+        itself; this is for moving stored objects on disk.
+
+        Args:
+            text: The object's id in the old namespace, as 64 hex digits; its last 16
+                bytes are not checked.
+
+        Returns:
+            The id in this namespace; its ``name`` is None.
+
+        Raises:
+            TypeError: ``Invalid Durable Object ID: must be 64 hex digits``.
+        """
+        if not isinstance(text, str) or not _HEX64.fullmatch(text):
+            raise TypeError(MSG_INVALID_ID)
+        first16 = bytes.fromhex(text)[:16]
+        return DurableObjectId(first16 + self._mac(first16), None, self._key)
+
     def owns(self, object_id: DurableObjectId) -> bool:
         """Return whether ``object_id`` was made by this namespace.
 

@@ -8,7 +8,7 @@ a read-only inspector at ``/__dosim/``. One module per job:
 =====================  ==============================================================
 ``server``             :class:`~dosim.dev.server.DevServer`: builds the app, serves it
 ``realtime``           drives the app's virtual clock from the wall clock
-``state``              where state lives; reopening stored objects (and their alarms)
+``state``              where state lives; reopening stored objects; migrating them
 ``bridge``             HTTP request/response conversion, body limit, error pages
 ``websocket_seam``     bridges real WebSockets to the simulated client ends
 ``requestlog``         one log line per request, with the objects it touched
@@ -18,10 +18,10 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``inspector``          the ``/__dosim/`` page and its JSON API
 ``reload``             watching files and rebuilding the app
 ``templates``          ``dosim new``: copying a starter app
-``migrations``         ``dosim migrate --check``: what a deploy would refuse
 =====================  ==============================================================
 
 Only ``server``, ``bridge``, ``inspector``, ``reload`` and ``websocket_seam`` import the
-``dev`` extra's packages; the rest is stdlib, so ``dosim new`` and ``dosim migrate``
-work without it. The simulator core never imports this package.
+``dev`` extra's packages; the rest is stdlib, so ``dosim new`` works without it.
+(``dosim migrate --check`` lives in the core, in :mod:`dosim.migrations`.) The simulator
+core never imports this package.
 """

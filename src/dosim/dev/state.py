@@ -1,4 +1,4 @@
-"""Where ``dosim dev`` keeps state, and reopening stored objects at startup.
+"""Where ``dosim dev`` keeps state; reopening stored objects and migrating them at startup.
 
 Layout (the one ``App.database_path`` gives, like ``wrangler dev``'s
 ``.wrangler/state/v3/do``)::
@@ -18,7 +18,8 @@ constructors run on the first event, as usual.
 At startup :func:`apply_local_migrations` applies the config's pending
 ``renamed_classes`` / ``deleted_classes`` / ``transferred_classes`` to these folders (the
 tags already applied are kept in ``migrations.json``), so a rename can be rehearsed on
-real local data before deploying.
+real local data before deploying. Only these folder moves live here: the migration model,
+its rules and the deploy check are in :mod:`dosim.migrations`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..ids import IdFactory
 
 __all__ = [
     "STATE_DIR",
@@ -166,13 +169,12 @@ def _move_namespace(
 
     dosim derives a namespace's id key from ``<worker>-<Class>``, so an object keeps its
     identity across the move by getting the id the new namespace gives its name (named
-    objects, names from names.json) or its first 16 bytes (other ids).
+    objects, names from names.json) or its first 16 bytes (other ids,
+    :meth:`~dosim.ids.IdFactory.rekey`).
 
     Returns:
         (objects moved, files left in place because the target exists, old → new hex).
     """
-    from ..ids import IdFactory
-
     source, target = state_dir / source_key, state_dir / target_key
     factory = IdFactory(target_key)
     moved, kept, renamed = 0, [], {}
@@ -184,9 +186,8 @@ def _move_namespace(
             if name is not None:
                 new_hex = factory.from_name(name).toString()
             else:
-                first16 = bytes.fromhex(old_hex)[:16]
-                new_hex = (first16 + factory._mac(first16)).hex()
-        except ValueError:
+                new_hex = factory.rekey(old_hex).toString()
+        except TypeError:
             new_hex = old_hex  # not an id: keep the file name
         if (target / f"{new_hex}.sqlite").exists():
             kept.append(database.name)
