@@ -45,7 +45,7 @@ from .websockets import WebSocketClient
 from .workers.entrypoints import WorkerEntrypoint
 from .workers.request import Request
 
-__all__ = ["App", "Env", "ExecutionContext"]
+__all__ = ["App", "Env", "ExecutionContext", "load_main_module", "forget_app_modules"]
 
 class Env:
     """The Worker's ``env``: Durable Object namespaces and ``[vars]`` as attributes."""
@@ -471,7 +471,7 @@ def load_main_module(path: Path, *, fresh: bool = False) -> Any:
     path = path.resolve()
     key = (str(path), path.stat().st_mtime)
     if fresh:
-        _forget_modules_under(path.parent)
+        forget_app_modules(path.parent)
     cached = _loaded_modules.get(key)
     if cached is not None:
         return cached
@@ -497,13 +497,31 @@ def load_main_module(path: Path, *, fresh: bool = False) -> Any:
     return module
 
 
-def _forget_modules_under(folder: Path) -> None:
-    for key in [k for k in _loaded_modules if Path(k[0]).parent == folder]:
+def forget_app_modules(folder: Path) -> None:
+    """Make an app's code import afresh: forget the modules imported from under ``folder``.
+
+    Drops the cached main modules and every module in :data:`sys.modules` whose file is
+    in ``folder`` or below it, except dosim's own (and the ``workers``/``js`` names it
+    provides), so the next :meth:`App.from_config` re-imports siblings too (``from
+    helpers import x``). Used by ``dosim dev`` when a source file changes.
+
+    Args:
+        folder: The app's folder.
+    """
+    folder = folder.resolve()
+    for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
         del _loaded_modules[key]
     for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("dosim", "workers", "js"):
+            continue
         file = getattr(module, "__file__", None)
-        if file and Path(file).resolve().parent == folder:
-            del sys.modules[name]
+        if not file:
+            continue
+        try:
+            if Path(file).resolve().is_relative_to(folder):
+                del sys.modules[name]
+        except (OSError, ValueError):
+            continue
 
 
 def install_workers_alias() -> None:

@@ -26,6 +26,7 @@ from .errors import (
     MSG_ID_WRONG_NAMESPACE,
     MSG_INVALID_ID,
     MSG_JURISDICTION_LOCAL,
+    platform_error,
 )
 
 __all__ = ["DurableObjectId", "IdFactory", "JURISDICTIONS"]
@@ -213,6 +214,4 @@ def check_jurisdiction(jurisdiction: str | None) -> None:
         raise TypeError(
             f"Unknown jurisdiction {jurisdiction!r}; expected one of {', '.join(JURISDICTIONS)}"
         )
-    from .errors import platform_error
-
     raise platform_error("Error", MSG_JURISDICTION_LOCAL)

@@ -2,8 +2,8 @@
 
 :func:`watch` waits for changes to Python files or the wrangler config under the app's
 folder (the state folder and caches are ignored) and asks the server to reload.
-:func:`forget_app_modules` makes the next ``App.from_config`` import the app's code
-afresh: it drops the app's own modules from :data:`sys.modules` (so ``from helpers
+:func:`dosim.app.forget_app_modules` makes the next ``App.from_config`` import the app's
+code afresh: it drops the app's own modules from :data:`sys.modules` (so ``from helpers
 import x`` in the main module re-imports ``helpers``) and the simulator's cached main
 module.
 
@@ -16,14 +16,13 @@ state is gone, as after a deploy on Cloudflare (where a code update resets objec
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import CONFIG_FILE_NAMES
 
-__all__ = ["watch", "forget_app_modules", "is_app_source"]
+__all__ = ["watch", "is_app_source"]
 
 log = logging.getLogger("dosim.dev")
 
@@ -51,36 +50,6 @@ def is_app_source(path: str | Path, app_dir: Path, state_dir: Path | None) -> bo
     if state_dir is not None and file.resolve().is_relative_to(state_dir):
         return False
     return not (_IGNORED_PARTS & set(relative.parts[:-1]))
-
-
-def forget_app_modules(app_dir: Path, main: Path) -> None:
-    """Make the app's code import afresh on the next ``App.from_config``.
-
-    Args:
-        app_dir: The app's folder; modules imported from under it are dropped.
-        main: The main module's file.
-    """
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in ("dosim", "workers", "js"):
-            continue
-        file = getattr(module, "__file__", None)
-        if not file:
-            continue
-        try:
-            if Path(file).resolve().is_relative_to(app_dir):
-                del sys.modules[name]
-        except (OSError, ValueError):
-            continue
-    # CORE HOOK WANTED: ``dosim.app.load_main_module`` caches the main module by
-    # (path, mtime), so a change to a *sibling* module alone would hand back the stale
-    # main module. Until the core offers a way to bypass the cache (e.g.
-    # ``App.from_config(..., fresh=True)``), drop the entry here.
-    from .. import app as app_module
-
-    cache: dict[tuple[str, float], Any] = getattr(app_module, "_loaded_modules", {})
-    resolved = str(main.resolve())
-    for key in [key for key in cache if key[0] == resolved]:
-        del cache[key]
 
 
 async def watch(

@@ -36,7 +36,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..app import App
+from ..app import App, forget_app_modules
 from ..config import load_config
 from . import bridge, inspector, reload, requestlog
 from .names import NameBook
@@ -167,8 +167,7 @@ class DevServer:
         shown = ", ".join(Path(p).name for p in changed or []) or "requested"
         async with self._swap_lock, self.driver.paused():
             try:
-                main = Path(load_config(self.config_path, env=self.environment).main)
-                reload.forget_app_modules(self.app_dir, main)
+                forget_app_modules(self.app_dir)
                 fresh = self.build_app()
             except Exception:  # noqa: BLE001 - keep serving the old code, show the error
                 log.exception("dosim dev: reload failed (%s); still serving the old code", shown)
