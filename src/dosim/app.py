@@ -38,6 +38,8 @@ from .faults import Faults
 from .host import ObjectHost
 from .ids import DurableObjectId
 from .namespaces import DurableObjectNamespace, NamespaceRuntime
+from .objects import ObjectView, view_of
+from .objects import exists as object_exists
 from .settle import wait_all_tasks_blocked
 from .stubs import DurableObjectStub
 from .trace import Trace
@@ -45,7 +47,14 @@ from .websockets import WebSocketClient
 from .workers.entrypoints import WorkerEntrypoint
 from .workers.request import Request
 
-__all__ = ["App", "Env", "ExecutionContext", "load_main_module", "forget_app_modules"]
+__all__ = [
+    "App",
+    "Env",
+    "ExecutionContext",
+    "app_of",
+    "load_main_module",
+    "forget_app_modules",
+]
 
 class Env:
     """The Worker's ``env``: Durable Object namespaces and ``[vars]`` as attributes."""
@@ -356,18 +365,51 @@ class App:
                 f"no Durable Object binding {binding!r} (have: {', '.join(self.namespaces)})"
             ) from None
 
+    def objects(self, binding: str | DurableObjectNamespace | None = None) -> list[ObjectView]:
+        """Return read-only views of the app's objects, in creation order per namespace.
+
+        The dev inspector, the docs sandbox's Objects panel and the testing helpers read
+        objects through these views (:mod:`dosim.objects`).
+
+        Args:
+            binding: Only this namespace: its binding name (``"COUNTER"``) or the ``env``
+                binding itself (``app.env.COUNTER``); all of them by default.
+
+        Raises:
+            LookupError: For an unknown binding or a namespace of another app.
+        """
+        if isinstance(binding, DurableObjectNamespace):
+            if binding._runtime.app is not self:
+                raise LookupError(f"{binding!r} belongs to another app")
+            binding = binding._runtime.binding
+        runtimes = [self._runtime(binding)] if binding is not None else self.namespaces.values()
+        return [
+            view_of(host)
+            for runtime in runtimes
+            for host in runtime.hosts.values()
+            if object_exists(host)
+        ]
+
+    def find_object(self, binding: str, hex_id: str) -> ObjectView | None:
+        """Return the view of one object by its id in hex, or ``None`` if it does not exist.
+
+        Args:
+            binding: The namespace's binding name.
+            hex_id: The object's id as 64 hex digits.
+
+        Raises:
+            LookupError: For an unknown binding.
+        """
+        host = self._runtime(binding).hosts.get(hex_id)
+        return view_of(host) if host is not None and object_exists(host) else None
+
     def object_ids(self, binding: str) -> list[DurableObjectId]:
         """Return the ids of objects created in namespace ``binding``, in creation order.
 
         Args:
             binding: The binding name, e.g. ``"COUNTER"``.
         """
-        runtime = self._runtime(binding)
-        return [
-            host.id
-            for host in runtime.hosts.values()
-            if host.has_stored_data() or host.incarnation is not None
-        ]
+        return [view.id for view in self.objects(binding)]
 
     async def run_in_object(self, target: Any, fn: Any) -> Any:
         """Run ``fn(instance, ctx)`` inside the object as one event (gates apply).
@@ -420,9 +462,7 @@ class App:
         """
         if self.persist_to is None:
             return None
-        folder = self.persist_to / runtime.unique_key
-        folder.mkdir(parents=True, exist_ok=True)
-        return str(folder / f"{hex_id}.sqlite")
+        return str(self.persist_to / runtime.unique_key / f"{hex_id}.sqlite")
 
     def close(self) -> None:
         """Close every object's database."""
@@ -452,6 +492,20 @@ def _load_config_cached(path: Path, environment: str | None) -> Any:
     config = load_config(path, env=environment) if environment else load_config(path)
     _loaded_configs[key] = (config, config.path.stat().st_mtime_ns)
     return config
+
+
+def app_of(target: Any) -> App:
+    """Return the app a stub or an ``env`` namespace belongs to.
+
+    Args:
+        target: A ``DurableObjectStub`` or a ``DurableObjectNamespace`` (``env.X``).
+
+    Raises:
+        TypeError: For anything else.
+    """
+    if isinstance(target, (DurableObjectStub, DurableObjectNamespace)):
+        return target._runtime.app
+    raise TypeError(f"expected a Durable Object stub or namespace, got {target!r}")
 
 
 def load_main_module(path: Path, *, fresh: bool = False) -> Any:

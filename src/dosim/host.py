@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .alarms import AlarmScheduler
@@ -283,6 +284,7 @@ class ObjectHost:
         self.incarnation: Incarnation | None = None
         self._generation = 0
         self._database: Any = None
+        self._storage_opened = False
         self.alarms = AlarmScheduler(self, seed=f"{namespace.app.seed}:{self.hex_id}")
         self._eviction_timer: Any = None
         self.pending_fault: Callable[[], None] | None = None
@@ -306,7 +308,10 @@ class ObjectHost:
         """The object's SQLite database, opened on first use."""
         if self._database is None:
             path = self.app.database_path(self.namespace, self.hex_id)
+            if path is not None:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._database = ObjectDatabase(path, sql_enabled=self.namespace.sql_enabled)
+            self._storage_opened = True
             self.alarms.sync(record=False)
         return self._database
 
@@ -336,8 +341,11 @@ class ObjectHost:
             self.alarms.sync(record=True)
 
     def has_stored_data(self) -> bool:
-        """Whether the object has been created (its database opened)."""
-        return self._database is not None
+        """Whether the object has been created (its database opened, now or before).
+
+        An evicted file-backed object closes its database but still exists.
+        """
+        return self._storage_opened
 
     # -- incarnations -------------------------------------------------------------------
     def current(self) -> Incarnation:

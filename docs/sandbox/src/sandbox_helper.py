@@ -275,71 +275,37 @@ def _apps(scope):
     return list(seen.values())
 
 
-def _show(value):
-    try:
-        return json.dumps(value, ensure_ascii=False)[:300]
-    except (TypeError, ValueError):
-        return repr(value)[:300]
-
-
-def _object(host):
-    from dosim.serialization import decode_value
-
+def _object(view):
     facts = {
-        "id": host.hex_id,
-        "name": host.name,
-        "class": host.namespace.cls.__name__,
-        "live": host.incarnation is not None,
-        "alarm": host.alarms.time,
-        "sockets": len(getattr(host, "sockets", []) or []),
+        "id": view.hex_id,
+        "name": view.name,
+        "class": view.class_name,
+        "live": view.live,
+        "alarm": view.alarm,
+        "sockets": view.sockets,
         "kv": [],
         "kv_total": 0,
         "tables": [],
     }
-    database = getattr(host, "_database", None)
-    conn = getattr(database, "conn", None)
-    if conn is None:
-        return facts
     try:
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='_cf_KV'"
-        ).fetchone()
-        if exists:
-            facts["kv_total"] = conn.execute("SELECT count(*) FROM _cf_KV").fetchone()[0]
-            for k, blob in conn.execute(
-                "SELECT key, value FROM _cf_KV ORDER BY key LIMIT ?", (_KV_LIMIT,)
-            ):
-                try:
-                    shown = _show(decode_value(bytes(blob)))
-                except Exception as error:  # noqa: BLE001
-                    shown = f"<undecodable: {error}>"
-                facts["kv"].append({"key": k, "value": shown})
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' "
-                "AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' "
-                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-            )
-        ]
-        for table in names:
-            quoted = '"' + table.replace('"', '""') + '"'
-            count = conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]
-            facts["tables"].append({"name": table, "rows": count})
+        page = view.kv(0, _KV_LIMIT)
+        facts["kv_total"] = page["total"]
+        facts["kv"] = [{"key": e["key"], "value": e["value"]} for e in page["entries"]]
+        facts["tables"] = view.tables()
     except Exception as error:  # noqa: BLE001 - a panel must not break a run
         facts["error"] = str(error)
     return facts
 
 
 def _describe(name, app):
-    namespaces = []
-    for binding, runtime in app.namespaces.items():
-        objects = [
-            _object(host)
-            for host in runtime.hosts.values()
-            if host.has_stored_data() or host.incarnation is not None
-        ]
-        namespaces.append({"binding": binding, "class": runtime.cls.__name__, "objects": objects})
+    namespaces = [
+        {
+            "binding": binding,
+            "class": runtime.cls.__name__,
+            "objects": [_object(view) for view in app.objects(binding)],
+        }
+        for binding, runtime in app.namespaces.items()
+    ]
     events = json.loads(app.trace.to_json())
     return {
         "var": name,

@@ -14,7 +14,6 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``requestlog``         one log line per request, with the objects it touched
 ``tracebuffer``        the recent trace events, for the inspector's live view
 ``names``              object names seen, remembered across restarts (display only)
-``storage_view``       read-only views of an object's KV entries and SQL tables
 ``inspector``          the ``/__dosim/`` page and its JSON API
 ``reload``             watching files and rebuilding the app
 ``templates``          ``dosim new``: copying a starter app

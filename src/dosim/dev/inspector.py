@@ -1,7 +1,7 @@
 """The inspector: a read-only page at ``/__dosim/`` and its JSON API under ``/__dosim/api/``.
 
 Nothing here changes the app or its storage: every endpoint is a ``GET``, storage is read
-through :mod:`dosim.dev.storage_view`, and the page says "read-only" at the top.
+through the app's read model (:meth:`dosim.App.objects`), and the page says "read-only" at the top.
 
 ========================================================  ==================================
 ``/__dosim/``                                             the page (plain HTML + a little JS)
@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import storage_view
+from ..objects import ObjectView
 
 __all__ = ["PREFIX", "routes", "not_routed"]
 
@@ -51,23 +51,14 @@ def _not_found(what: str) -> JSONResponse:
     return JSONResponse({"error": f"no such {what}"}, status_code=404)
 
 
-def _host_info(server: Any, runtime: Any, host: Any) -> dict[str, Any]:
-    database = host.database
+def _object_info(server: Any, view: ObjectView) -> dict[str, Any]:
     return {
-        "id": host.hex_id,
-        "name": host.name or server.names.get(runtime.binding, host.hex_id),
-        "live": host.incarnation is not None,
-        "alarm": database.read_alarm(),
-        "hibernatable_sockets": len(host.websockets.hibernatable),
+        "id": view.hex_id,
+        "name": view.name or server.names.get(view.binding, view.hex_id),
+        "live": view.live,
+        "alarm": view.alarm,
+        "hibernatable_sockets": view.sockets,
     }
-
-
-def _stored_hosts(runtime: Any) -> list[Any]:
-    return [
-        host
-        for host in runtime.hosts.values()
-        if host.has_stored_data() or host.incarnation is not None
-    ]
 
 
 def not_routed(request: Request) -> Response:
@@ -94,14 +85,12 @@ def routes(server: Any) -> list[BaseRoute]:
             and ``traces`` are read at each request, so reloads are followed).
     """
 
-    def lookup(request: Request) -> tuple[Any, Any] | JSONResponse:
-        runtime = server.app.namespaces.get(request.path_params["binding"])
-        if runtime is None:
+    def lookup(request: Request) -> ObjectView | JSONResponse:
+        binding = request.path_params["binding"]
+        if binding not in server.app.namespaces:
             return _not_found("namespace")
-        host = runtime.hosts.get(request.path_params["object_id"])
-        if host is None or not (host.has_stored_data() or host.incarnation is not None):
-            return _not_found("object")
-        return runtime, host
+        view = server.app.find_object(binding, request.path_params["object_id"])
+        return _not_found("object") if view is None else view
 
     async def page(request: Request) -> Response:
         html = resources.files(__package__).joinpath("inspector.html").read_text("utf-8")
@@ -127,17 +116,17 @@ def routes(server: Any) -> list[BaseRoute]:
                     "binding": runtime.binding,
                     "class": runtime.cls.__name__,
                     "backend": "sqlite" if runtime.sql_enabled else "kv",
-                    "objects": len(_stored_hosts(runtime)),
+                    "objects": len(server.app.objects(runtime.binding)),
                 }
                 for runtime in server.app.namespaces.values()
             ]
         )
 
     async def objects(request: Request) -> Response:
-        runtime = server.app.namespaces.get(request.path_params["binding"])
-        if runtime is None:
+        binding = request.path_params["binding"]
+        if binding not in server.app.namespaces:
             return _not_found("namespace")
-        infos = [_host_info(server, runtime, host) for host in _stored_hosts(runtime)]
+        infos = [_object_info(server, view) for view in server.app.objects(binding)]
         infos.sort(key=lambda info: (info["name"] is None, info["name"] or "", info["id"]))
         return JSONResponse(infos)
 
@@ -145,11 +134,9 @@ def routes(server: Any) -> list[BaseRoute]:
         found = lookup(request)
         if isinstance(found, JSONResponse):
             return found
-        runtime, host = found
-        info = _host_info(server, runtime, host)
-        with storage_view.open_reader(host) as reader:
-            info["kv_entries"] = storage_view.kv_page(reader, 0, 0)["total"]
-            info["tables"] = storage_view.tables(reader) if runtime.sql_enabled else []
+        info = _object_info(server, found)
+        info["kv_entries"] = found.kv(0, 0)["total"]
+        info["tables"] = found.tables()
         return JSONResponse(info)
 
     async def kv(request: Request) -> Response:
@@ -157,16 +144,14 @@ def routes(server: Any) -> list[BaseRoute]:
         if isinstance(found, JSONResponse):
             return found
         offset, limit = _page_args(request)
-        with storage_view.open_reader(found[1]) as reader:
-            return JSONResponse(storage_view.kv_page(reader, offset, limit))
+        return JSONResponse(found.kv(offset, limit))
 
     async def sql(request: Request) -> Response:
         found = lookup(request)
         if isinstance(found, JSONResponse):
             return found
         offset, limit = _page_args(request)
-        with storage_view.open_reader(found[1]) as reader:
-            result = storage_view.table_page(reader, request.path_params["table"], offset, limit)
+        result = found.table(request.path_params["table"], offset, limit)
         return _not_found("table") if result is None else JSONResponse(result)
 
     async def trace(request: Request) -> Response:

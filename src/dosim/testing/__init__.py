@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..app import app_of
+
 __all__ = [
     "run_in_durable_object",
     "run_durable_object_alarm",
@@ -35,13 +37,6 @@ __all__ = [
     "evict_durable_object",
     "abort_all_durable_objects",
 ]
-
-
-def _app_of(stub: Any) -> Any:
-    try:
-        return stub._runtime.app
-    except AttributeError:
-        raise TypeError(f"expected a Durable Object stub, got {stub!r}") from None
 
 
 async def run_in_durable_object(stub: Any, fn: Any) -> Any:
@@ -57,7 +52,7 @@ async def run_in_durable_object(stub: Any, fn: Any) -> Any:
     Returns:
         What ``fn`` returned (not copied: this is test code, not RPC).
     """
-    return await _app_of(stub).run_in_object(stub, fn)
+    return await app_of(stub).run_in_object(stub, fn)
 
 
 async def run_durable_object_alarm(stub: Any) -> bool:
@@ -69,7 +64,7 @@ async def run_durable_object_alarm(stub: Any) -> bool:
     Returns:
         True if an alarm was scheduled (and ran), False otherwise.
     """
-    app = _app_of(stub)
+    app = app_of(stub)
     return await app.host_of(stub).alarms.run_now()
 
 
@@ -83,8 +78,7 @@ def list_durable_object_ids(namespace: Any) -> list[Any]:
         The ids of objects that were constructed or touched storage (stubs alone do not
         create objects).
     """
-    runtime = namespace._runtime
-    return runtime.app.object_ids(runtime.binding)
+    return [view.id for view in app_of(namespace).objects(namespace)]
 
 
 def evict_durable_object(stub: Any) -> bool:
@@ -96,7 +90,7 @@ def evict_durable_object(stub: Any) -> bool:
     Returns:
         Whether an instance was in memory.
     """
-    return _app_of(stub).evict(stub)
+    return app_of(stub).evict(stub)
 
 
 def abort_all_durable_objects(app: Any) -> int:

@@ -1,10 +1,12 @@
-"""Read-only views of one object's storage: its KV entries and its SQL tables, paged.
+"""Reading one object's storage from outside it: its KV entries and its SQL tables, paged.
 
-For a file-backed object the views open a separate *read-only* SQLite connection
-(``mode=ro``): they see committed data only, take no write lock and cannot change
-anything. For an in-memory object (``--in-memory``) there is no file to open, so they
-read through the object's own connection, between its events (they may then also see
-writes of the current implicit transaction that are not committed yet).
+For a file-backed object the reader opens a separate *read-only* SQLite connection
+(``mode=ro``): it sees committed data only, takes no write lock and cannot change
+anything. For an in-memory object there is no file to open, so it reads through the
+object's own connection, between its events (it may then also see writes of the current
+implicit transaction that are not committed yet).
+
+Adapters reach this through the app's read model (:mod:`dosim.objects`).
 
 Values stored through the KV API are decoded as app code would read them and shown as
 JSON when they are JSON-like, as ``repr()`` otherwise; long values are cut.
@@ -28,18 +30,24 @@ PREVIEW_CHARS = 500
 
 
 @contextmanager
-def open_reader(host: Any) -> Iterator[sqlite3.Connection]:
-    """Open a read-only view of ``host``'s database.
+def open_reader(
+    path: str | None, own_connection: sqlite3.Connection | None = None
+) -> Iterator[sqlite3.Connection | None]:
+    """Open a read-only view of one object's database.
 
     Args:
-        host: An :class:`~dosim.host.ObjectHost`.
+        path: The database file, or ``None`` for an in-memory database.
+        own_connection: The object's own connection, used when there is no file.
 
     Yields:
-        A connection to read with.
+        A connection to read with, or ``None`` when there is nothing stored yet (no file,
+        or an in-memory object that never opened its database).
     """
-    path = host.app.database_path(host.namespace, host.hex_id)
     if path is None:
-        yield host.database.conn
+        yield own_connection
+        return
+    if not Path(path).exists():
+        yield None
         return
     connection = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True)
     try:
@@ -79,7 +87,7 @@ def _show_cell(value: Any) -> Any:
     return value
 
 
-def kv_page(connection: sqlite3.Connection, offset: int, limit: int) -> dict[str, Any]:
+def kv_page(connection: sqlite3.Connection | None, offset: int, limit: int) -> dict[str, Any]:
     """Return KV entries ``offset .. offset+limit`` in key order, and the total.
 
     Args:
@@ -87,7 +95,7 @@ def kv_page(connection: sqlite3.Connection, offset: int, limit: int) -> dict[str
         offset: Entries to skip.
         limit: Entries to return.
     """
-    if not _exists(connection, "_cf_KV"):
+    if connection is None or not _exists(connection, "_cf_KV"):
         return {"total": 0, "offset": offset, "entries": []}
     total = connection.execute("SELECT count(*) FROM _cf_KV").fetchone()[0]
     rows = connection.execute(
@@ -103,12 +111,14 @@ def kv_page(connection: sqlite3.Connection, offset: int, limit: int) -> dict[str
     return {"total": total, "offset": offset, "entries": entries}
 
 
-def tables(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+def tables(connection: sqlite3.Connection | None) -> list[dict[str, Any]]:
     """Return the app's SQL tables (not dosim's ``_cf_*`` ones) with their row counts.
 
     Args:
         connection: From :func:`open_reader`.
     """
+    if connection is None:
+        return []
     names = [
         row[0]
         for row in connection.execute(
@@ -127,7 +137,7 @@ def tables(connection: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def table_page(
-    connection: sqlite3.Connection, table: str, offset: int, limit: int
+    connection: sqlite3.Connection | None, table: str, offset: int, limit: int
 ) -> dict[str, Any] | None:
     """Return rows ``offset .. offset+limit`` of ``table`` (in rowid order when it has one).
 
@@ -140,7 +150,9 @@ def table_page(
     Returns:
         ``{"columns", "rows", "total", "offset"}``, or ``None`` for an unknown table.
     """
-    if table.lower().startswith(("_cf_", "sqlite_")) or not _exists(connection, table):
+    if connection is None or table.lower().startswith(("_cf_", "sqlite_")):
+        return None
+    if not _exists(connection, table):
         return None
     quoted = _quoted(table)
     total = connection.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]

@@ -1,0 +1,130 @@
+"""The read model: what an app's Durable Objects are and what they hold, for adapters.
+
+:meth:`dosim.App.objects` lists an app's objects as :class:`ObjectView` values: id, name,
+class, whether an instance is in memory, the scheduled alarm, the open hibernatable
+WebSockets. Each view reads the object's storage on request (KV entries, SQL tables and
+their rows, paged) through :mod:`dosim.storage.reader`, without running an event and
+without changing anything.
+
+The dev server's inspector, the docs sandbox's Objects panel and the testing helpers all
+read objects through this module, never through the runtime's internals.
+
+An object is listed once it exists for the platform: its storage was opened, or an
+instance was constructed. A stub alone creates nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .storage import reader
+
+if TYPE_CHECKING:
+    from .host import ObjectHost
+    from .ids import DurableObjectId
+
+__all__ = ["ObjectView", "view_of", "exists"]
+
+
+def exists(host: ObjectHost) -> bool:
+    """Whether the object behind ``host`` exists (storage opened or instance constructed).
+
+    Args:
+        host: An object host of the app.
+    """
+    return host.has_stored_data() or host.incarnation is not None
+
+
+@dataclass(frozen=True)
+class ObjectView:
+    """A read-only view of one Durable Object, as it was when the view was taken.
+
+    Attributes:
+        binding: The namespace's binding name, e.g. ``"COUNTER"``.
+        id: The object's :class:`~dosim.ids.DurableObjectId`.
+        hex_id: The id as 64 hex digits.
+        name: The name it was reached by (``getByName``/``idFromName``), or ``None``.
+        class_name: The Durable Object class.
+        backend: ``"sqlite"`` or ``"kv"`` (the storage backend its migration gave it).
+        live: Whether an instance is in memory.
+        alarm: The scheduled alarm (ms since the epoch, as last committed), or ``None``.
+        sockets: How many hibernatable WebSockets are open.
+    """
+
+    binding: str
+    id: DurableObjectId
+    hex_id: str
+    name: str | None
+    class_name: str
+    backend: str
+    live: bool
+    alarm: int | None
+    sockets: int
+    _host: ObjectHost = field(repr=False, compare=False)
+
+    def kv(self, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+        """Read KV entries ``offset .. offset+limit`` in key order.
+
+        Args:
+            offset: Entries to skip.
+            limit: Entries to return.
+
+        Returns:
+            ``{"total", "offset", "entries": [{"key", "value", "bytes"}]}``; values are
+            shown as JSON when JSON-like, ``repr()`` otherwise, cut at
+            :data:`~dosim.storage.reader.PREVIEW_CHARS` characters.
+        """
+        with self._open() as connection:
+            return reader.kv_page(connection, offset, limit)
+
+    def tables(self) -> list[dict[str, Any]]:
+        """Read the app's SQL tables with their row counts (``[{"name", "rows"}]``).
+
+        Empty for a KV-backed object (it has no SQL API).
+        """
+        if self.backend != "sqlite":
+            return []
+        with self._open() as connection:
+            return reader.tables(connection)
+
+    def table(self, name: str, offset: int = 0, limit: int = 100) -> dict[str, Any] | None:
+        """Read rows ``offset .. offset+limit`` of the table ``name``.
+
+        Args:
+            name: A name from :meth:`tables`.
+            offset: Rows to skip.
+            limit: Rows to return.
+
+        Returns:
+            ``{"columns", "rows", "total", "offset"}``, or ``None`` for an unknown table.
+        """
+        with self._open() as connection:
+            return reader.table_page(connection, name, offset, limit)
+
+    def _open(self) -> Any:
+        host = self._host
+        path = host.app.database_path(host.namespace, host.hex_id)
+        own = host.database.conn if path is None and host.has_stored_data() else None
+        return reader.open_reader(path, own)
+
+
+def view_of(host: ObjectHost) -> ObjectView:
+    """Take a view of the object behind ``host``.
+
+    Args:
+        host: An object host of the app.
+    """
+    namespace = host.namespace
+    return ObjectView(
+        binding=namespace.binding,
+        id=host.id,
+        hex_id=host.hex_id,
+        name=host.name,
+        class_name=namespace.cls.__name__,
+        backend="sqlite" if namespace.sql_enabled else "kv",
+        live=host.incarnation is not None,
+        alarm=host.alarms.time,
+        sockets=len(host.websockets.hibernatable),
+        _host=host,
+    )
