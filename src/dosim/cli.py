@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from .app import load_main_module
 from .config import ConfigError, load_config
+from .dev.templates import MSG_NO_TEMPLATES, TemplateError, available_templates, create_app
 from .migrations import MigrationReport, check_migrations
 
 __all__ = ["main", "build_parser"]
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_dev(args: argparse.Namespace) -> int:
     try:
+        # Imported here, not at the top: the server needs the optional ``dev`` extra, and
+        # ``dosim new`` and ``dosim migrate`` must work without it.
         from .dev.server import DevServer
     except ImportError as missing:
         print(
@@ -116,8 +119,6 @@ def _run_dev(args: argparse.Namespace) -> int:
 
 
 def _run_new(args: argparse.Namespace) -> int:
-    from .dev.templates import MSG_NO_TEMPLATES, TemplateError, available_templates, create_app
-
     if args.template is None or args.directory is None:
         names = available_templates()
         if not names:

@@ -11,8 +11,16 @@ Portable app code therefore catches ``TypeError`` / ``ValueError`` / ``Exception
 reads the flags (``remote``, ``retryable``, ``overloaded``, ``durableObjectReset``) with
 ``getattr(error, "retryable", False)``, which works here and on Cloudflare.
 
-Every message text lives in this module as a named constant, next to the limit it
-enforces, so tests and docs can refer to one place.
+Message texts are named constants (``MSG_*``) defined next to the rule or limit they
+enforce: this module holds those of resets, disconnections, RPC, ids and namespaces;
+storage's are in :mod:`dosim.storage.limits`, WebSockets' in
+:mod:`dosim.websockets.sockets` and :mod:`dosim.websockets.hibernation`, the ``workers``
+types' in their own modules, migrations' in :mod:`dosim.migrations`. Tests import the
+constant rather than repeat the text.
+
+This module also decides how an exception *crosses* an object boundary
+(:func:`cross_exception`, :func:`copy_exception`, :func:`network_lost`): what a caller
+of a stub sees when the object raised, was reset, or the connection dropped.
 """
 
 from __future__ import annotations
