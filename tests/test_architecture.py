@@ -41,7 +41,7 @@ LAYERS = {
         "dosim.websockets",
         "dosim.js",
     ),
-    "app": ("dosim.app", "dosim.objects"),
+    "app": ("dosim.app", "dosim.objects", "dosim.loader"),
 }
 ADAPTERS = ("dosim.cli", "dosim.dev", "dosim.testing")
 RANK = {name: rank for rank, names in enumerate(LAYERS.values()) for name in names}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dosim.app import load_main_module
 from dosim.config import AppConfig, ConfigError, load_config
+from dosim.loader import load_main_module
 from dosim.migrations import (
     MSG_DELETED_BUT_BOUND,
     MSG_NO_MIGRATION,

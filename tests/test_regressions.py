@@ -158,7 +158,7 @@ async def test_on_disk_objects_close_their_database_when_evicted(tmp_path):
 
 
 def test_fresh_load_reimports_sibling_modules(tmp_path):
-    from dosim.app import load_main_module
+    from dosim.loader import load_main_module
 
     (tmp_path / "helper.py").write_text("VALUE = 1\n")
     (tmp_path / "worker.py").write_text("from helper import VALUE\n")

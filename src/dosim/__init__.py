@@ -11,10 +11,11 @@ The public surface:
 * :mod:`dosim.errors` — the errors the runtime raises, with the platform's texts.
 """
 
-from .app import App, Env, install_workers_alias
+from .app import App, Env
 from .clock import install_time_patch
 from .errors import JsException
 from .ids import DurableObjectId
+from .loader import install_workers_alias
 from .trace import Trace, TraceEvent
 
 __all__ = ["App", "Env", "JsException", "DurableObjectId", "Trace", "TraceEvent", "__version__"]

@@ -22,21 +22,16 @@ Then drive it: ``await app.fetch(...)`` sends an HTTP request to the Worker,
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib.util
 import inspect
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import js as js_names
-from . import workers
-from .clock import DEFAULT_START_MS, VirtualClock, install_time_patch
-from .config import load_config
+from .clock import DEFAULT_START_MS, VirtualClock
 from .faults import Faults
 from .host import ObjectHost
 from .ids import DurableObjectId
+from .loader import load_config_cached, load_main_module
 from .namespaces import DurableObjectNamespace, NamespaceRuntime
 from .objects import ObjectView, view_of
 from .objects import exists as object_exists
@@ -47,14 +42,7 @@ from .websockets import WebSocketClient
 from .workers.entrypoints import WorkerEntrypoint
 from .workers.request import Request
 
-__all__ = [
-    "App",
-    "Env",
-    "ExecutionContext",
-    "app_of",
-    "load_main_module",
-    "forget_app_modules",
-]
+__all__ = ["App", "Env", "ExecutionContext", "app_of"]
 
 class Env:
     """The Worker's ``env``: Durable Object namespaces and ``[vars]`` as attributes."""
@@ -175,7 +163,7 @@ class App:
             persist_to: See :class:`App`.
             fresh: Re-import the app's modules even if unchanged (used when reloading).
         """
-        config = _load_config_cached(Path(path), environment)
+        config = load_config_cached(Path(path), environment)
         module = load_main_module(Path(config.main), fresh=fresh)
         worker = getattr(module, "Default", None)
         classes: dict[str, type] = {}
@@ -474,26 +462,6 @@ class App:
         return f"App({self.name!r}, bindings={list(self.namespaces)})"
 
 
-_loaded_modules: dict[tuple[str, float], Any] = {}
-_loaded_configs: dict[tuple[str, str | None], Any] = {}
-
-
-def _load_config_cached(path: Path, environment: str | None) -> Any:
-    """Parse a config once per file version (a test suite loads the same app per test)."""
-    key = (str(path.resolve()), environment)
-    cached = _loaded_configs.get(key)
-    if cached is not None:
-        config, stamp = cached
-        try:
-            if config.path.stat().st_mtime_ns == stamp:
-                return config
-        except OSError:
-            pass
-    config = load_config(path, env=environment) if environment else load_config(path)
-    _loaded_configs[key] = (config, config.path.stat().st_mtime_ns)
-    return config
-
-
 def app_of(target: Any) -> App:
     """Return the app a stub or an ``env`` namespace belongs to.
 
@@ -506,90 +474,3 @@ def app_of(target: Any) -> App:
     if isinstance(target, (DurableObjectStub, DurableObjectNamespace)):
         return target._runtime.app
     raise TypeError(f"expected a Durable Object stub or namespace, got {target!r}")
-
-
-def load_main_module(path: Path, *, fresh: bool = False) -> Any:
-    """Import a Worker's main module (once per file version) with ``workers`` available.
-
-    The module's folder is put on ``sys.path`` while it imports, so sibling modules import
-    as they do on Cloudflare (``from helpers import x``).
-
-    Args:
-        path: The ``main`` file from ``wrangler.toml``.
-        fresh: Import again even if the file did not change, and forget the modules
-            imported from its folder (a reload after a sibling module changed).
-
-    Returns:
-        The imported module.
-    """
-    path = path.resolve()
-    key = (str(path), path.stat().st_mtime)
-    if fresh:
-        forget_app_modules(path.parent)
-    cached = _loaded_modules.get(key)
-    if cached is not None:
-        return cached
-    install_workers_alias()
-    install_time_patch()
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    module_name = f"_dosim_app_{digest}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    folder = str(path.parent)
-    sys.path.insert(0, folder)
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(module_name, None)
-        raise
-    finally:
-        sys.path.remove(folder)
-    _loaded_modules[key] = module
-    return module
-
-
-def forget_app_modules(folder: Path) -> None:
-    """Make an app's code import afresh: forget the modules imported from under ``folder``.
-
-    Drops the cached main modules and every module in :data:`sys.modules` whose file is
-    in ``folder`` or below it, except dosim's own (and the ``workers``/``js`` names it
-    provides), so the next :meth:`App.from_config` re-imports siblings too (``from
-    helpers import x``). Used by ``dosim dev`` when a source file changes.
-
-    Args:
-        folder: The app's folder.
-    """
-    folder = folder.resolve()
-    for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
-        del _loaded_modules[key]
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in ("dosim", "workers", "js"):
-            continue
-        file = getattr(module, "__file__", None)
-        if not file:
-            continue
-        try:
-            if Path(file).resolve().is_relative_to(folder):
-                del sys.modules[name]
-        except (OSError, ValueError):
-            continue
-
-
-def install_workers_alias() -> None:
-    """Make ``import workers`` (and ``from js import WebSocketPair``) work for app code.
-
-    ``workers`` resolves to :mod:`dosim.workers`. Outside Pyodide, ``js`` resolves to
-    :mod:`dosim.js`; inside Pyodide the WebSocket names are added to the real ``js``.
-    """
-    sys.modules["workers"] = workers
-    sys.modules["workers.entrypoints"] = workers.entrypoints
-    if sys.platform == "emscripten":
-        import js  # type: ignore[import-not-found]
-
-        for name in js_names.__all__:
-            setattr(js, name, getattr(js_names, name))
-    else:
-        sys.modules.setdefault("js", js_names)

@@ -18,9 +18,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .app import load_main_module
 from .config import ConfigError, load_config
 from .dev.templates import MSG_NO_TEMPLATES, TemplateError, available_templates, create_app
+from .loader import load_main_module
 from .migrations import MigrationReport, check_migrations
 
 __all__ = ["main", "build_parser"]

@@ -326,7 +326,7 @@ def check_migrations(config: AppConfig, load_main: Callable[[Path], Any]) -> Mig
     Args:
         config: The app's wrangler config, from :func:`dosim.config.load_config`.
         load_main: Imports the Worker's main module from its path, as the simulator
-            does (:func:`dosim.app.load_main_module`). It is passed in because this
+            does (:func:`dosim.loader.load_main_module`). It is passed in because this
             module sits below :mod:`dosim.app` in the import graph.
 
     Returns:

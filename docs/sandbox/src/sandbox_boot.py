@@ -61,7 +61,7 @@ def after_restore():
     names dosim put on JavaScript's globals are gone after a restore, and the state of
     ``random`` is the one the build left.
     """
-    from dosim.app import install_workers_alias
+    from dosim.loader import install_workers_alias
 
     if HELPER_DIR not in sys.path:
         sys.path.insert(0, HELPER_DIR)

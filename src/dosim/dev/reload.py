@@ -2,7 +2,7 @@
 
 :func:`watch` waits for changes to Python files or the wrangler config under the app's
 folder (the state folder and caches are ignored) and asks the server to reload.
-:func:`dosim.app.forget_app_modules` makes the next ``App.from_config`` import the app's
+:func:`dosim.loader.forget_app_modules` makes the next ``App.from_config`` import the app's
 code afresh: it drops the app's own modules from :data:`sys.modules` (so ``from helpers
 import x`` in the main module re-imports ``helpers``) and the simulator's cached main
 module.

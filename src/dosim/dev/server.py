@@ -36,8 +36,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..app import App, forget_app_modules
+from ..app import App
 from ..config import load_config
+from ..loader import forget_app_modules
 from . import bridge, inspector, reload, requestlog
 from .names import NameBook
 from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from ..app import App, install_workers_alias
+from ..app import App
+from ..loader import install_workers_alias
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,140 @@
+"""Importing an app's code: its wrangler config and main module, with ``workers`` and ``js``.
+
+App code imports ``workers`` and ``js`` as it does on Cloudflare;
+:func:`install_workers_alias` makes those names resolve to dosim's. The main module is
+imported once per file version (:func:`load_main_module`), with its folder on
+``sys.path`` while it imports so sibling modules import as they do on Cloudflare;
+:func:`forget_app_modules` makes the next load import everything afresh (``dosim dev``'s
+reload). Configs are parsed once per file version too (:func:`load_config_cached`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import js as js_names
+from . import workers
+from .clock import install_time_patch
+from .config import load_config
+
+__all__ = [
+    "load_main_module",
+    "forget_app_modules",
+    "install_workers_alias",
+    "load_config_cached",
+]
+
+_loaded_modules: dict[tuple[str, float], Any] = {}
+_loaded_configs: dict[tuple[str, str | None], Any] = {}
+
+
+def load_config_cached(path: Path, environment: str | None) -> Any:
+    """Parse a config once per file version (a test suite loads the same app per test).
+
+    Args:
+        path: The config file or the folder holding it.
+        environment: A ``[env.<name>]`` section to apply, or ``None``.
+    """
+    key = (str(path.resolve()), environment)
+    cached = _loaded_configs.get(key)
+    if cached is not None:
+        config, stamp = cached
+        try:
+            if config.path.stat().st_mtime_ns == stamp:
+                return config
+        except OSError:
+            pass
+    config = load_config(path, env=environment) if environment else load_config(path)
+    _loaded_configs[key] = (config, config.path.stat().st_mtime_ns)
+    return config
+
+
+def load_main_module(path: Path, *, fresh: bool = False) -> Any:
+    """Import a Worker's main module (once per file version) with ``workers`` available.
+
+    The module's folder is put on ``sys.path`` while it imports, so sibling modules import
+    as they do on Cloudflare (``from helpers import x``).
+
+    Args:
+        path: The ``main`` file from ``wrangler.toml``.
+        fresh: Import again even if the file did not change, and forget the modules
+            imported from its folder (a reload after a sibling module changed).
+
+    Returns:
+        The imported module.
+    """
+    path = path.resolve()
+    key = (str(path), path.stat().st_mtime)
+    if fresh:
+        forget_app_modules(path.parent)
+    cached = _loaded_modules.get(key)
+    if cached is not None:
+        return cached
+    install_workers_alias()
+    install_time_patch()
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    module_name = f"_dosim_app_{digest}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    finally:
+        sys.path.remove(folder)
+    _loaded_modules[key] = module
+    return module
+
+
+def forget_app_modules(folder: Path) -> None:
+    """Make an app's code import afresh: forget the modules imported from under ``folder``.
+
+    Drops the cached main modules and every module in :data:`sys.modules` whose file is
+    in ``folder`` or below it, except dosim's own (and the ``workers``/``js`` names it
+    provides), so the next :meth:`App.from_config` re-imports siblings too (``from
+    helpers import x``). Used by ``dosim dev`` when a source file changes.
+
+    Args:
+        folder: The app's folder.
+    """
+    folder = folder.resolve()
+    for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
+        del _loaded_modules[key]
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("dosim", "workers", "js"):
+            continue
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        try:
+            if Path(file).resolve().is_relative_to(folder):
+                del sys.modules[name]
+        except (OSError, ValueError):
+            continue
+
+
+def install_workers_alias() -> None:
+    """Make ``import workers`` (and ``from js import WebSocketPair``) work for app code.
+
+    ``workers`` resolves to :mod:`dosim.workers`. Outside Pyodide, ``js`` resolves to
+    :mod:`dosim.js`; inside Pyodide the WebSocket names are added to the real ``js``.
+    """
+    sys.modules["workers"] = workers
+    sys.modules["workers.entrypoints"] = workers.entrypoints
+    if sys.platform == "emscripten":
+        import js  # type: ignore[import-not-found]
+
+        for name in js_names.__all__:
+            setattr(js, name, getattr(js_names, name))
+    else:
+        sys.modules.setdefault("js", js_names)
