@@ -6,9 +6,9 @@ gone as far as it can": a message a client sent has reached the object's handler
 been delivered. :func:`wait_all_tasks_blocked` is that point, after Trio's helper of the
 same name: it yields to the event loop until no other task is ready to run.
 
-A task counts as *ready* when it has not finished and is not waiting on an unfinished
-future: it was just created, it yielded with ``await asyncio.sleep(0)``, or what it
-awaited has completed and it has yet to resume. A task waiting on a timer (virtual-time
+A task counts as *ready* when it has not finished, its code is not on the stack, and it
+is not waiting on an unfinished future: it was just created, it yielded with
+``await asyncio.sleep(0)``, or what it awaited has completed and it has yet to resume. A task waiting on a timer (virtual-time
 timers are driven by :meth:`dosim.App.advance`), a socket or a queue counts as blocked.
 
 Where dosim chooses: plain loop callbacks (``call_soon``) are not tasks and cannot be
@@ -32,6 +32,10 @@ MAX_TURNS = 1_000
 
 def _ready(task: asyncio.Task[object]) -> bool:
     if task.done():
+        return False
+    # A task whose code is on the stack is not waiting for the loop: the caller's own, or
+    # in Pyodide one suspended inside ``run_sync`` (the task that runs the test session).
+    if getattr(task.get_coro(), "cr_running", False):
         return False
     # The task's own record of the future it is suspended on; None while it is scheduled.
     waiter = getattr(task, "_fut_waiter", None)
