@@ -10,14 +10,12 @@ writes out first.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .host import Incarnation
 
-__all__ = ["current_incarnation", "running_in"]
+__all__ = ["current_incarnation", "enter", "leave"]
 
 _current: contextvars.ContextVar[Incarnation | None] = contextvars.ContextVar(
     "dosim_current_incarnation", default=None
@@ -29,15 +27,25 @@ def current_incarnation() -> Incarnation | None:
     return _current.get()
 
 
-@contextmanager
-def running_in(incarnation: Incarnation) -> Iterator[None]:
-    """Make ``incarnation`` the current one for the duration of the ``with`` block.
+def enter(incarnation: Incarnation) -> contextvars.Token[Incarnation | None]:
+    """Make ``incarnation`` the current one until :func:`leave` is called with the token.
+
+    A pair of calls rather than a context manager: the host does this for every event,
+    and a generator-based ``with`` costs more than the rest of a no-op RPC's bookkeeping.
 
     Args:
         incarnation: The instance whose code is about to run.
+
+    Returns:
+        The token to pass to :func:`leave`.
     """
-    token = _current.set(incarnation)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    return _current.set(incarnation)
+
+
+def leave(token: contextvars.Token[Incarnation | None]) -> None:
+    """Restore the current incarnation that :func:`enter` replaced.
+
+    Args:
+        token: What :func:`enter` returned.
+    """
+    _current.reset(token)

@@ -20,10 +20,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import current
 from .alarms import AlarmScheduler
 from .clock import VirtualClock
 from .context import DurableObjectState
-from .current import running_in
 from .errors import (
     MSG_ABORT_DEFAULT,
     MSG_EVICTED_STORAGE,
@@ -153,11 +153,12 @@ class Incarnation:
         storage = host.storage_for(self)
         self.ctx = DurableObjectState(self, object_id, storage)
         self._constructing = True
+        token = current.enter(self)
         try:
-            with running_in(self):
-                host.record("constructor")
-                self.instance = host.namespace.cls(self.ctx, host.namespace.env)
+            host.record("constructor")
+            self.instance = host.namespace.cls(self.ctx, host.namespace.env)
         finally:
+            current.leave(token)
             self._constructing = False
 
     def track(self, task: asyncio.Future[Any]) -> None:
@@ -236,9 +237,9 @@ class Incarnation:
 
     def cancel_tasks(self) -> None:
         """Cancel the instance's pending background tasks (it is gone)."""
-        current = asyncio.current_task() if _loop_running() else None
+        this_task = asyncio.current_task() if _loop_running() else None
         for task in list(self._tasks):
-            if task is not current and not task.done():
+            if task is not this_task and not task.done():
                 task.cancel()
 
     def abort(self, reason: str | None) -> None:
@@ -412,26 +413,26 @@ class ObjectHost:
         incarnation.active += 1
         self._cancel_eviction()
         clock_token = self.clock.activate()
+        token = current.enter(incarnation)
         try:
-            with running_in(incarnation):
-                try:
-                    if incarnation.instance is None:
-                        incarnation.construct(object_id or self.id)
-                    await incarnation.input_gate.enter()
-                    incarnation.check()
-                    result = await invoke(incarnation.instance)
-                    self._fire_pending_fault()
-                    incarnation.check()
-                    incarnation.output_gate.release()
-                    return result
-                except DurableObjectAbort:
-                    raise self.error_for_caller(incarnation.error) from None
-                except BaseException:
-                    self._fire_pending_fault()
-                    incarnation.check()
-                    incarnation.output_gate.release()  # writes before the exception commit
-                    raise
+            if incarnation.instance is None:
+                incarnation.construct(object_id or self.id)
+            await incarnation.input_gate.enter()
+            incarnation.check()
+            result = await invoke(incarnation.instance)
+            self._fire_pending_fault()
+            incarnation.check()
+            incarnation.output_gate.release()
+            return result
+        except DurableObjectAbort:
+            raise self.error_for_caller(incarnation.error) from None
+        except BaseException:
+            self._fire_pending_fault()
+            incarnation.check()
+            incarnation.output_gate.release()  # writes before the exception still commit
+            raise
         finally:
+            current.leave(token)
             VirtualClock.deactivate(clock_token)
             incarnation.active -= 1
             self.maybe_schedule_eviction()

@@ -8,8 +8,9 @@ same name: it yields to the event loop until no other task is ready to run.
 
 A task counts as *ready* when it has not finished, its code is not on the stack, and it
 is not waiting on an unfinished future: it was just created, it yielded with
-``await asyncio.sleep(0)``, or what it awaited has completed and it has yet to resume. A task waiting on a timer (virtual-time
-timers are driven by :meth:`dosim.App.advance`), a socket or a queue counts as blocked.
+``await asyncio.sleep(0)``, or what it awaited has completed and it has yet to resume.
+A task waiting on a timer (virtual-time timers are driven by :meth:`dosim.App.advance`),
+a socket or a queue counts as blocked.
 
 Where dosim chooses: plain loop callbacks (``call_soon``) are not tasks and cannot be
 seen, so the loop must be quiet for :data:`QUIET_TURNS` turns in a row, which covers the
