@@ -181,6 +181,14 @@ class WebSocket:
         """How this end was accepted (dosim's view; not a platform attribute)."""
         return self._mode
 
+    def __dosim_in_response__(self) -> None:
+        """Note that this end was returned in a ``Response``.
+
+        Its pair can no longer be accepted with ``acceptWebSocket``. Called by
+        ``workers.Response``, which cannot import this module (it sits lower).
+        """
+        self._in_response = True
+
     # -- the standard API ---------------------------------------------------------------
     def accept(self) -> None:
         """Accept the socket with the standard API (events go to listeners).

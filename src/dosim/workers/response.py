@@ -357,8 +357,10 @@ def _checked(
         raise js_error("RangeError", MSG_STATUS_RANGE)
     if socket is not None and code != 101:
         raise js_error("RangeError", MSG_WEBSOCKET_STATUS)
-    if socket is not None and hasattr(socket, "_in_response"):
-        socket._in_response = True  # its pair can no longer be accepted with acceptWebSocket
+    # The socket is a runtime object this layer does not import: it asks, the socket answers.
+    used_in_response = getattr(socket, "__dosim_in_response__", None)
+    if used_in_response is not None:
+        used_in_response()
     if status_text and any(ord(char) < 0x20 for char in status_text):
         raise js_error("TypeError", MSG_INVALID_STATUS_TEXT)
     data, content_type = extract_body(body, "Response")
