@@ -36,22 +36,43 @@ async def test_waits_for_a_task_woken_through_a_queue_and_gather():
     consumer_task.cancel()
 
 
-async def test_a_task_blocked_on_a_future_does_not_hold_the_wait():
+async def test_tasks_blocked_on_a_future_or_an_event_do_not_hold_the_wait():
     never = asyncio.get_running_loop().create_future()
     waiter = asyncio.get_running_loop().create_task(asyncio.wait_for(never, 60))
+    wake = asyncio.Event()
     turns = 0
 
     async def count():
         nonlocal turns
         while True:
             turns += 1
-            await asyncio.sleep(0.01)  # blocked on a timer between turns
+            await wake.wait()
+            wake.clear()
 
     counter = asyncio.get_running_loop().create_task(count())
     await wait_all_tasks_blocked()
     assert not waiter.done() and turns == 1
+    wake.set()
+    await wait_all_tasks_blocked()
+    assert turns == 2
     waiter.cancel()
     counter.cancel()
+
+
+async def test_waits_through_nested_gathers():
+    done = []
+
+    async def leaf():
+        await asyncio.sleep(0)
+        done.append("leaf")
+
+    async def nested():
+        await asyncio.gather(asyncio.gather(asyncio.gather(leaf())))
+        done.append("outer")
+
+    asyncio.get_running_loop().create_task(nested())
+    await wait_all_tasks_blocked()
+    assert done == ["leaf", "outer"]
 
 
 async def test_a_task_that_never_blocks_ends_the_wait_after_max_turns():

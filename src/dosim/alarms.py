@@ -77,7 +77,12 @@ class AlarmHost(Protocol):
         """The object's database, opened on first use."""
 
     def record(self, kind: str, **detail: Any) -> None:
-        """Append a trace event about the object."""
+        """Append a trace event about the object.
+
+        Args:
+            kind: The event kind (``alarm.set``, ``alarm.fire``, ...).
+            **detail: Kind-specific facts.
+        """
 
     def has_alarm_handler(self) -> bool:
         """Whether the object's class defines ``alarm()``."""
@@ -92,7 +97,12 @@ class AlarmHost(Protocol):
         """Commit the implicit transaction now."""
 
     async def run_event(self, label: str, invoke: Callable[[Any], Awaitable[Any]]) -> Any:
-        """Deliver an event no stub carries; ``invoke(instance)`` runs the handler."""
+        """Deliver an event no stub carries to the current instance (constructing one).
+
+        Args:
+            label: The event's name in the trace.
+            invoke: Runs the handler: ``await invoke(instance)``.
+        """
 
 
 class AlarmScheduler:
@@ -113,7 +123,11 @@ class AlarmScheduler:
 
     @property
     def time(self) -> int | None:
-        """The scheduled time in ms since the epoch, or ``None`` (as last committed)."""
+        """The scheduled time in ms since the epoch, or ``None``.
+
+        The committed time, or what the running alarm event wrote (``None`` while a
+        handler runs until it sets a new alarm; a retry's time after it failed).
+        """
         return self._time
 
     def sync(self, record: bool) -> None:

@@ -542,8 +542,15 @@ class ObjectHost:
         Args:
             label: The event's name in the trace.
             invoke: Calls the right handler on the instance.
-            incarnation: Deliver to this instance (failing with its reset error if it was
-                reset), as a standard WebSocket's events are; by default the current one.
+            incarnation: Deliver to this instance, as a standard WebSocket's events are:
+                a reset instance fails with its reset error, an evicted one is replaced
+                by a fresh instance. By default the current instance (or a new one).
+
+        Returns:
+            What ``invoke`` returned.
+
+        Raises:
+            BaseException: What the handler raised, or the reset error.
         """
         binding = StubBinding()
         binding.incarnation = incarnation

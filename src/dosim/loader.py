@@ -96,18 +96,32 @@ def load_main_module(path: Path, *, fresh: bool = False) -> Any:
     return module
 
 
+_NOT_APP_CODE = frozenset({"site-packages", "dist-packages", "python_modules", "node_modules"})
+"""Folders inside an app's folder that hold installed packages, not the app's own code."""
+
+
+def _is_app_code(file: Path, folder: Path, environments: tuple[Path, ...]) -> bool:
+    if not file.is_relative_to(folder) or any(file.is_relative_to(e) for e in environments):
+        return False
+    parts = file.relative_to(folder).parts[:-1]
+    return not any(part.startswith(".") or part in _NOT_APP_CODE for part in parts)
+
+
 def forget_app_modules(folder: Path) -> None:
     """Make an app's code import afresh: forget the modules imported from under ``folder``.
 
-    Drops the cached main modules and every module in :data:`sys.modules` whose file is
-    in ``folder`` or below it, except dosim's own (and the ``workers``/``js`` names it
-    provides), so the next :meth:`App.from_config` re-imports siblings too (``from
+    Drops the cached main modules and every module in :data:`sys.modules` that is the
+    app's own code: its file is in ``folder`` or below it, but not in an environment
+    (a virtualenv, ``site-packages``, pywrangler's ``python_modules``, a hidden folder
+    such as ``.venv``) and not dosim's own (nor the ``workers``/``js`` names it
+    provides). The next :meth:`App.from_config` then re-imports siblings too (``from
     helpers import x``). Used by ``dosim dev`` when a source file changes.
 
     Args:
         folder: The app's folder.
     """
     folder = folder.resolve()
+    environments = tuple({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()})
     for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
         del _loaded_modules[key]
     for name, module in list(sys.modules.items()):
@@ -117,7 +131,7 @@ def forget_app_modules(folder: Path) -> None:
         if not file:
             continue
         try:
-            if Path(file).resolve().is_relative_to(folder):
+            if _is_app_code(Path(file).resolve(), folder, environments):
                 del sys.modules[name]
         except (OSError, ValueError):
             continue

@@ -10,7 +10,9 @@ The dev server's inspector, the docs sandbox's Objects panel and the testing hel
 read objects through this module, never through the runtime's internals.
 
 An object is listed once it exists for the platform: its storage was opened, or an
-instance was constructed. A stub alone creates nothing.
+instance was constructed. A stub alone creates nothing. An app on a ``persist_to``
+folder lists the objects stored there once they are opened
+(:meth:`dosim.App.open_stored_objects` opens them all, as ``dosim dev`` does at start).
 """
 
 from __future__ import annotations
@@ -45,10 +47,11 @@ class ObjectView:
         id: The object's :class:`~dosim.ids.DurableObjectId`.
         hex_id: The id as 64 hex digits.
         name: The name it was reached by (``getByName``/``idFromName``), or ``None``.
-        class_name: The Durable Object class.
+        class_name: The Durable Object class's name.
         backend: ``"sqlite"`` or ``"kv"`` (the storage backend its migration gave it).
         live: Whether an instance is in memory.
-        alarm: The scheduled alarm (ms since the epoch, as last committed), or ``None``.
+        alarm: The scheduled alarm in ms since the epoch, or ``None`` (see
+            :attr:`dosim.alarms.AlarmScheduler.time`).
         sockets: How many hibernatable WebSockets are open.
     """
 

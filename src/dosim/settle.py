@@ -15,8 +15,9 @@ a socket or a queue counts as blocked.
 Where dosim chooses: plain loop callbacks (``call_soon``) are not tasks and cannot be
 seen, so the loop must be quiet for :data:`QUIET_TURNS` turns in a row, which covers the
 callbacks asyncio chains between a finished task and the task awaiting it (``gather``,
-``wait_for``). A task that never blocks (``while True: await asyncio.sleep(0)``) would
-keep the loop busy forever: the wait gives up after :data:`MAX_TURNS` turns.
+``wait_for``, nested a few deep). A task that never blocks
+(``while True: await asyncio.sleep(0)``) would keep the loop busy forever: the wait gives
+up after :data:`MAX_TURNS` turns.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import asyncio
 
 __all__ = ["wait_all_tasks_blocked", "QUIET_TURNS", "MAX_TURNS"]
 
-QUIET_TURNS = 3
-"""Loop turns in a row with no task ready before the wait ends."""
+QUIET_TURNS = 8
+"""Loop turns in a row with no task ready before the wait ends (the number of turns
+dosim used to wait in all, so the old guarantee is the floor)."""
 MAX_TURNS = 1_000
 """Loop turns after which the wait ends even if a task is still ready."""
 

@@ -39,12 +39,26 @@ class SetupError(Exception):
 
 
 def say(msg: str) -> None:
-    """Print a progress line of the setup phase."""
+    """Print a progress line of the setup phase.
+
+    Args:
+        msg: The line, without the ``[pyodide-setup]`` prefix.
+    """
     print(f"[pyodide-setup] {msg}", flush=True)
 
 
 def run(step: str, cmd: list[str], *, cwd: Path = ROOT, env: dict | None = None) -> str:
-    """Run a setup command quietly; on failure show its output and raise SetupError."""
+    """Run a setup command quietly; on failure show its output and raise SetupError.
+
+    Args:
+        step: What the command does, for the error message.
+        cmd: The command and its arguments.
+        cwd: Where to run it.
+        env: Its environment (the current one by default).
+
+    Returns:
+        What it printed (stdout and stderr together).
+    """
     proc = subprocess.run(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -55,12 +69,21 @@ def run(step: str, cmd: list[str], *, cwd: Path = ROOT, env: dict | None = None)
 
 
 def digest(*parts: str) -> str:
-    """A short, stable cache key."""
+    """A short, stable cache key.
+
+    Args:
+        *parts: The texts the key depends on.
+    """
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def cached_dir(path: Path, key: str) -> list[Path] | None:
-    """The files listed in ``path/.complete`` if it was made for ``key`` and they all exist."""
+    """The files listed in ``path/.complete`` if it was made for ``key`` and they all exist.
+
+    Args:
+        path: A cache folder filled by :func:`fill_dir`.
+        key: The key it must have been made for.
+    """
     marker = path / MARKER
     if not marker.is_file():
         return None
@@ -72,7 +95,13 @@ def cached_dir(path: Path, key: str) -> list[Path] | None:
 
 
 def fill_dir(path: Path, key: str, download) -> list[Path]:
-    """Run ``download(tmpdir)`` and atomically replace ``path`` with the result (+ marker)."""
+    """Run ``download(tmpdir)`` and atomically replace ``path`` with the result (+ marker).
+
+    Args:
+        path: The cache folder to replace.
+        key: Recorded in the marker, for :func:`cached_dir`.
+        download: Fills the temporary folder it is given with wheels.
+    """
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=path.name + "-", dir=CACHE))
     try:

@@ -70,10 +70,19 @@ class SocketHost(Protocol):
     clock: VirtualClock
 
     def record(self, kind: str, **detail: Any) -> None:
-        """Append a trace event about the object."""
+        """Append a trace event about the object.
+
+        Args:
+            kind: The event kind (``websocket.message``, ...).
+            **detail: Kind-specific facts.
+        """
 
     def has_handler(self, name: str) -> bool:
-        """Whether the object's class defines the method ``name``."""
+        """Whether the object's class defines the method ``name``.
+
+        Args:
+            name: ``"webSocketMessage"`` or ``"webSocketClose"``.
+        """
 
     async def run_event(
         self,
@@ -81,7 +90,14 @@ class SocketHost(Protocol):
         invoke: Callable[[Any], Awaitable[Any]],
         incarnation: Incarnation | None = None,
     ) -> Any:
-        """Deliver an event; to ``incarnation`` if given (failing if it is gone)."""
+        """Deliver an event to the object.
+
+        Args:
+            label: The event's name in the trace.
+            invoke: Runs the handler: ``await invoke(instance)``.
+            incarnation: The instance a standard socket belongs to: a reset one fails
+                with its reset error; an evicted one is replaced by a fresh instance.
+        """
 
 
 class ObjectSockets:
