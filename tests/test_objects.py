@@ -105,10 +105,38 @@ async def test_unknown_bindings_and_ids():
     assert app.find_object("NOTES", "0" * 64) is None
 
 
-async def test_list_ids_through_the_namespace_matches_the_views():
+async def test_views_by_namespace_binding_and_list_ids():
     app = _app()
     await app.env.NOTES.getByName("x").hello()
-    assert list_durable_object_ids(app.env.NOTES) == [v.id for v in app.objects(app.env.NOTES)]
+    expected = [app.env.NOTES.idFromName("x").toString()]
+    assert [i.toString() for i in list_durable_object_ids(app.env.NOTES)] == expected
+    assert [v.hex_id for v in app.objects(app.env.NOTES)] == expected
     other = _app()
     with pytest.raises(LookupError):
         app.objects(other.env.NOTES)
+
+
+async def test_namespace_views():
+    app = App(None, {"NOTES": Notes, "OLD": Notes}, kv_classes=["Notes"])
+    assert [(n.binding, n.class_name, n.backend) for n in app.namespace_views()] == [
+        ("NOTES", "Notes", "kv"),
+        ("OLD", "Notes", "kv"),
+    ]
+
+
+async def test_a_restarted_app_opens_stored_objects_and_their_alarms(tmp_path):
+    first = _app(tmp_path)
+    await first.env.NOTES.getByName("a").remind(first.clock.now_ms() + 60_000)
+    await first.env.NOTES.getByName("b").hello()
+    await first.env.NOTES.getByName("b").note("k", 1)
+    first.close()
+    (folder,) = tmp_path.iterdir()  # <worker>-Notes, as wrangler dev lays it out
+    (folder / "not-an-id.sqlite").write_bytes(b"")
+    again = _app(tmp_path)
+    assert again.objects() == []
+    report = again.open_stored_objects()
+    assert (report.objects, report.alarms) == (2, 1)
+    assert [path.name for path in report.skipped] == ["not-an-id.sqlite"]
+    assert sorted(v.alarm is not None for v in again.objects()) == [False, True]
+    assert not any(v.live for v in again.objects())  # opened, not constructed
+    again.close()

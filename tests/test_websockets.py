@@ -1,13 +1,24 @@
 """WebSockets: pairs, the standard API, hibernation, auto-response, limits."""
 
 import asyncio
+import datetime
 
 import pytest
 
 import dosim.websockets
 from dosim import App
+from dosim.clock import VirtualClock
 from dosim.errors import JsException
-from dosim.websockets import WebSocketDisconnect
+from dosim.settle import wait_all_tasks_blocked
+from dosim.websockets import (
+    CLOSED,
+    ObjectSockets,
+    SocketMode,
+    WebSocketDisconnect,
+    abandon,
+    attach_receiver,
+    disconnect,
+)
 from js import WebSocketPair, WebSocketRequestResponsePair
 from workers import DurableObject, Response, WorkerEntrypoint
 
@@ -302,3 +313,86 @@ async def test_reset_of_a_hibernated_object_disconnects_its_sockets(app):
     with pytest.raises(WebSocketDisconnect) as closed:
         await client.receive()
     assert closed.value.code == 1006
+
+
+# -- ends held outside the app, and the registry behind its SocketHost seam --------------
+async def test_an_end_held_outside_receives_in_order_and_sees_closed_first():
+    client, server = WebSocketPair.new()
+    server.accept()
+    seen = []
+    attach_receiver(client, lambda event: seen.append((event, client.readyState)))
+    assert (client.mode, server.mode) == (SocketMode.OUTSIDE, SocketMode.STANDARD)
+    server.send("one")
+    server.send(b"\x01")
+    server.close(4000, "bye")
+    await wait_all_tasks_blocked()
+    kinds = [(event[0], state) for event, state in seen]
+    assert kinds == [("message", 1), ("message", 1), ("close", CLOSED)]
+    assert seen[0][0][1] == ("one", 3) and seen[2][0][1] == (4000, "bye", True)
+
+
+async def test_disconnect_gives_the_peer_1006_and_abandon_tells_it_nothing():
+    closes = []
+    for drop in (disconnect, abandon):
+        client, server = WebSocketPair.new()
+        server.accept()
+        server.addEventListener("close", lambda e: closes.append((e.code, e.wasClean)))
+        attach_receiver(client, lambda event: None)
+        drop(client)
+        await wait_all_tasks_blocked()
+        assert client.readyState == CLOSED
+    assert closes == [(1006, False)]
+
+
+class _SocketHost:
+    """Just enough of an object host for the registry: handlers run on a plain object."""
+
+    def __init__(self):
+        self.clock = VirtualClock(start_ms=5_000)
+        self.events = []
+        self.handled = []
+
+    def record(self, kind, **detail):
+        self.events.append(kind)
+
+    def has_handler(self, name):
+        return name == "webSocketMessage"
+
+    async def run_event(self, label, invoke, incarnation=None):
+        return await invoke(self)
+
+    def webSocketMessage(self, ws, message):  # noqa: N802
+        self.handled.append(message)
+
+
+async def test_registry_delivers_to_the_handler_and_answers_auto_responses_itself():
+    host = _SocketHost()
+    sockets = ObjectSockets(host)
+    client, server = WebSocketPair.new()
+    sockets.accept(server, ["room"])
+    replies = []
+    attach_receiver(client, replies.append)
+    sockets.set_auto_response(WebSocketRequestResponsePair.new("ping", "pong"))
+    await sockets.deliver(server, "message", ("ping", 4))
+    await sockets.deliver(server, "message", ("hello", 5))
+    await sockets.deliver(server, "close", (1000, "", True))
+    assert host.handled == ["hello"]  # ping never reached the object
+    assert [event[1][0] for event in replies] == ["pong"]
+    assert sockets.get_websockets("room") == [server] and sockets.get_websockets("x") == []
+    assert sockets.auto_response_timestamp(server) == datetime.datetime(1970, 1, 1, 0, 0, 5)
+    assert "websocket.autoresponse" in host.events
+
+
+async def test_registry_refuses_what_the_platform_refuses():
+    sockets = ObjectSockets(_SocketHost())
+    _, standard = WebSocketPair.new()
+    standard.accept()
+    with pytest.raises(JsException, match="already accepted via `accept\\(\\)`"):
+        sockets.accept(standard)
+    with pytest.raises(TypeError, match="hibernatable"):
+        sockets.get_tags(standard)
+    _, fresh = WebSocketPair.new()
+    with pytest.raises(JsException, match="more than 10 tags"):
+        sockets.accept(fresh, [str(n) for n in range(11)])
+    with pytest.raises(JsException, match="604800000"):
+        sockets.set_event_timeout(604_800_001)

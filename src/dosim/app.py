@@ -33,7 +33,7 @@ from .host import ObjectHost
 from .ids import DurableObjectId
 from .loader import load_config_cached, load_main_module
 from .namespaces import DurableObjectNamespace, NamespaceRuntime
-from .objects import ObjectView, view_of
+from .objects import NamespaceView, ObjectView, StoredObjects, view_of
 from .objects import exists as object_exists
 from .settle import wait_all_tasks_blocked
 from .stubs import DurableObjectStub
@@ -378,6 +378,47 @@ class App:
             if object_exists(host)
         ]
 
+    def namespace_views(self) -> list[NamespaceView]:
+        """Return read-only views of the app's Durable Object namespaces, in binding order."""
+        return [
+            NamespaceView(
+                binding=binding,
+                class_name=runtime.cls.__name__,
+                backend="sqlite" if runtime.sql_enabled else "kv",
+            )
+            for binding, runtime in self.namespaces.items()
+        ]
+
+    def open_stored_objects(self) -> StoredObjects:
+        """Open every object stored under ``persist_to``, so their alarms are scheduled.
+
+        On Cloudflare a stored alarm fires whether or not anything touched the object
+        since; an app that starts again on the same folder (``dosim dev``) calls this
+        first. Nothing is constructed: objects wake when an event reaches them.
+
+        Returns:
+            How many objects were opened and have alarms, and the files skipped.
+        """
+        opened = alarms = 0
+        skipped: list[Path] = []
+        if self.persist_to is None:
+            return StoredObjects(0, 0, ())
+        for runtime in self.namespaces.values():
+            folder = self.persist_to / runtime.unique_key
+            if not folder.is_dir():
+                continue
+            for file in sorted(folder.glob("*.sqlite")):
+                try:
+                    object_id = runtime.ids.from_string(file.stem)
+                except TypeError:
+                    skipped.append(file)
+                    continue
+                host = runtime.host_for(object_id)
+                host.database  # noqa: B018 - opening it schedules the stored alarm
+                opened += 1
+                alarms += host.alarms.time is not None
+        return StoredObjects(opened, alarms, tuple(skipped))
+
     def find_object(self, binding: str, hex_id: str) -> ObjectView | None:
         """Return the view of one object by its id in hex, or ``None`` if it does not exist.
 
@@ -398,6 +439,17 @@ class App:
             binding: The binding name, e.g. ``"COUNTER"``.
         """
         return [view.id for view in self.objects(binding)]
+
+    async def run_alarm(self, target: Any) -> bool:
+        """Run an object's scheduled alarm now, whatever its time.
+
+        Args:
+            target: A stub, an id, or ``(binding, name)``.
+
+        Returns:
+            True if an alarm was scheduled (and ran), False otherwise.
+        """
+        return await self.host_of(target).alarms.run_now()
 
     async def run_in_object(self, target: Any, fn: Any) -> Any:
         """Run ``fn(instance, ctx)`` inside the object as one event (gates apply).

@@ -177,6 +177,14 @@ class Incarnation:
 
         task.add_done_callback(done)
 
+    def accept_socket(self, socket: Any) -> None:
+        """Register a socket this instance accepted with ``accept()`` (the standard API).
+
+        Args:
+            socket: The server end; the instance stays in memory while it is open.
+        """
+        self.host.websockets.accept_standard(socket, self)
+
     def pin(self, socket: Any) -> None:
         """Keep the instance in memory while a standard-API WebSocket is open.
 

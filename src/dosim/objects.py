@@ -18,6 +18,7 @@ folder lists the objects stored there once they are opened
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .storage import reader
@@ -26,7 +27,37 @@ if TYPE_CHECKING:
     from .host import ObjectHost
     from .ids import DurableObjectId
 
-__all__ = ["ObjectView", "view_of", "exists"]
+__all__ = ["ObjectView", "NamespaceView", "StoredObjects", "view_of", "exists"]
+
+
+@dataclass(frozen=True)
+class NamespaceView:
+    """A read-only view of one Durable Object namespace (an ``env`` binding).
+
+    Attributes:
+        binding: The binding name, e.g. ``"COUNTER"``.
+        class_name: The Durable Object class's name.
+        backend: ``"sqlite"`` or ``"kv"`` (the storage backend its migration gave it).
+    """
+
+    binding: str
+    class_name: str
+    backend: str
+
+
+@dataclass(frozen=True)
+class StoredObjects:
+    """What :meth:`dosim.App.open_stored_objects` found under the app's ``persist_to``.
+
+    Attributes:
+        objects: How many stored objects were opened.
+        alarms: How many of them have an alarm scheduled.
+        skipped: Files in a namespace's folder that are not one of its objects.
+    """
+
+    objects: int
+    alarms: int
+    skipped: tuple[Path, ...]
 
 
 def exists(host: ObjectHost) -> bool:

@@ -300,11 +300,11 @@ def _object(view):
 def _describe(name, app):
     namespaces = [
         {
-            "binding": binding,
-            "class": runtime.cls.__name__,
-            "objects": [_object(view) for view in app.objects(binding)],
+            "binding": namespace.binding,
+            "class": namespace.class_name,
+            "objects": [_object(view) for view in app.objects(namespace.binding)],
         }
-        for binding, runtime in app.namespaces.items()
+        for namespace in app.namespace_views()
     ]
     events = json.loads(app.trace.to_json())
     return {

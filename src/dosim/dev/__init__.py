@@ -8,7 +8,7 @@ a read-only inspector at ``/__dosim/``. One module per job:
 =====================  ==============================================================
 ``server``             :class:`~dosim.dev.server.DevServer`: builds the app, serves it
 ``realtime``           drives the app's virtual clock from the wall clock
-``state``              where state lives; reopening stored objects; migrating them
+``state``              where state lives; applying migrations to it
 ``bridge``             HTTP request/response conversion, body limit, error pages
 ``websocket_seam``     bridges real WebSockets to the simulated client ends
 ``requestlog``         one log line per request, with the objects it touched

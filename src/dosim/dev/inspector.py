@@ -113,12 +113,12 @@ def routes(server: Any) -> list[BaseRoute]:
         return JSONResponse(
             [
                 {
-                    "binding": runtime.binding,
-                    "class": runtime.cls.__name__,
-                    "backend": "sqlite" if runtime.sql_enabled else "kv",
-                    "objects": len(server.app.objects(runtime.binding)),
+                    "binding": namespace.binding,
+                    "class": namespace.class_name,
+                    "backend": namespace.backend,
+                    "objects": len(server.app.objects(namespace.binding)),
                 }
-                for runtime in server.app.namespaces.values()
+                for namespace in server.app.namespace_views()
             ]
         )
 

@@ -42,7 +42,7 @@ from ..loader import forget_app_modules
 from . import bridge, inspector, reload, requestlog
 from .names import NameBook
 from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms
-from .state import apply_local_migrations, default_state_dir, restore_objects
+from .state import apply_local_migrations, default_state_dir
 from .tracebuffer import TraceBuffer
 from .websocket_seam import WS_MAX_SIZE, BridgeRegistry, bridge_websocket
 
@@ -144,7 +144,9 @@ class DevServer:
         app.trace.limit = TRACE_LIMIT
         for listener in (requestlog.note_event, self.traces.listener, self.names.listener):
             app.trace.subscribe(listener)
-        report = restore_objects(app)
+        report = app.open_stored_objects()
+        for file in report.skipped:
+            log.warning("dosim dev: %s is not an object of its namespace; ignored", file)
         if report.objects:
             log.info(
                 "dosim dev: reopened %d stored object(s), %d with a pending alarm",
@@ -295,7 +297,8 @@ class DevServer:
         where = f"http://{self.host}:{self.port}"
         state = self.state_dir if self.state_dir is not None else "in memory (--in-memory)"
         bindings = (
-            ", ".join(f"{b} → {r.cls.__name__}" for b, r in self.app.namespaces.items()) or "none"
+            ", ".join(f"{n.binding} → {n.class_name}" for n in self.app.namespace_views())
+            or "none"
         )
         return (
             f"dosim dev: serving {self.app.name!r} on {where}\n"

@@ -65,7 +65,7 @@ async def run_durable_object_alarm(stub: Any) -> bool:
         True if an alarm was scheduled (and ran), False otherwise.
     """
     app = app_of(stub)
-    return await app.host_of(stub).alarms.run_now()
+    return await app.run_alarm(stub)
 
 
 def list_durable_object_ids(namespace: Any) -> list[Any]:

@@ -200,7 +200,7 @@ class WebSocket:
         self._mode = SocketMode.STANDARD
         incarnation = current_incarnation()
         if incarnation is not None:
-            incarnation.host.websockets.accept_standard(self, incarnation)
+            incarnation.accept_socket(self)
         self._open()
 
     def addEventListener(self, kind: str, listener: Any) -> None:  # noqa: N802
