@@ -86,10 +86,12 @@ def routes(server: Any) -> list[BaseRoute]:
     """
 
     def lookup(request: Request) -> ObjectView | JSONResponse:
-        binding = request.path_params["binding"]
-        if binding not in server.app.namespaces:
+        try:
+            view = server.app.find_object(
+                request.path_params["binding"], request.path_params["object_id"]
+            )
+        except LookupError:
             return _not_found("namespace")
-        view = server.app.find_object(binding, request.path_params["object_id"])
         return _not_found("object") if view is None else view
 
     async def page(request: Request) -> Response:
@@ -123,10 +125,11 @@ def routes(server: Any) -> list[BaseRoute]:
         )
 
     async def objects(request: Request) -> Response:
-        binding = request.path_params["binding"]
-        if binding not in server.app.namespaces:
+        try:
+            views = server.app.objects(request.path_params["binding"])
+        except LookupError:
             return _not_found("namespace")
-        infos = [_object_info(server, view) for view in server.app.objects(binding)]
+        infos = [_object_info(server, view) for view in views]
         infos.sort(key=lambda info: (info["name"] is None, info["name"] or "", info["id"]))
         return JSONResponse(infos)
 
