@@ -56,20 +56,11 @@ def tests_py313(session: nox.Session) -> None:
 
 @nox.session(python=CORE_PYTHONS[0])
 def lint(session: nox.Session) -> None:
-    """ruff over the package, tests, examples, benchmarks, site hooks and tools."""
+    """ruff (lint and format) over the package, tests, examples, benchmarks, hooks and tools."""
     session.install("ruff==0.8.6")
-    session.run(
-        "ruff",
-        "check",
-        "src",
-        "tests",
-        "examples",
-        "bench",
-        "hooks",
-        "tools",
-        "docs/sandbox/src",
-        "noxfile.py",
-    )
+    paths = ["src", "tests", "examples", "bench", "hooks", "tools", "docs/sandbox/src", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session(python=CORE_PYTHONS[0])

@@ -60,8 +60,10 @@ def convert(text: str) -> str:
                 cells = _cells(line, spans)
                 # A continuation line: the first column is blank, or the row above ended
                 # its first cell with a comma ("None, bool, int, float," / "str").
-                joins = rows and borders >= 2 and (
-                    not cells[0] or (rows[-1][0].endswith(",") and not any(cells[1:]))
+                joins = (
+                    rows
+                    and borders >= 2
+                    and (not cells[0] or (rows[-1][0].endswith(",") and not any(cells[1:])))
                 )
                 if joins:
                     rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]

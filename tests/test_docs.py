@@ -75,7 +75,8 @@ def _collect() -> list[CodeExample]:
 
 
 EXAMPLES = [
-    ex for ex in _collect()
+    ex
+    for ex in _collect()
     if not any(part == "sandbox" for part in ex.path.relative_to(ROOT).parts[:2])
 ]
 
@@ -101,7 +102,8 @@ _groups: dict[tuple[Path, str], GroupState] = {}
 
 def _group_members(example: CodeExample, group: str) -> list[CodeExample]:
     return [
-        ex for ex in EXAMPLES
+        ex
+        for ex in EXAMPLES
         if ex.path == example.path and parse_settings(ex.prefix).get("group") == group
     ]
 
@@ -172,11 +174,7 @@ def _output_lines(printed: list[Printed]) -> list[str]:
 
 
 def _expected_lines(source: str) -> list[str]:
-    return [
-        m.group(1) or ""
-        for line in source.splitlines()
-        if (m := OUTPUT_LINE.match(line))
-    ]
+    return [m.group(1) or "" for line in source.splitlines() if (m := OUTPUT_LINE.match(line))]
 
 
 def _with_output(source: str, printed: list[Printed]) -> str:
@@ -215,10 +213,13 @@ def _lint(example: CodeExample, eval_example: EvalExample, grouped: bool) -> Non
     )
     # Printed output may be as wide as it is; the line limit is for code.
     checked = copy.copy(example)
-    checked.source = "\n".join(
-        line[: len(line) - len(line.lstrip())] + "#>" if OUTPUT_LINE.match(line) else line
-        for line in example.source.splitlines()
-    ) + "\n"
+    checked.source = (
+        "\n".join(
+            line[: len(line) - len(line.lstrip())] + "#>" if OUTPUT_LINE.match(line) else line
+            for line in example.source.splitlines()
+        )
+        + "\n"
+    )
     try:  # --isolated: the examples follow their own rules, not pyproject's (D, I, ...)
         ruff_check(checked, eval_example.config, extra_ruff_args=("--isolated",))
     except FormatError as error:

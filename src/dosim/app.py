@@ -44,6 +44,7 @@ from .workers.request import Request
 
 __all__ = ["App", "Env", "ExecutionContext", "app_of"]
 
+
 class Env:
     """The Worker's ``env``: Durable Object namespaces and ``[vars]`` as attributes."""
 

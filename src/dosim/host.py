@@ -51,6 +51,7 @@ __all__ = [
 IDLE_EVICTION_MS = 10_000
 """An object with no event in progress is evicted after this long (virtual ms)."""
 
+
 class StubBinding:
     """Which incarnation a stub reached; a reset incarnation keeps failing through it."""
 
@@ -568,4 +569,3 @@ class ObjectHost:
         """Close the database (app shutdown)."""
         if self._database is not None:
             self._database.close()
-

@@ -52,6 +52,7 @@ RESERVED_METHODS = frozenset(
 )
 """Names that cannot be called over RPC (``fetch`` is routed to the fetch handler)."""
 
+
 class DurableObjectStub:
     """A client for one Durable Object.
 

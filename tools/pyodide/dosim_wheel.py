@@ -117,7 +117,6 @@ def fill_dir(path: Path, key: str, download) -> list[Path]:
     return [path / f for f in files]
 
 
-
 def ensure_build_deps() -> str:
     """Download dosim's build backend for the host Python, once, so builds work offline."""
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
@@ -193,4 +192,3 @@ def build_dosim_wheel() -> tuple[Path, str]:
     (wheel,) = fill_dir(DIST, key, build)
     say(f"built {wheel.relative_to(ROOT)}")
     return wheel, "done"
-

@@ -297,8 +297,7 @@ class DevServer:
         where = f"http://{self.host}:{self.port}"
         state = self.state_dir if self.state_dir is not None else "in memory (--in-memory)"
         bindings = (
-            ", ".join(f"{n.binding} → {n.class_name}" for n in self.app.namespace_views())
-            or "none"
+            ", ".join(f"{n.binding} → {n.class_name}" for n in self.app.namespace_views()) or "none"
         )
         return (
             f"dosim dev: serving {self.app.name!r} on {where}\n"

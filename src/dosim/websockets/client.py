@@ -131,4 +131,3 @@ class WebSocketClient:
         """Drop the connection without a close frame (the app sees code 1006)."""
         disconnect(self._socket)
         await wait_all_tasks_blocked()
-
