@@ -58,7 +58,16 @@ def tests_py313(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) over the package, tests, examples, benchmarks, hooks and tools."""
     session.install("ruff==0.8.6")
-    paths = ["src", "tests", "examples", "bench", "hooks", "tools", "docs/sandbox/src", "noxfile.py"]
+    paths = [
+        "src",
+        "tests",
+        "examples",
+        "bench",
+        "hooks",
+        "tools",
+        "docs/sandbox/src",
+        "noxfile.py",
+    ]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
 
