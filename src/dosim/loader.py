@@ -100,8 +100,10 @@ _NOT_APP_CODE = frozenset({"site-packages", "dist-packages", "python_modules", "
 """Folders inside an app's folder that hold installed packages, not the app's own code."""
 
 
-def _is_app_code(file: Path, folder: Path, environments: tuple[Path, ...]) -> bool:
-    if not file.is_relative_to(folder) or any(file.is_relative_to(e) for e in environments):
+def _is_app_code(file: Path, folder: Path) -> bool:
+    # Decided by the path inside the app's folder only: Pyodide's sys.prefix is "/", which
+    # holds every folder, so "under the interpreter's prefix" cannot tell code apart.
+    if not file.is_relative_to(folder):
         return False
     parts = file.relative_to(folder).parts[:-1]
     return not any(part.startswith(".") or part in _NOT_APP_CODE for part in parts)
@@ -121,7 +123,6 @@ def forget_app_modules(folder: Path) -> None:
         folder: The app's folder.
     """
     folder = folder.resolve()
-    environments = tuple({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()})
     for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
         del _loaded_modules[key]
     for name, module in list(sys.modules.items()):
@@ -131,7 +132,7 @@ def forget_app_modules(folder: Path) -> None:
         if not file:
             continue
         try:
-            if _is_app_code(Path(file).resolve(), folder, environments):
+            if _is_app_code(Path(file).resolve(), folder):
                 del sys.modules[name]
         except (OSError, ValueError):
             continue
