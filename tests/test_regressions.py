@@ -108,13 +108,28 @@ async def test_explicit_eviction_cancels_the_old_instances_background_work():
     assert await stub.keys() == []
 
 
+class HeldBackground(DurableObject):
+    release: asyncio.Event
+
+    async def start(self):
+        async def later():
+            await HeldBackground.release.wait()  # in progress until the test says so
+            await self.ctx.storage.put("late", True)
+
+        self.ctx.waitUntil(later())
+
+    async def keys(self):
+        return list(await self.ctx.storage.list())
+
+
 async def test_idle_eviction_waits_for_background_work():
-    app = App(None, {"B": Background})
+    HeldBackground.release = asyncio.Event()
+    app = App(None, {"B": HeldBackground})
     stub = app.env.B.getByName("b")
     await stub.start()
     await app.advance(10)
     assert app.trace.filter("eviction") == []
-    await asyncio.sleep(0.02)
+    HeldBackground.release.set()
     await app.advance(10)
     assert len(app.trace.filter("eviction")) == 1
     assert await stub.keys() == ["late"]
