@@ -1,10 +1,14 @@
 """``ctx.storage``: the Durable Object storage API as Python Workers see it.
 
 :class:`DurableObjectStorage` has the platform's camelCase methods. The asynchronous ones
-are coroutines that never suspend: on Cloudflare the input gate keeps other events out
-while an object awaits its own storage, and in dosim nothing can run in between because
-nothing yields. The transaction these calls write into, its commit and the output gate
-are explained in :mod:`dosim.storage.database`.
+**start when called, not when awaited**: on Cloudflare the SDK calls the JavaScript method
+at once and hands back a coroutine that awaits its promise, so an un-awaited
+``self.ctx.storage.setAlarm(t)`` still sets the alarm (workerd's own Python Durable Object
+test does this). Here the call does its work at once and returns a coroutine that delivers
+the result or raises the error when awaited. Awaiting never suspends: on Cloudflare the
+input gate keeps other events out while an object awaits its own storage, and in dosim
+nothing can run in between because nothing yields. The transaction these calls write
+into, its commit and the output gate are explained in :mod:`dosim.storage.database`.
 
 Options may be passed as a dict or as keyword arguments: Pyodide turns keyword arguments of
 a JavaScript call into one trailing object argument, so ``storage.list(prefix="a")`` works
@@ -19,7 +23,9 @@ is no separate cache whose use could be observed.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..errors import platform_error
@@ -35,6 +41,38 @@ __all__ = ["DurableObjectStorage"]
 _MISSING: Any = object()
 _MAX_VALUE = limits.MAX_VALUE_SIZE + limits.VALUE_SIZE_CUSHION
 _ROW_FAST_LIMIT = limits.SQLITE_MAX_ROW_SIZE - 32  # below this no row can be too big
+
+
+async def _returning(value: Any) -> Any:
+    return value
+
+
+async def _raising(error: Exception) -> Any:
+    raise error
+
+
+def _starts_when_called(
+    method: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """Run an ``async def`` storage method's body at call time; await delivers its outcome.
+
+    The body must not suspend (storage never does). The error, if any, is raised where
+    the call is awaited, as a rejected promise would be.
+    """
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+        body = method(*args, **kwargs)
+        try:
+            body.send(None)
+        except StopIteration as finished:
+            return _returning(finished.value)
+        except Exception as error:  # noqa: BLE001 - delivered where the call is awaited
+            return _raising(error)
+        body.close()
+        raise RuntimeError(f"{method.__qualname__} suspended: storage calls must not")
+
+    return call
 
 
 def _options(options: Any, kwargs: dict) -> dict | None:
@@ -125,6 +163,7 @@ class DurableObjectStorage:
 
     # --- key-value API ----------------------------------------------------------------------
 
+    @_starts_when_called
     async def get(self, keys: Any, options: dict | None = None, /, **kwargs: Any) -> Any:
         """Read one key, or several.
 
@@ -157,6 +196,7 @@ class DurableObjectStorage:
                 found[key] = blob
         return JsDict((key, decode_value(found[key])) for key in sorted(found))
 
+    @_starts_when_called
     async def put(
         self, keyOrEntries: Any, value: Any = _MISSING, options: Any = None, /, **kwargs: Any
     ) -> None:
@@ -224,6 +264,7 @@ class DurableObjectStorage:
         self._write()
         self._kv.pending.update(pairs)
 
+    @_starts_when_called
     async def delete(self, keys: Any, options: dict | None = None, /, **kwargs: Any) -> Any:
         """Delete one key, or several.
 
@@ -248,6 +289,7 @@ class DurableObjectStorage:
         self._write()
         return sum(self._kv.delete(key) for key in checked)
 
+    @_starts_when_called
     async def deleteAll(self, options: dict | None = None, /, **kwargs: Any) -> None:
         """Delete all stored data: keys and, on SQLite-backed classes, every SQL table.
 
@@ -268,6 +310,7 @@ class DurableObjectStorage:
         self._write()
         self._db.delete_all(delete_alarm=self._delete_all_deletes_alarm)
 
+    @_starts_when_called
     async def list(self, options: dict | None = None, /, **kwargs: Any) -> JsDict:
         """List pairs in key order (UTF-8 bytes).
 
@@ -322,6 +365,7 @@ class DurableObjectStorage:
         """
         return run_transaction_sync(self, fn)
 
+    @_starts_when_called
     async def sync(self) -> None:
         """Wait until every write issued so far is durable.
 
@@ -342,6 +386,7 @@ class DurableObjectStorage:
 
     # --- alarms -------------------------------------------------------------------------
 
+    @_starts_when_called
     async def getAlarm(self, options: dict | None = None, /, **kwargs: Any) -> int | None:
         """Return the alarm time in milliseconds since the epoch, or None.
 
@@ -353,6 +398,7 @@ class DurableObjectStorage:
         self._check()
         return self._db.read_alarm()
 
+    @_starts_when_called
     async def setAlarm(self, scheduledTime: Any, options: Any = None, /, **kwargs: Any) -> None:
         """Set the object's single alarm.
 
@@ -382,6 +428,7 @@ class DurableObjectStorage:
         self._write()
         self._db.write_alarm(time_ms)
 
+    @_starts_when_called
     async def deleteAlarm(self, options: dict | None = None, /, **kwargs: Any) -> None:
         """Delete the alarm (a running ``alarm()`` handler is not cancelled).
 
@@ -412,6 +459,7 @@ class DurableObjectStorage:
             self._sync_kv = SyncKvStorage(self._db, self._host)
         return self._sync_kv
 
+    @_starts_when_called
     async def getCurrentBookmark(self) -> str:
         """Return a bookmark for the current state (local ersatz, as workerd's).
 
@@ -430,6 +478,7 @@ class DurableObjectStorage:
         count = self._db.next_bookmark()
         return f"{count >> 32:08x}-{count & 0xFFFFFFFF:08x}-00000000-{'0' * 32}"
 
+    @_starts_when_called
     async def getBookmarkForTime(self, timestamp: Any) -> str:
         """Raise: local runtimes do not implement point-in-time recovery.
 
@@ -443,6 +492,7 @@ class DurableObjectStorage:
         self._host.storage_op("getBookmarkForTime")
         raise platform_error("Error", limits.MSG_NO_PITR)
 
+    @_starts_when_called
     async def onNextSessionRestoreBookmark(self, bookmark: str) -> str:
         """Raise: local runtimes do not implement point-in-time recovery.
 
