@@ -65,6 +65,13 @@ async def test_bytes_and_datetimes_follow_python_workers_rules(stub):
     assert await stub.echo(moment) == dt.datetime(2025, 1, 2, 3, 4, 5, 678000)
 
 
+async def test_whole_floats_cross_rpc_as_ints_both_ways(stub):
+    # Arguments and results travel as JS Numbers; Pyodide turns a whole one into int.
+    assert await stub.sync_add(1.5, 0.5) == 2
+    assert type(await stub.sync_add(1.5, 0.5)) is int
+    assert type(await stub.echo(3.0)) is int and type(await stub.echo(3.25)) is float
+
+
 async def test_sync_methods_are_callable(stub):
     assert await stub.sync_add(2, 3) == 5
 

@@ -100,3 +100,27 @@ def test_floats_are_spelled_like_javascript(number, spelling):
     from dosim.serialization import js_number_to_string
 
     assert js_number_to_string(number) == spelling
+
+
+# Pyodide converts a JavaScript number that is a safe integer to ``int`` (Pyodide's type
+# conversion documentation, "JavaScript to Python": number -> int if Number.isSafeInteger,
+# else float; docs/usage/type-conversions.md at tag 0.28.2, lines 109-111). RPC and stored
+# values pass through a JS Number, so whole floats come back as ints.
+@pytest.mark.parametrize(
+    ("sent", "received"),
+    [(2.0, 2), (-0.0, 0), (2.0**53 - 1, 2**53 - 1), (2.5, 2.5), (2.0**53, 2.0**53)],
+)
+def test_whole_floats_come_back_as_ints(sent, received):
+    for copy in (rpc_copy(sent), decode_value(encode_value(sent))):
+        assert copy == received and type(copy) is type(received)
+
+
+def test_whole_floats_inside_containers_come_back_as_ints():
+    value = {"a": [1.0, 1.5], "b": {"c": 3.0}}
+    assert rpc_copy(value) == {"a": [1, 1.5], "b": {"c": 3}}
+    assert type(decode_value(encode_value(value))["b"]["c"]) is int
+
+
+def test_nan_and_infinities_stay_floats():
+    copies = [rpc_copy(float("inf")), rpc_copy(float("-inf")), rpc_copy(float("nan"))]
+    assert all(type(c) is float for c in copies)

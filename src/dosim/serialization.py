@@ -8,8 +8,9 @@ follow fixed rules:
 ============================  ======================================================
 sent                          received
 ============================  ======================================================
-``None``, bool, int, float,   the same value
-str
+``None``, bool, int, str      the same value
+``float``                     ``float``; a whole number (``2.0``) within JavaScript's
+                              safe integers arrives as ``int`` (``2``)
 ``list``                      ``list``
 ``dict`` (any mapping)        :class:`JsDict` — a ``dict`` that also allows
                               ``row.key`` attribute access
@@ -43,12 +44,36 @@ from typing import Any
 
 from .errors import JsException
 
-__all__ = ["JsDict", "rpc_copy", "to_wire", "from_wire", "encode_value", "decode_value"]
+__all__ = [
+    "JsDict",
+    "rpc_copy",
+    "to_wire",
+    "from_wire",
+    "encode_value",
+    "decode_value",
+    "js_number",
+]
 
 _UTC = _dt.UTC
 _DATETIME_TAG = "\x00datetime"
 _EXCEPTION_TAG = "\x00error"
 _SCALARS = (str, int, float, bool)
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def js_number(number: float) -> float | int:
+    """Return what a float becomes after a trip through a JavaScript ``Number``.
+
+    Pyodide converts a JS number that is a safe integer (``Number.isSafeInteger``) to a
+    Python ``int``, anything else to ``float``: ``2.0`` sent over RPC or stored arrives
+    as ``2``; ``2.5``, ``nan``, ``inf`` and ``1e300`` stay floats.
+
+    Args:
+        number: A float.
+    """
+    if number.is_integer() and -_MAX_SAFE_INTEGER <= number <= _MAX_SAFE_INTEGER:
+        return int(number)
+    return number
 
 
 class JsDict(dict):
@@ -209,8 +234,10 @@ def from_wire(wire: Any) -> Any:
         ``dict`` → :class:`JsDict`, ``bytes`` → ``memoryview``, tagged datetimes →
         naive UTC ``datetime``, tagged exceptions → ``Exception("Error: ...")``.
     """
-    if wire is None or type(wire) in (str, int, float, bool):
+    if wire is None or type(wire) in (str, int, bool):
         return wire
+    if type(wire) is float:
+        return js_number(wire)
     if type(wire) is list:
         return [from_wire(item) for item in wire]
     if type(wire) is dict:
@@ -238,8 +265,10 @@ def rpc_copy(value: Any) -> Any:
     Returns:
         What the other side receives (see the module table).
     """
-    if value is None or type(value) in (str, int, float, bool):
+    if value is None or type(value) in (str, int, bool):
         return value
+    if type(value) is float:
+        return js_number(value)
     return from_wire(to_wire(value))
 
 
