@@ -45,6 +45,7 @@ PICTURE = {
         "dosim.trace",
         "dosim.current",
         "dosim.settle",
+        "dosim.eager",
         "dosim.errors",
     ),
 }

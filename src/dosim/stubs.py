@@ -22,6 +22,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from .current import current_incarnation
+from .eager import start_now
 from .errors import (
     MSG_RESERVED_METHOD,
     MSG_UNKNOWN_METHOD,
@@ -77,8 +78,10 @@ class DurableObjectStub:
         if method.startswith("__") and method.endswith("__"):
             raise AttributeError(method)
 
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await self._call(method, args, kwargs)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            # The call is made now (its arguments copied, the caller's writes let out, the
+            # event sent), as the SDK's wrapper calls JavaScript before returning.
+            return start_now(self._call(method, args, kwargs))
 
         call.__name__ = method
         call.__qualname__ = f"DurableObjectStub.{method}"

@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ..eager import settled
 from ..errors import platform_error
 from ..serialization import JsDict, decode_value, encode_value
 from . import limits
@@ -43,34 +44,14 @@ _MAX_VALUE = limits.MAX_VALUE_SIZE + limits.VALUE_SIZE_CUSHION
 _ROW_FAST_LIMIT = limits.SQLITE_MAX_ROW_SIZE - 32  # below this no row can be too big
 
 
-async def _returning(value: Any) -> Any:
-    return value
-
-
-async def _raising(error: Exception) -> Any:
-    raise error
-
-
 def _starts_when_called(
     method: Callable[..., Coroutine[Any, Any, Any]],
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
-    """Run an ``async def`` storage method's body at call time; await delivers its outcome.
-
-    The body must not suspend (storage never does). The error, if any, is raised where
-    the call is awaited, as a rejected promise would be.
-    """
+    """Run an ``async def`` storage method's body at call time (:func:`dosim.eager.settled`)."""
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
-        body = method(*args, **kwargs)
-        try:
-            body.send(None)
-        except StopIteration as finished:
-            return _returning(finished.value)
-        except Exception as error:  # noqa: BLE001 - delivered where the call is awaited
-            return _raising(error)
-        body.close()
-        raise RuntimeError(f"{method.__qualname__} suspended: storage calls must not")
+        return settled(method(*args, **kwargs))
 
     return call
 
