@@ -1,7 +1,11 @@
 """Importing an app's code: the module cache and forgetting it for a reload."""
 
+import importlib
+import pkgutil
 import sys
 
+import dosim.workers
+import workers
 from dosim.loader import forget_app_modules, load_main_module
 
 
@@ -42,3 +46,12 @@ def test_main_module_is_imported_once_per_file_version(tmp_path):
     first = load_main_module(tmp_path / "worker.py")
     assert load_main_module(tmp_path / "worker.py") is first
     assert load_main_module(tmp_path / "worker.py", fresh=True) is not first
+
+
+def test_every_workers_submodule_imports_as_the_same_object():
+    names = [info.name for info in pkgutil.iter_modules(dosim.workers.__path__)]
+    assert {"request", "response", "entrypoints", "fetch"} <= set(names)
+    for name in names:
+        module = importlib.import_module(f"workers.{name}")
+        assert module is importlib.import_module(f"dosim.workers.{name}")
+    assert importlib.import_module("workers.request").Request is workers.Request

@@ -141,11 +141,16 @@ def forget_app_modules(folder: Path) -> None:
 def install_workers_alias() -> None:
     """Make ``import workers`` (and ``from js import WebSocketPair``) work for app code.
 
-    ``workers`` resolves to :mod:`dosim.workers`. Outside Pyodide, ``js`` resolves to
+    ``workers`` and its submodules (``workers.request``, ``workers.entrypoints``, ...)
+    resolve to :mod:`dosim.workers` and its modules. Outside Pyodide, ``js`` resolves to
     :mod:`dosim.js`; inside Pyodide the WebSocket names are added to the real ``js``.
     """
     sys.modules["workers"] = workers
-    sys.modules["workers.entrypoints"] = workers.entrypoints
+    # Submodules too, as the same objects: ``import workers.request`` would otherwise load
+    # dosim's file a second time under another name (and fail on its relative imports).
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dosim.workers."):
+            sys.modules["workers." + name.removeprefix("dosim.workers.")] = module
     if sys.platform == "emscripten":
         import js  # type: ignore[import-not-found]
 
