@@ -9,7 +9,9 @@ import pytest
 from platform_surface import SDK_NAMES
 
 import dosim.workers as workers
+from dosim import App
 from dosim.workers.compat import set_runtime_globals
+from workers import DurableObject, Response, WorkerEntrypoint
 
 
 @pytest.mark.parametrize("name", SDK_NAMES)
@@ -108,3 +110,38 @@ def test_python_rpc_round_trip_gives_attribute_access_dicts():
 
 def test_python_to_rpc_of_none_is_none():
     assert workers.python_from_rpc(workers.python_to_rpc(None)) is None
+
+
+# ``from workers import env, waitUntil`` inside a run: the SDK reads both from the
+# ``cloudflare:workers`` module of the running invocation (workers-runtime-sdk 1.9.5,
+# ``workers/__init__.py`` and ``workers/entrypoints.py``).
+
+
+class Tally(DurableObject):
+    async def bump(self):
+        async def later():
+            await asyncio.sleep(0)
+            await self.ctx.storage.put("later", workers.env.LABEL)
+
+        workers.waitUntil(later())  # keeps the instance alive until it ran
+        return workers.env.LABEL
+
+    async def later(self):
+        return await self.ctx.storage.get("later")
+
+
+class Front(WorkerEntrypoint):
+    async def fetch(self, request):
+        workers.waitUntil(asyncio.sleep(0))
+        answer = await workers.env.TALLY.getByName("t").bump()
+        return Response(f"{workers.env.LABEL} {answer}")
+
+
+async def test_env_and_wait_until_work_inside_a_worker_and_an_object():
+    app = App(Front, {"TALLY": Tally}, vars={"LABEL": "blue"})
+    response = await app.fetch("/")
+    assert await response.text() == "blue blue"
+    await app.settle()
+    assert await app.env.TALLY.getByName("t").later() == "blue"
+    with pytest.raises(RuntimeError, match="workers.env is only available"):
+        workers.env.LABEL  # noqa: B018 - the test body is not inside a run

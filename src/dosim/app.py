@@ -39,6 +39,7 @@ from .settle import wait_all_tasks_blocked
 from .stubs import DurableObjectStub
 from .trace import Trace
 from .websockets import WebSocketClient
+from .workers.compat import set_runtime_globals
 from .workers.entrypoints import WorkerEntrypoint
 from .workers.request import Request
 
@@ -233,8 +234,11 @@ class App:
                 options["body"] = body
             request = Request(url, **options)
         token = self.clock.activate()
+        ctx = ExecutionContext(self)
+        # ``from workers import env, waitUntil`` reach this invocation's, as on Cloudflare.
+        restore_globals = set_runtime_globals(env=self.env, wait_until=ctx.waitUntil)
         try:
-            worker = self.worker(ExecutionContext(self), self.env)
+            worker = self.worker(ctx, self.env)
             response = worker.fetch(request)
             if inspect.isawaitable(response):
                 response = await response
@@ -242,6 +246,7 @@ class App:
             self._record_request(request, error=f"{type(error).__name__}: {error}")
             raise
         finally:
+            restore_globals()
             VirtualClock.deactivate(token)
         self._record_request(request, status=getattr(response, "status", None))
         return response

@@ -190,8 +190,7 @@ class DurableObjectState:
         Args:
             awaitable: A coroutine or future to keep running.
         """
-        task = asyncio.ensure_future(awaitable)
-        self._incarnation.track(task)
+        self._incarnation.wait_until(awaitable)
 
     def abort(self, reason: str | None = None) -> None:
         """Reset the object now: discard this event's writes and raise ``DurableObjectAbort``.

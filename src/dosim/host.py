@@ -35,6 +35,7 @@ from .errors import (
 from .gates import InputGate, OutputGate
 from .storage import DurableObjectStorage, ObjectDatabase
 from .websockets import ObjectSockets, disconnect
+from .workers.compat import set_runtime_globals
 from .workers.entrypoints import DurableObjectAbort
 
 if TYPE_CHECKING:
@@ -185,6 +186,14 @@ class Incarnation:
             socket: The server end; the instance stays in memory while it is open.
         """
         self.host.websockets.accept_standard(socket, self)
+
+    def wait_until(self, awaitable: Any) -> None:
+        """Keep this instance alive until ``awaitable`` finishes (``waitUntil``).
+
+        Args:
+            awaitable: A coroutine or future to keep running.
+        """
+        self.track(asyncio.ensure_future(awaitable))
 
     def pin(self, socket: Any) -> None:
         """Keep the instance in memory while a standard-API WebSocket is open.
@@ -423,6 +432,11 @@ class ObjectHost:
         self._cancel_eviction()
         clock_token = self.clock.activate()
         token = current.enter(incarnation)
+        # ``from workers import env, waitUntil`` inside the object reach its env and keep
+        # this instance alive, as ``ctx.waitUntil`` does.
+        restore_globals = set_runtime_globals(
+            env=self.namespace.env, wait_until=incarnation.wait_until
+        )
         try:
             if incarnation.instance is None:
                 incarnation.construct(object_id or self.id)
@@ -441,6 +455,7 @@ class ObjectHost:
             incarnation.output_gate.release()  # writes before the exception still commit
             raise
         finally:
+            restore_globals()
             current.leave(token)
             VirtualClock.deactivate(clock_token)
             incarnation.active -= 1

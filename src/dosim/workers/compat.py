@@ -5,9 +5,11 @@ that have no meaning in a simulator.
 
 On Cloudflare ``from workers import env, wait_until`` reads the Worker's bindings and
 the current invocation's ``waitUntil`` from the ``cloudflare:workers`` module. In dosim,
-:data:`env` and :func:`waitUntil` forward to whatever the dosim runtime installed with
-:func:`set_runtime_globals` for the current task; used with nothing installed they raise
-``RuntimeError``.
+:data:`env` and :func:`waitUntil` forward to what the runtime installs with
+:func:`set_runtime_globals` for every Worker request (the Worker's ``env`` and its
+``ctx.waitUntil``) and every Durable Object event (the same ``env``; ``waitUntil`` keeps
+the instance alive, as ``ctx.waitUntil`` does). Outside those, in a test body for
+instance, they raise ``RuntimeError``.
 
 Stand-ins, importable but failing when used with ``NotImplementedError``:
 ``WorkflowEntrypoint`` (on instantiation; subclassing works), ``patch_env``, and
