@@ -169,3 +169,69 @@ def test_jurisdiction_subnamespace_is_rejected_locally():
     app = App(None, {"ECHO": Echo})
     with pytest.raises(JsException, match="not implemented in workerd"):
         app.env.ECHO.jurisdiction("eu")
+
+
+# Callables cross RPC as stubs the other side can call, both ways, and can be forwarded
+# (workers-py, packages/runtime-sdk/tests/workerd-test/python-rpc/worker.py: ``caller``,
+# ``new_counter`` and ``use_counter``, at commit b00837d41fd4).
+class Calls(DurableObject):
+    async def caller(self, func):
+        return await func()
+
+    async def new_counter(self):
+        value = 0
+
+        def increment(amount=0):
+            nonlocal value
+            value += amount
+            return value
+
+        return increment
+
+    async def use_counter(self, counter):
+        return await counter(10)
+
+    async def keep(self, func):
+        await self.ctx.storage.put("f", func)  # a function cannot be stored
+
+
+async def test_functions_cross_rpc_as_callable_stubs():
+    calls = App(None, {"C": Calls}).env.C.getByName("c")
+    hits = []
+
+    def inc():
+        hits.append(1)
+        return len(hits)
+
+    assert await calls.caller(lambda: "test") == "test"
+    assert await calls.caller(inc) == 1 and await calls.caller(inc) == 2
+    counter = await calls.new_counter()
+    assert callable(counter) and bool(counter)
+    assert [await counter(2), await counter(1), await counter(-5)] == [2, 3, -2]
+    with pytest.raises(TypeError, match="has no len"):
+        len(counter)
+    with pytest.raises(TypeError):
+        list(counter)
+    assert await calls.use_counter(await calls.new_counter()) == 10  # forwarded
+
+
+async def test_a_function_stub_copies_arguments_and_results():
+    calls = App(None, {"C": Calls}).env.C.getByName("c")
+    seen = []
+
+    def record(items):
+        seen.append(items)
+        items.append("mutated by the callee")
+        return {"n": 1.0}
+
+    sent = ["a"]
+    record_stub = await calls.caller(lambda: record)  # the object hands back a function
+    result = await record_stub(sent)
+    assert seen == [["a", "mutated by the callee"]] and sent == ["a"]  # a copy was changed
+    assert result == {"n": 1} and type(result["n"]) is int
+
+
+async def test_functions_cannot_be_stored():
+    calls = App(None, {"C": Calls}).env.C.getByName("c")
+    with pytest.raises(JsException, match="DataCloneError"):
+        await calls.keep(lambda: 1)

@@ -125,9 +125,10 @@ def python_to_rpc(value: Any) -> Any:
 
     On Cloudflare this produces the JavaScript value; dosim returns the wire form of
     :func:`dosim.serialization.to_wire`, applying the same rules and errors (tuples and
-    unsupported objects fail; ``Request``/``Response``/``Blob``/``FormData`` are copied).
+    unsupported objects fail; ``Request``/``Response``/``Blob``/``FormData`` are copied;
+    callables become functions the other side can call).
     """
-    return None if value is None else to_wire(value)
+    return None if value is None else to_wire(value, functions=True)
 
 
 def python_from_rpc(value: Any) -> Any:
