@@ -151,6 +151,8 @@ def install_workers_alias() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith("dosim.workers."):
             sys.modules["workers." + name.removeprefix("dosim.workers.")] = module
+    # The SDK also installs its ASGI adapter as a top-level ``asgi`` module.
+    sys.modules.setdefault("asgi", workers.asgi)
     if sys.platform == "emscripten":
         import js  # type: ignore[import-not-found]
 

@@ -8,6 +8,7 @@ mapping they return, :class:`FormData`, :class:`Blob`, :class:`File` and :func:`
 platform rules applied and for where dosim differs.
 """
 
+from . import asgi as asgi  # the submodule, so that `workers.asgi` is this one
 from .blob import Blob, BlobEnding, BlobValue, File
 from .compat import (
     WorkflowEntrypoint,
