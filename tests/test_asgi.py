@@ -135,3 +135,13 @@ async def test_a_starlette_app_runs_unchanged():
     assert await response.json() == {"name": "ada", "env": "blue"}
     missing = await asgi.fetch(app, Request("https://example.com/nope"), Env())
     assert missing.status == 404
+
+
+async def test_cloudflares_example_shape_runs_js_object_and_all():
+    # python-workers-examples' FastAPI Worker hands ``request.js_object`` to asgi.fetch.
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            return await asgi.fetch(recording_app([]), request.js_object, self.env)
+
+    response = await App(Default, {}, vars={"LABEL": "teal"}).fetch("/x")
+    assert (await response.json())["env"] == "teal"

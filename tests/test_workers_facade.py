@@ -40,9 +40,20 @@ def test_workflow_entrypoint_instantiation_raises_not_implemented():
         workers.WorkflowEntrypoint(None, None)
 
 
-def test_patch_env_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match="patch_env"):
-        workers.patch_env({"A": 1})
+def test_patch_env_lays_values_over_the_env_inside_the_block():
+    class Bindings:
+        LABEL = "blue"
+        OTHER = "kept"
+
+    restore = set_runtime_globals(env=Bindings())
+    try:
+        with workers.patch_env({"LABEL": "red"}, EXTRA=1):
+            assert (workers.env.LABEL, workers.env.OTHER, workers.env.EXTRA) == ("red", "kept", 1)
+        assert workers.env.LABEL == "blue"
+        with pytest.raises(AttributeError):
+            workers.env.EXTRA  # noqa: B018 - gone with the block
+    finally:
+        restore()
 
 
 def test_import_from_javascript_of_other_modules_raises_not_implemented():

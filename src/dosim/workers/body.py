@@ -158,6 +158,17 @@ class BodyMixin:
         """A fresh :class:`~dosim.workers.headers.HeadersMapping` of the headers."""
         return self._headers.to_mapping()
 
+    @property
+    def js_object(self) -> Any:
+        """The JavaScript ``Request``/``Response`` behind this object on Cloudflare.
+
+        dosim has no JavaScript object underneath: ``js_object`` is the object itself, so
+        code that hands it on (``asgi.fetch(app, request.js_object, self.env)``, as
+        Cloudflare's examples do) runs unchanged. JavaScript-only members it would have
+        (``credentials``, ``mode``, ...) are still absent.
+        """
+        return self
+
     def _raise_if_failed(self) -> None:
         if self.body_used:
             raise OSError(self._BODY_USED_MESSAGE)

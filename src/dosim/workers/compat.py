@@ -12,16 +12,18 @@ the instance alive, as ``ctx.waitUntil`` does). Outside those, in a test body fo
 instance, they raise ``RuntimeError``.
 
 Stand-ins, importable but failing when used with ``NotImplementedError``:
-``WorkflowEntrypoint`` (on instantiation; subclassing works), ``patch_env``, and
-``import_from_javascript`` for any module but ``cloudflare:workers``. ``handler`` is a
+``WorkflowEntrypoint`` (on instantiation; subclassing works) and
+``import_from_javascript`` for any module but ``cloudflare:workers``. :func:`patch_env`
+patches what ``env`` gives for the length of a ``with`` block. ``handler`` is a
 pass-through decorator: on Cloudflare it converts JavaScript arguments to ``workers``
 types, and in dosim the arguments already are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -46,7 +48,6 @@ MSG_NO_RUNTIME = (
     "this task)."
 )
 MSG_WORKFLOWS = "Workflows are not simulated by dosim; WorkflowEntrypoint cannot run."
-MSG_PATCH_ENV = "patch_env() is not simulated by dosim; pass bindings to the simulator instead."
 MSG_IMPORT_JS = (
     "import_from_javascript({name!r}): dosim has no JavaScript modules; only "
     "'cloudflare:workers' is simulated."
@@ -165,13 +166,48 @@ class WorkflowEntrypoint:
         raise NotImplementedError(MSG_WORKFLOWS)
 
 
-def patch_env(d: Any = None, **kwds: Any) -> Any:
-    """Temporarily patch the ``cloudflare:workers`` env (not simulated).
+class _PatchedEnv:
+    """The env seen inside ``patch_env``: the patched names over the current bindings."""
 
-    Raises:
-        NotImplementedError: Always.
+    __slots__ = ("_base", "_values")
+
+    def __init__(self, base: Any, values: dict[str, Any]) -> None:
+        self._base = base
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        if self._base is None:
+            raise AttributeError(
+                f"env has no binding or var {name!r} (patched: {sorted(self._values)})"
+            )
+        return getattr(self._base, name)
+
+    def __repr__(self) -> str:
+        return f"patched env ({', '.join(sorted(self._values))} over {self._base!r})"
+
+
+@contextlib.contextmanager
+def patch_env(d: Any = None, **kwds: Any) -> Iterator[None]:
+    """Patch what ``workers.env`` gives inside the ``with`` block.
+
+    The SDK's ``patch_env`` asks workerd to patch the ``cloudflare:workers`` env for as
+    long as the context manager is open (workers-runtime-sdk 1.9.5 ``workers/utils.py``;
+    workerd ``src/pyodide/internal/envHelpers``). dosim lays the given values over the
+    current bindings (inferred: workerd's patch semantics are not visible from Python);
+    names not patched still read the Worker's env.
+
+    Args:
+        d: A mapping or a sequence of ``(name, value)`` pairs.
+        **kwds: More names and values (they win over ``d``).
     """
-    raise NotImplementedError(MSG_PATCH_ENV)
+    values = dict(d or {}) | kwds
+    token = _current_env.set(_PatchedEnv(_current_env.get(), values))
+    try:
+        yield
+    finally:
+        _current_env.reset(token)
 
 
 def import_from_javascript(module_name: str) -> Any:
