@@ -5,8 +5,10 @@ Behaviour learned from workers-runtime-sdk 1.9.5, ``workers/asgi.py`` (``request
 around each request, ``scope["env"]``, null-body statuses, the top-level ``asgi`` alias.
 """
 
+import asyncio
 import importlib
 import json
+import sys
 
 import pytest
 
@@ -145,3 +147,45 @@ async def test_cloudflares_example_shape_runs_js_object_and_all():
 
     response = await App(Default, {}, vars={"LABEL": "teal"}).fetch("/x")
     assert (await response.json())["env"] == "teal"
+
+
+def test_an_asgi_module_of_the_app_wins_over_the_alias(tmp_path, monkeypatch):
+    (tmp_path / "asgi.py").write_text("MINE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "asgi", raising=False)
+    assert importlib.import_module("asgi").MINE is True
+    sys.modules.pop("asgi")
+    monkeypatch.undo()  # the app's folder leaves sys.path
+    sys.modules.pop("asgi", None)
+    assert importlib.import_module("asgi") is asgi  # found by the alias, last
+
+
+async def test_an_error_after_the_response_is_logged_and_the_response_kept(caplog):
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            raise ValueError("no lifespan")
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b"Internal Server Error"})
+        raise ValueError("raised after the 500, as Starlette's error middleware does")
+
+    response = await asgi.fetch(app, Request("https://example.com/"), Env())
+    assert response.status == 500 and await response.text() == "Internal Server Error"
+    assert "raised after its response" in caplog.text
+
+
+async def test_a_lifespan_that_keeps_running_is_cancelled_after_the_request():
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            await asyncio.Event().wait()  # never returns
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    before = len(asyncio.all_tasks())
+    for _ in range(3):
+        assert (await asgi.fetch(app, Request("https://example.com/"), Env())).status == 200
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == before

@@ -9,6 +9,7 @@ the alarm (``src/workerd/server/tests/python/durable-object/worker.py`` line 42,
 
 import asyncio
 import contextvars
+import sys
 import warnings
 
 import pytest
@@ -37,24 +38,45 @@ async def test_settled_runs_the_body_at_once_and_raises_where_awaited():
         await bad
 
 
-async def test_start_now_runs_to_the_first_suspension_and_a_task_finishes_it():
+async def test_start_now_runs_the_call_in_a_task_of_its_own_without_an_await():
     steps = []
     gate = asyncio.Event()
+    caller = asyncio.current_task()
 
     async def body():
         token = _mark.set("callee")
-        steps.append("started")
+        steps.append(asyncio.current_task() is not caller)
         await gate.wait()
         steps.append("resumed")
         _mark.reset(token)  # same context as the set, across the suspension
         return "done"
 
     pending = start_now(body())
-    assert steps == ["started"] and _mark.get() == "caller"
+    await wait_all_tasks_blocked()
+    assert steps == [True] and _mark.get() == "caller"
     gate.set()
     await wait_all_tasks_blocked()
-    assert steps == ["started", "resumed"]  # finished before anyone awaited it
+    assert steps == [True, "resumed"]  # finished before anyone awaited it
     assert await pending == "done"
+
+
+async def test_a_timeout_inside_the_call_stays_inside_it():
+    async def body():
+        try:
+            async with asyncio.timeout(0.01):
+                await asyncio.sleep(1)
+        except TimeoutError:
+            return "timed out inside"
+
+    assert await start_now(body()) == "timed out inside"
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="Pyodide's loop is always running")
+def test_without_a_running_loop_the_call_starts_when_awaited():
+    async def body():
+        return 5
+
+    assert asyncio.run(start_now(body())) == 5
 
 
 async def test_cancelling_the_waiter_does_not_cancel_the_call():

@@ -6,7 +6,7 @@ import pytest
 
 from dosim import App
 from dosim.errors import JsException
-from dosim.serialization import JsDict
+from dosim.serialization import FunctionStub, JsDict, rpc_copy
 from workers import DurableObject, Response
 
 
@@ -229,6 +229,19 @@ async def test_a_function_stub_copies_arguments_and_results():
     result = await record_stub(sent)
     assert seen == [["a", "mutated by the callee"]] and sent == ["a"]  # a copy was changed
     assert result == {"n": 1} and type(result["n"]) is int
+
+
+async def test_a_function_sent_on_stays_one_stub_and_classes_do_not_cross():
+    def original():
+        return 1
+
+    once = rpc_copy(original)
+    assert isinstance(once, FunctionStub)
+    again = rpc_copy(rpc_copy(once))  # forwarded twice
+    assert repr(again) == repr(once) and repr(once).endswith(".original)")
+    assert await again() == 1
+    with pytest.raises(JsException, match="DataCloneError"):
+        rpc_copy(ValueError)  # a class is not sent as a function (the SDK refuses it too)
 
 
 async def test_functions_cannot_be_stored():

@@ -8,9 +8,9 @@ A Python ``async def`` does nothing until awaited, so dosim starts such calls it
 * :func:`settled` runs a coroutine that never suspends (every storage call) to the end at
   once and returns a coroutine that hands over the result, or raises the error, where it
   is awaited;
-* :func:`start_now` runs a coroutine (an RPC call) up to its first suspension at once, in
-  a copy of the caller's context; if it has not finished, a task carries on from there.
-  Awaiting what it returns waits for the outcome.
+* :func:`start_now` starts a coroutine (an RPC call): awaited at once, it runs inline as
+  a plain ``await`` would; left alone, it starts as a task of its own at the next turn of
+  the event loop. The caller copies the arguments before, so later changes do not leak.
 
 An error is raised where the call is awaited, as a rejected promise is. A call that is
 never awaited draws Python's "coroutine ... was never awaited" warning, as it does in
@@ -20,8 +20,7 @@ Pyodide.
 from __future__ import annotations
 
 import asyncio
-import contextvars
-from collections.abc import Coroutine, Generator
+from collections.abc import Coroutine
 from typing import Any
 
 __all__ = ["settled", "start_now"]
@@ -33,11 +32,6 @@ async def _returning(value: Any) -> Any:
 
 async def _raising(error: BaseException) -> Any:
     raise error
-
-
-async def _waiting_for(task: asyncio.Future[Any]) -> Any:
-    # Like a promise, the call goes on if whoever awaits it is cancelled.
-    return await asyncio.shield(task)
 
 
 def settled(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
@@ -62,44 +56,40 @@ def settled(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
     raise RuntimeError(f"{body.__qualname__} suspended; it was expected to finish at once")
 
 
-class _Rest:
-    """The rest of a coroutine whose first step already ran: awaiting it drives the rest."""
+class _Call:
+    """One call started by :func:`start_now`: run inline if awaited at once, else a task."""
 
-    __slots__ = ("_body", "_yielded")
+    __slots__ = ("body", "start", "task")
 
-    def __init__(self, body: Coroutine[Any, Any, Any], yielded: Any) -> None:
-        self._body = body
-        self._yielded = yielded
+    def __init__(self, body: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.body = body
+        self.task: asyncio.Task[Any] | None = None
+        # call_soon runs the callback in a copy of the caller's context, and the task
+        # created there inherits it.
+        self.start = loop.call_soon(self._start_task)
 
-    def __await__(self) -> Generator[Any, Any, Any]:
-        body, value = self._body, self._yielded
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                body.close()
-                raise
-            except BaseException as error:  # noqa: BLE001 - thrown in by the task (cancel)
-                try:
-                    value = body.throw(error)
-                except StopIteration as finished:
-                    return finished.value
-            else:
-                try:
-                    value = body.send(sent)
-                except StopIteration as finished:
-                    return finished.value
+    def _start_task(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.body)
 
 
-async def _drive(rest: _Rest) -> Any:
-    return await rest
+async def _outcome(call: _Call) -> Any:
+    if call.task is None:
+        # Awaited before the loop turned: run the call right here, in the awaiting task,
+        # as a plain ``await`` would (nothing else ran in between, so nothing can tell).
+        call.start.cancel()
+        return await call.body
+    # Like a promise, the call goes on if whoever awaits it is cancelled.
+    return await asyncio.shield(call.task)
 
 
 def start_now(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
-    """Start ``body`` now; a task finishes it if it suspends.
+    """Start ``body`` now: it runs whether or not the result is awaited.
 
-    The first step runs in a copy of the caller's context, and so does the task, so
-    context variables the body sets and resets stay in one context.
+    If the caller awaits what this returns at once (the usual ``await stub.method()``),
+    ``body`` runs right there, in the caller's task, as an ordinary ``await`` would.
+    Otherwise it starts as a task of its own at the next turn of the event loop, in a copy
+    of the caller's context (a timeout or task group inside it is its own). Outside a
+    running event loop ``body`` is returned as it is and starts when awaited.
 
     Args:
         body: The coroutine of the call.
@@ -107,13 +97,8 @@ def start_now(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
     Returns:
         A coroutine that returns ``body``'s result, or raises its exception, when awaited.
     """
-    context = contextvars.copy_context()
     try:
-        yielded = context.run(body.send, None)
-    except StopIteration as finished:
-        return _returning(finished.value)
-    except Exception as error:  # noqa: BLE001 - delivered where the call is awaited
-        return _raising(error)
-    loop = asyncio.get_running_loop()
-    task = loop.create_task(_drive(_Rest(body, yielded)), context=context)
-    return _waiting_for(task)
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return body
+    return _outcome(_Call(body, loop))

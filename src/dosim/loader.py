@@ -11,6 +11,7 @@ reload). Configs are parsed once per file version too (:func:`load_config_cached
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
 import sys
 from pathlib import Path
@@ -138,6 +139,21 @@ def forget_app_modules(folder: Path) -> None:
             continue
 
 
+class _AsgiAlias:
+    """Finds ``asgi`` when nothing on ``sys.path`` does: it is :mod:`dosim.workers.asgi`."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "asgi":
+            return None
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec: Any) -> None:
+        return None  # the default module; exec_module swaps in the real one
+
+    def exec_module(self, module: Any) -> None:
+        sys.modules["asgi"] = workers.asgi  # what ``import asgi`` then returns
+
+
 def install_workers_alias() -> None:
     """Make ``import workers`` (and ``from js import WebSocketPair``) work for app code.
 
@@ -151,8 +167,10 @@ def install_workers_alias() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith("dosim.workers."):
             sys.modules["workers." + name.removeprefix("dosim.workers.")] = module
-    # The SDK also installs its ASGI adapter as a top-level ``asgi`` module.
-    sys.modules.setdefault("asgi", workers.asgi)
+    # The SDK also ships its ASGI adapter as a top-level ``asgi`` module; an ``asgi``
+    # module of the app's own still wins, so the alias is found last.
+    if not any(isinstance(finder, _AsgiAlias) for finder in sys.meta_path):
+        sys.meta_path.append(_AsgiAlias())
     if sys.platform == "emscripten":
         import js  # type: ignore[import-not-found]
 

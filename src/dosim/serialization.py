@@ -18,8 +18,8 @@ sent                          received
 ``bytes``, ``memoryview``     ``memoryview``
 ``datetime.datetime``         naive ``datetime`` in UTC, millisecond precision
 ``Exception``                 ``Exception("Error: <message>")``
-a function (any callable)     over RPC: a :class:`FunctionStub`; ``await stub(args)``
-                              calls it (arguments and result copied); in storage:
+a function (a callable that   over RPC: a :class:`FunctionStub`; ``await stub(args)``
+is not a class)               calls it (arguments and result copied); in storage:
                               ``DataCloneError``
 ``tuple``, ``bytearray``      ``TypeError: <class 'tuple'> cannot be sent over RPC.``
 awaitable                     ``TypeError: Awaitable <type> cannot be sent over RPC.``
@@ -229,7 +229,9 @@ def _wire_leaf(value: Any, functions: bool) -> Any:
     wire = getattr(value, "__dosim_wire__", None)
     if wire is not None:
         return wire()
-    if functions and callable(value):
+    if functions and isinstance(value, FunctionStub):
+        return (_FUNCTION_TAG, value._function)  # sent on as the same function, not nested
+    if functions and callable(value) and not isinstance(value, type):
         return (_FUNCTION_TAG, value)
     raise _clone_error(value)
 

@@ -79,9 +79,13 @@ class DurableObjectStub:
             raise AttributeError(method)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            # The call is made now (its arguments copied, the caller's writes let out, the
-            # event sent), as the SDK's wrapper calls JavaScript before returning.
-            return start_now(self._call(method, args, kwargs))
+            # The call is made now, as the SDK's wrapper converts the arguments and calls
+            # JavaScript before returning: the arguments are copied here (a value that
+            # cannot cross raises here), and the event is on its way even if never awaited.
+            sent = [rpc_copy(arg) for arg in args]
+            if kwargs:
+                sent.append(rpc_copy(kwargs))
+            return start_now(self._call(method, sent))
 
         call.__name__ = method
         call.__qualname__ = f"DurableObjectStub.{method}"
@@ -126,12 +130,9 @@ class DurableObjectStub:
         except Exception as error:
             raise JsException(f"{type(error).__name__}: {error}", name="PythonError") from None
 
-    async def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def _call(self, method: str, sent: list[Any]) -> Any:
         if method in RESERVED_METHODS:
             raise platform_error("TypeError", MSG_RESERVED_METHOD.format(name=method))
-        sent = [rpc_copy(arg) for arg in args]
-        if kwargs:
-            sent.append(rpc_copy(kwargs))
         host = await self._before_call(method)
         host.record("rpc.call", method=method)
 

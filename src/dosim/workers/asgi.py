@@ -98,10 +98,15 @@ class _Lifespan:
 
     async def stop(self) -> None:
         """Run the shutdown phase (nothing to do if startup was not supported)."""
-        if not self._started.result():
-            return
-        await self._inbox.put({"type": "lifespan.shutdown"})
-        await self._stopped
+        try:
+            if self._started.result():
+                await self._inbox.put({"type": "lifespan.shutdown"})
+                await self._stopped
+        finally:
+            # A lifespan handler that keeps running after shutdown would otherwise stay
+            # behind, one per request.
+            if self._task is not None and not self._task.done():
+                self._task.cancel()
 
     async def _run(self) -> None:
         scope = {"type": "lifespan", "asgi": dict(ASGI_VERSION), "state": self.state}
@@ -175,15 +180,18 @@ async def _serve(app: App, request: Request, env: Any, state: dict[str, Any] | N
 
     try:
         await app(_scope(request, env, state), receive, send)
+    except Exception:
+        if started is None or not finished.is_set():
+            raise
+        # Starlette's error middleware sends its 500 and then raises; the SDK logs the
+        # error and answers with the response the app already sent, and so does dosim.
+        log.exception("ASGI app raised after its response was complete")
     finally:
         finished.set()  # a receive() still waiting learns the client is gone
     if started is None:
         raise RuntimeError("ASGI app returned without sending a response")
     status = int(started["status"])
-    headers = [
-        (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
-        for k, v in started.get("headers", [])
-    ]
+    headers = [(bytes(k).decode(), bytes(v).decode()) for k, v in started.get("headers", [])]
     content = b"".join(chunks)
     return Response(
         None if status in _NULL_BODY_STATUSES else content, status=status, headers=headers

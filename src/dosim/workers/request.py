@@ -22,7 +22,8 @@ Where dosim differs: unknown keyword options are ignored (as JavaScript ignores 
 init members); only ``str``, ``bytes``, ``FormData`` and the buffer/stream stand-ins are
 accepted as a body (``TypeError: Unsupported type in Request: <type>`` otherwise); the
 JS-only properties ``credentials``, ``destination``, ``mode``, ``referrer``,
-``referrer_policy``, ``is_history_navigation`` and ``js_object`` are absent.
+``referrer_policy`` and ``is_history_navigation`` are absent; ``js_object`` is the
+request itself (there is no JavaScript object underneath).
 """
 
 from __future__ import annotations

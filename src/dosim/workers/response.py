@@ -23,8 +23,8 @@ As on Cloudflare, the constructor's platform errors arrive as ``JsException`` (s
 Where dosim differs: ``Response.redirect`` returns a ``Response`` (the SDK returns the raw
 JS object); ``clone()`` returns a ``Response`` (Pyodide's ``clone()`` returns its own base
 ``FetchResponse``, whose ``headers`` is a plain ``dict``); ``web_socket`` is a dosim
-property (JS ``webSocket``); ``js_object``, ``abort()`` and ``unpack_archive()`` are
-absent.
+property (JS ``webSocket``); ``js_object`` is the response itself; ``abort()`` and
+``unpack_archive()`` are absent.
 """
 
 from __future__ import annotations
