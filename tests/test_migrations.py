@@ -8,8 +8,9 @@ small apps written to ``tmp_path``, as ``dosim migrate --check`` does.
 from pathlib import Path
 
 import pytest
+from wrangler_files import BINDING, HEAD, SQLITE_V1, error, load, migrations_config
 
-from dosim.config import AppConfig, ConfigError, load_config
+from dosim.config import ConfigError, load_config
 from dosim.loader import load_main_module
 from dosim.migrations import (
     MSG_DELETED_BUT_BOUND,
@@ -24,48 +25,6 @@ from dosim.migrations import (
 )
 
 # --- the rules -------------------------------------------------------------------------
-
-HEAD = """\
-name = "py-counter"
-main = "src/entry.py"
-compatibility_date = "2025-11-01"
-compatibility_flags = ["python_workers"]
-"""
-
-BINDING = """
-[[durable_objects.bindings]]
-name = "COUNTER"
-class_name = "Counter"
-"""
-
-SQLITE_V1 = """
-[[migrations]]
-tag = "v1"
-new_sqlite_classes = ["Counter"]
-"""
-
-
-def write(folder: Path, text: str) -> Path:
-    """Write a config file plus the default entry module; return the config path."""
-    (folder / "src").mkdir(exist_ok=True)
-    (folder / "src" / "entry.py").write_text("# entry\n")
-    path = folder / "wrangler.toml"
-    path.write_text(text)
-    return path
-
-
-def load(tmp_path: Path, text: str) -> AppConfig:
-    return load_config(write(tmp_path, text))
-
-
-def error(tmp_path: Path, text: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    return info.value
-
-
-def migrations_config(body: str, bindings: str = BINDING) -> str:
-    return HEAD + bindings + body
 
 
 def test_apply_migrations_maps_classes_to_backends_and_locates_a_refused_directive():
