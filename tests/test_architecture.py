@@ -46,6 +46,8 @@ PICTURE = {
         "dosim.current",
         "dosim.settle",
         "dosim.eager",
+        "dosim.boundary",
+        "dosim.ffi",
         "dosim.errors",
     ),
 }
@@ -237,8 +239,8 @@ def test_importing_dosim_loads_nothing_outside_the_standard_library():
     loaded = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
-    # workers, js and asgi are dosim's own aliases for app code (see dosim.loader).
-    allowed = set(sys.stdlib_module_names) | {"dosim", "workers", "js", "asgi"}
+    # workers, js, asgi and pyodide are dosim's own aliases for app code (dosim.loader).
+    allowed = set(sys.stdlib_module_names) | {"dosim", "workers", "js", "asgi", "pyodide"}
     foreign = sorted(m for m in loaded if m.split(".")[0] not in allowed)
     assert "dosim.app" in loaded  # the import really happened in the child
     assert foreign == []

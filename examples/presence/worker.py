@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlparse
 from presence_page import PAGE
 
 from js import WebSocketPair, WebSocketRequestResponsePair
+from pyodide.ffi import to_js
 from workers import DurableObject, Response, WorkerEntrypoint
 
 OPEN = 1  # WebSocket.readyState of an open socket
@@ -86,7 +87,8 @@ class PresenceRoom(DurableObject):
         client, server = WebSocketPair.new()
         # Hibernatable accept. The tags say what never changes for this socket, and let
         # the room find sockets by it: getWebSockets("page:2") is everyone on page 2.
-        self.ctx.acceptWebSocket(server, [f"role:{role}", f"page:{int(page)}"])
+        # ctx.acceptWebSocket is a JavaScript method: the tags must be a JavaScript Array.
+        self.ctx.acceptWebSocket(server, to_js([f"role:{role}", f"page:{int(page)}"]))
         # The attachment holds the rest, including what changes (the cursor position).
         attachment = {"id": secrets.token_hex(4), "name": name, "color": color_for(name)}
         server.serializeAttachment(json.dumps({**attachment, "x": None, "y": None}))

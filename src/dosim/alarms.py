@@ -29,6 +29,9 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .boundary import relaxed_call
+from .ffi import JsObject
+
 if TYPE_CHECKING:
     from .clock import Timer, VirtualClock
     from .storage import ObjectDatabase
@@ -47,24 +50,25 @@ ALARM_FIRST_BACKOFF_MS = 2_000
 """First retry delay; each further retry doubles it (plus up to 25 % seeded jitter)."""
 
 
-class AlarmInvocationInfo:
-    """What ``alarm(alarm_info)`` receives.
+class AlarmInvocationInfo(JsObject):
+    """What ``alarm(alarm_info)`` receives: a JavaScript object, not a ``dict``.
+
+    workerd passes its ``AlarmInvocationInfo`` to the handler unconverted (the handler is
+    called "relaxed": src/pyodide/python-entrypoint-helper.ts), so Python reads its two
+    properties as attributes (``alarm_info.retryCount``); it has no ``.get``.
 
     Attributes:
         retryCount: How many earlier attempts of this alarm failed.
         isRetry: ``retryCount > 0``.
-        scheduledTime: When the alarm was due, in ms since the epoch.
     """
 
-    def __init__(self, retry_count: int, scheduled_time: int) -> None:
-        self.retryCount = retry_count
-        self.isRetry = retry_count > 0
-        self.scheduledTime = scheduled_time
+    def __init__(self, retry_count: int) -> None:
+        super().__init__(
+            {"retryCount": retry_count, "isRetry": retry_count > 0}, "AlarmInvocationInfo"
+        )
 
     def __repr__(self) -> str:
-        return (
-            f"AlarmInvocationInfo(retryCount={self.retryCount}, scheduledTime={self.scheduledTime})"
-        )
+        return f"AlarmInvocationInfo(retryCount={self.retryCount}, isRetry={self.isRetry})"
 
 
 class AlarmHost(Protocol):
@@ -181,7 +185,7 @@ class AlarmScheduler:
             self._write(None)
             host.record("alarm.drop", reason="no alarm() handler", scheduledTime=scheduled)
             return
-        info = AlarmInvocationInfo(retry_count, scheduled)
+        info = AlarmInvocationInfo(retry_count)
         host.record("alarm.fire", retryCount=retry_count, scheduledTime=scheduled)
         handled = False
 
@@ -237,12 +241,8 @@ class AlarmScheduler:
 
 
 async def _call_alarm(instance: Any, info: AlarmInvocationInfo) -> Any:
-    handler = instance.alarm
-    try:
-        accepts_info = len(inspect.signature(handler).parameters) >= 1
-    except (TypeError, ValueError):
-        accepts_info = True
-    result = handler(info) if accepts_info else handler()
+    # Called relaxed, as workerd does: ``async def alarm(self)`` gets no argument.
+    result = relaxed_call(instance.alarm, info)
     if inspect.isawaitable(result):
         result = await result
     return result

@@ -12,7 +12,10 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import MSG_BCW_NESTED, MSG_BCW_TIMEOUT, platform_error
+from .boundary import js_method
+from .errors import MSG_BCW_NESTED, MSG_BCW_TIMEOUT, JsException, platform_error
+from .ffi import JsArray, JsDate, js_to_string, jsnull
+from .websockets import WebSocket, WebSocketRequestResponsePair
 from .workers.entrypoints import DurableObjectAbort
 
 if TYPE_CHECKING:
@@ -109,8 +112,12 @@ class DurableObjectState:
         return task
 
     # -- WebSocket hibernation API (dosim.websockets.hibernation) ----------------------
+    # On Cloudflare everything on ``ctx`` except ``storage`` is the raw JavaScript object
+    # (workers-runtime-sdk 1.9.5, workers/entrypoints.py, DurableObjectContext.__getattr__
+    # wraps only DurableObjectStorage), so these methods convert as Pyodide does.
+    @js_method
     def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:  # noqa: N802
-        """Accept ``ws`` as a hibernatable WebSocket.
+        """Accept ``ws`` as a hibernatable WebSocket (a raw JavaScript method).
 
         Its messages and closes go to the class's ``webSocketMessage(ws, message)`` and
         ``webSocketClose(ws, code, reason, wasClean)``; the object may hibernate (be
@@ -118,68 +125,92 @@ class DurableObjectState:
 
         Args:
             ws: The server end of a ``WebSocketPair``.
-            tags: Up to 10 distinct strings of ≤ 256 characters, for ``getWebSockets(tag)``.
+            tags: ``to_js([...])`` of up to 10 distinct strings of ≤ 256 characters, for
+                ``getWebSockets(tag)``. A Python list is not a JavaScript Array: it fails
+                as on Cloudflare.
 
         Raises:
-            JsException: If ``ws`` was accepted with ``accept()``, was used in a Response,
-                or the tags break the limits.
+            JsException: ``TypeError`` for a ``ws`` that is not a WebSocket or ``tags``
+                that are not an Array; ``Error`` if ``ws`` was accepted with ``accept()``,
+                was used in a Response, or the tags break the limits.
         """
-        self._sockets.accept(ws, tags)
+        _check_socket(ws, "acceptWebSocket", 1)
+        if tags is not None and not isinstance(tags, JsArray):
+            raise _parameter_error("acceptWebSocket", 2, "Array")
+        names = [] if tags is None else [js_to_string(tag) for tag in tags._items]
+        self._sockets.accept(ws, names)
 
-    def getWebSockets(self, tag: str | None = None) -> list[Any]:  # noqa: N802
-        """Return the object's open hibernatable WebSockets, optionally only those tagged ``tag``.
+    @js_method
+    def getWebSockets(self, tag: Any = None) -> JsArray:  # noqa: N802
+        """Return the open hibernatable WebSockets, optionally only those tagged ``tag``.
 
         Args:
             tag: A tag given to ``acceptWebSocket``, or ``None`` for all.
-        """
-        return self._sockets.get_websockets(tag)
 
-    def getTags(self, ws: Any) -> list[str]:  # noqa: N802
-        """Return the tags ``ws`` was accepted with.
+        Returns:
+            A JavaScript Array (``JsArray``): iterate it, index it, or ``len()`` it.
+        """
+        return JsArray(self._sockets.get_websockets(None if tag is None else js_to_string(tag)))
+
+    @js_method
+    def getTags(self, ws: Any) -> JsArray:  # noqa: N802
+        """Return the tags ``ws`` was accepted with, as a JavaScript Array of strings.
 
         Args:
             ws: A hibernatable WebSocket of this object.
 
         Raises:
-            TypeError: For a socket not accepted with ``acceptWebSocket``.
+            JsException: ``TypeError`` for a socket not accepted with ``acceptWebSocket``.
         """
-        return self._sockets.get_tags(ws)
+        _check_socket(ws, "getTags", 1)
+        return JsArray(self._sockets.get_tags(ws))
 
+    @js_method
     def setWebSocketAutoResponse(self, pair: Any = None) -> None:  # noqa: N802
         """Answer ``pair.request`` with ``pair.response`` without waking the object.
 
         Args:
-            pair: A ``WebSocketRequestResponsePair``, or ``None`` to clear it (the
-                recorded timestamps are kept).
+            pair: ``WebSocketRequestResponsePair.new(request, response)``, or nothing to
+                clear it (the recorded timestamps are kept).
         """
+        if pair is not None and not isinstance(pair, WebSocketRequestResponsePair):
+            raise _parameter_error("setWebSocketAutoResponse", 1, "WebSocketRequestResponsePair")
         self._sockets.set_auto_response(pair)
 
+    @js_method
     def getWebSocketAutoResponse(self) -> Any:  # noqa: N802
-        """Return the current auto-response pair, or ``None``."""
-        return self._sockets.get_auto_response()
+        """Return the current auto-response pair, or ``jsnull``."""
+        pair = self._sockets.get_auto_response()
+        return jsnull if pair is None else pair
 
+    @js_method
     def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:  # noqa: N802
-        """Return when ``ws`` last got an auto-response (naive UTC datetime), or ``None``.
+        """Return when ``ws`` last got an auto-response (a JavaScript ``Date``), or ``jsnull``.
 
         Args:
             ws: A hibernatable WebSocket of this object.
         """
-        return self._sockets.auto_response_timestamp(ws)
+        _check_socket(ws, "getWebSocketAutoResponseTimestamp", 1)
+        when = self._sockets.auto_response_timestamp(ws)
+        return jsnull if when is None else JsDate(when)
 
-    def setHibernatableWebSocketEventTimeout(self, ms: int | None = None) -> None:  # noqa: N802
+    @js_method
+    def setHibernatableWebSocketEventTimeout(self, ms: Any = None) -> None:  # noqa: N802
         """Limit how long a WebSocket handler may run (recorded; dosim does not enforce it).
 
         Args:
-            ms: Milliseconds; ``None`` or 0 clears the limit.
+            ms: Milliseconds; nothing or 0 clears the limit.
 
         Raises:
             JsException: Above 604,800,000 ms (7 days).
         """
         self._sockets.set_event_timeout(ms)
 
-    def getHibernatableWebSocketEventTimeout(self) -> int | None:  # noqa: N802
-        """Return the limit set by :meth:`setHibernatableWebSocketEventTimeout`, or ``None``."""
-        return self._sockets.get_event_timeout()
+    @js_method
+    def getHibernatableWebSocketEventTimeout(self) -> Any:  # noqa: N802
+        """Return the limit set by :meth:`setHibernatableWebSocketEventTimeout`, or ``jsnull``."""
+        timeout = self._sockets.get_event_timeout()
+        return jsnull if timeout is None else timeout
 
     def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - platform name
         """Keep the object alive until ``awaitable`` finishes.
@@ -206,3 +237,18 @@ class DurableObjectState:
         """
         self._incarnation.abort(reason)
         raise DurableObjectAbort(reason or "Durable Object abort requested")
+
+
+def _parameter_error(method: str, position: int, expected: str) -> JsException:
+    # jsg's wording for an argument of the wrong type (inferred from workerd's jsg type
+    # errors; not observed on Cloudflare for these methods).
+    return JsException(
+        f"Failed to execute '{method}' on 'DurableObjectState': parameter {position} "
+        f"is not of type '{expected}'.",
+        name="TypeError",
+    )
+
+
+def _check_socket(ws: Any, method: str, position: int) -> None:
+    if not isinstance(ws, WebSocket):
+        raise _parameter_error(method, position, "WebSocket")

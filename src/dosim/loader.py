@@ -14,11 +14,12 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
+from . import ffi, workers
 from . import js as js_names
-from . import workers
 from .clock import install_time_patch
 from .config import load_config
 
@@ -127,7 +128,7 @@ def forget_app_modules(folder: Path) -> None:
     for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
         del _loaded_modules[key]
     for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in ("dosim", "workers", "js"):
+        if name.split(".")[0] in ("dosim", "workers", "js", "pyodide"):
             continue
         file = getattr(module, "__file__", None)
         if not file:
@@ -178,3 +179,19 @@ def install_workers_alias() -> None:
             setattr(js, name, getattr(js_names, name))
     else:
         sys.modules.setdefault("js", js_names)
+        _install_pyodide_alias()
+
+
+def _install_pyodide_alias() -> None:
+    """Outside Pyodide, ``pyodide`` and ``pyodide.ffi`` resolve to dosim's model of them.
+
+    A real ``pyodide`` package on the path (unlikely outside Pyodide) is left alone.
+    """
+    if "pyodide" in sys.modules or importlib.util.find_spec("pyodide") is not None:
+        return
+    package = types.ModuleType("pyodide", "dosim's stand-in for Pyodide's package (CPython).")
+    package.__path__ = []  # a package, so ``import pyodide.ffi`` looks in sys.modules
+    package.__version__ = ffi.PYODIDE_VERSION  # type: ignore[attr-defined]
+    package.ffi = ffi  # type: ignore[attr-defined]
+    sys.modules["pyodide"] = package
+    sys.modules["pyodide.ffi"] = ffi

@@ -59,6 +59,7 @@ from ..websockets import (
     abandon,
     attach_receiver,
     disconnect,
+    transmit,
 )
 from ..workers.request import Request as WorkerRequest
 from . import bridge, requestlog
@@ -175,7 +176,7 @@ class RealSocketBridge:
                 if data is None or self._end.readyState != OPEN:
                     continue  # the object already closed: frames in flight are dropped
                 self.messages_in += 1
-                self._end.send(data)
+                transmit(self._end, data)
             elif kind == "websocket.disconnect":
                 self._client_closed(message)
                 return

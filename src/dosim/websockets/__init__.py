@@ -54,6 +54,7 @@ from .sockets import (
     attach_receiver,
     check_close_code,
     disconnect,
+    transmit,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "ObjectSockets",
     "attach_receiver",
     "disconnect",
+    "transmit",
     "abandon",
     "check_close_code",
     "CONNECTING",

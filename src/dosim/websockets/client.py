@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from ..settle import wait_all_tasks_blocked
-from .sockets import CLOSED, SocketEvent, WebSocket, attach_receiver, disconnect
+from .sockets import CLOSED, SocketEvent, WebSocket, attach_receiver, disconnect, transmit
 
 __all__ = ["WebSocketClient", "WebSocketDisconnect"]
 
@@ -63,7 +63,7 @@ class WebSocketClient:
         Args:
             message: ``str`` or ``bytes``.
         """
-        self._socket.send(message)
+        transmit(self._socket, message)
 
     def send_json(self, value: Any) -> None:
         """Send ``value`` as JSON text.

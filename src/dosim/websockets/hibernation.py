@@ -23,11 +23,11 @@ The registry talks to its object through :class:`SocketHost` and never imports t
 
 from __future__ import annotations
 
-import datetime
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..boundary import relaxed_call
 from ..errors import platform_error
 from .sockets import MAX_MESSAGE_BYTES, MSG_MESSAGE_TOO_LARGE, SocketMode, WebSocket
 
@@ -153,7 +153,6 @@ class ObjectSockets:
         Raises:
             JsException: If ``ws`` was accepted with ``accept()``, was used in a Response,
                 or the tags break the limits.
-            TypeError: For a tag that is not a string.
         """
         if ws._mode is SocketMode.STANDARD:
             raise platform_error("Error", MSG_ALREADY_ACCEPTED)
@@ -163,8 +162,6 @@ class ObjectSockets:
         if len(distinct) > MAX_TAGS:
             raise platform_error("Error", MSG_TOO_MANY_TAGS)
         for tag in distinct:
-            if not isinstance(tag, str):
-                raise TypeError(f"WebSocket tags must be strings, got {type(tag).__name__}")
             if len(tag) > MAX_TAG_LENGTH:
                 raise platform_error("Error", MSG_TAG_TOO_LONG.format(tag=tag))
         ws._mode = SocketMode.HIBERNATABLE
@@ -223,17 +220,13 @@ class ObjectSockets:
         """``ctx.getWebSocketAutoResponse()``: the current pair, or ``None``."""
         return self._auto_response
 
-    def auto_response_timestamp(self, ws: WebSocket) -> datetime.datetime | None:
-        """When ``ws`` last got an auto-response (naive UTC datetime), or ``None``.
+    def auto_response_timestamp(self, ws: WebSocket) -> int | None:
+        """When ``ws`` last got an auto-response (ms since the epoch), or ``None``.
 
         Args:
             ws: A hibernatable socket of this object.
         """
-        when = self._auto_response_times.get(id(ws))
-        if when is None:
-            return None
-        moment = datetime.datetime.fromtimestamp(when / 1000, tz=datetime.UTC)
-        return moment.replace(tzinfo=None)
+        return self._auto_response_times.get(id(ws))
 
     def set_event_timeout(self, ms: int | None) -> None:
         """``ctx.setHibernatableWebSocketEventTimeout(ms)`` (recorded, not enforced).
@@ -296,7 +289,9 @@ class ObjectSockets:
         arguments = (ws, payload[0]) if kind == "message" else (ws, *payload)
 
         async def invoke(instance: Any) -> Any:
-            result = getattr(instance, label)(*arguments)
+            # workerd calls these handlers "relaxed": extra arguments are dropped
+            # (workerd src/pyodide/python-entrypoint-helper.ts, the DO handler names).
+            result = relaxed_call(getattr(instance, label), *arguments)
             return await result if inspect.isawaitable(result) else result
 
         await self._host.run_event(label, invoke)

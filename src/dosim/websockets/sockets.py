@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import enum
 import inspect
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..boundary import call_from_js, js_method, structured_clone, to_plain
 from ..current import current_incarnation
 from ..errors import platform_error
-from ..serialization import decode_value, encode_value
+from ..ffi import JsBuffer, JsProxy, js_to_string, jsnull
+from ..serialization import encode_value
 from ..workers.body import ArrayBuffer
 
 if TYPE_CHECKING:
@@ -36,6 +39,7 @@ __all__ = [
     "CloseEvent",
     "SocketEvent",
     "attach_receiver",
+    "transmit",
     "disconnect",
     "abandon",
     "check_close_code",
@@ -46,6 +50,8 @@ __all__ = [
     "MAX_MESSAGE_BYTES",
     "MAX_ATTACHMENT_BYTES",
 ]
+
+_log = logging.getLogger("dosim.websockets")
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -114,15 +120,27 @@ class CloseEvent:
 
 
 def _payload(message: Any) -> tuple[Any, int]:
-    """Validate an outgoing message; return what the peer receives and its size."""
-    if isinstance(message, str):
-        return message, len(message.encode("utf-8", "surrogatepass"))
-    if isinstance(message, ArrayBuffer):
-        message = message.to_bytes()
-    if isinstance(message, (bytes, bytearray, memoryview)):
-        data = bytes(message)
+    """What the peer receives for a JavaScript value passed to ``send()``, and its size.
+
+    A buffer (``to_js(b"...")``, an ArrayBuffer) is a binary message. Anything else is
+    converted to a string, as the platform's ``send(ArrayBuffer | ArrayBufferView |
+    string)`` does with a value that is not a buffer: a Python ``bytes`` object crosses as
+    a PyProxy and is sent as the text of its ``str()`` (``"b'hi'"``).
+    """
+    if isinstance(message, JsBuffer):
+        data = message.to_bytes()
         return ArrayBuffer(data), len(data)
-    raise TypeError(f"WebSocket send() takes a str or bytes message, got {type(message).__name__}")
+    text = message if isinstance(message, str) else js_to_string(message)
+    return text, len(text.encode("utf-8", "surrogatepass"))
+
+
+def _outside_payload(message: str | bytes | bytearray | memoryview | JsBuffer) -> tuple[Any, int]:
+    """What the peer receives for a message sent from outside the app (a test client)."""
+    if isinstance(message, bytes | bytearray | memoryview):
+        message = ArrayBuffer(message)
+    if not isinstance(message, str | JsBuffer):
+        raise TypeError(f"A WebSocket message is str or bytes, got {type(message).__name__}")
+    return _payload(message)
 
 
 def check_close_code(code: int | None) -> None:
@@ -140,7 +158,7 @@ def check_close_code(code: int | None) -> None:
         raise platform_error("InvalidAccessError", MSG_INVALID_CLOSE_CODE.format(code=code))
 
 
-class WebSocket:
+class WebSocket(JsProxy):
     """One end of a WebSocket connection, with the platform's camelCase API.
 
     Attributes:
@@ -150,6 +168,7 @@ class WebSocket:
         extensions: The negotiated extensions (``""``).
     """
 
+    _js_type = "WebSocket"
     CONNECTING = CONNECTING
     OPEN = OPEN
     CLOSING = CLOSING
@@ -163,7 +182,8 @@ class WebSocket:
         self._peer: WebSocket | None = None
         self._mode = SocketMode.UNACCEPTED
         self._listeners: dict[str, list[Any]] = {"message": [], "close": [], "error": []}
-        self._attachment: bytes | None = None
+        self._attachment: Any = None
+        self._has_attachment = False
         self._backlog: deque[SocketEvent] = deque()
         self._pending: deque[SocketEvent] = deque()
         self._pump: asyncio.Task[None] | None = None
@@ -203,43 +223,58 @@ class WebSocket:
             incarnation.accept_socket(self)
         self._open()
 
+    @js_method
     def addEventListener(self, kind: str, listener: Any) -> None:  # noqa: N802
         """Call ``listener(event)`` on ``"message"``, ``"close"`` or ``"error"``.
 
+        A raw JavaScript method: pass ``create_proxy(function)``. A plain Python function
+        crosses as a borrowed proxy that Pyodide destroys when this call returns, so the
+        first event fails with Pyodide's "borrowed proxy was automatically destroyed"
+        error (reported in the trace, as the platform reports an exception in a listener).
+
         Args:
             kind: The event type.
-            listener: A function or ``async def`` function taking the event.
+            listener: ``create_proxy(f)`` of a function or ``async def`` function.
         """
-        self._listeners.setdefault(kind, []).append(listener)
+        self._listeners.setdefault(js_to_string(kind), []).append(listener)
 
+    @js_method
     def removeEventListener(self, kind: str, listener: Any) -> None:  # noqa: N802
         """Stop calling ``listener`` for ``kind`` events.
 
         Args:
             kind: The event type.
-            listener: A function passed to :meth:`addEventListener`.
+            listener: The same ``create_proxy`` value passed to :meth:`addEventListener`
+                (a plain function crosses as a new proxy each time and matches nothing).
         """
-        if listener in self._listeners.get(kind, []):
-            self._listeners[kind].remove(listener)
+        listeners = self._listeners.get(js_to_string(kind), [])
+        for index, known in enumerate(listeners):
+            if known is listener:
+                del listeners[index]
+                return
 
+    @js_method
     def send(self, message: Any) -> None:
-        """Send a text (``str``) or binary (``bytes``) message to the other end.
+        """Send a text or binary message to the other end (a raw JavaScript method).
 
         From inside an object, the message waits for the object's pending writes to
         commit first (the output gate).
 
         Args:
-            message: ``str``, ``bytes``, ``memoryview`` or an ArrayBuffer.
+            message: ``str`` for a text message; ``to_js(data)`` (a ``Uint8Array``) or an
+                ArrayBuffer for a binary one. A Python ``bytes`` object is not a buffer to
+                JavaScript: it is sent as the text ``"b'...'"``, as on Cloudflare.
 
         Raises:
             JsException: Before the socket was accepted, or after ``close()``.
-            TypeError: For any other message type.
         """
+        self._send_payload(*_payload(message))
+
+    def _send_payload(self, data: Any, size: int) -> None:
         if self.readyState == CONNECTING:
             raise platform_error("Error", MSG_SEND_BEFORE_ACCEPT)
         if self.readyState != OPEN:
             raise platform_error("Error", MSG_SEND_AFTER_CLOSE)
-        data, size = _payload(message)
         self._release_output()
         if self._owner is not None:
             self._owner.record("websocket.message", direction="out", size=size)
@@ -247,6 +282,7 @@ class WebSocket:
         if peer is not None and peer.readyState in (CONNECTING, OPEN):
             peer._arrive(("message", (data, size)))
 
+    @js_method
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close the connection; the other end receives the code and reason.
 
@@ -257,6 +293,10 @@ class WebSocket:
         Raises:
             JsException: ``InvalidAccessError`` for a code the platform refuses.
         """
+        if isinstance(code, float) and code.is_integer():
+            code = int(code)
+        if reason is not None and not isinstance(reason, str):
+            reason = js_to_string(reason)
         check_close_code(code)
         if self.readyState in (CLOSING, CLOSED):
             return
@@ -271,26 +311,40 @@ class WebSocket:
             peer._arrive(("close", (wire_code, reason or "", True)))
 
     # -- attachments (hibernation API) --------------------------------------------------
+    @js_method
     def serializeAttachment(self, value: Any) -> None:  # noqa: N802
-        """Keep a copy of ``value`` with the socket; it survives hibernation.
+        """Keep a structured clone of ``value`` with the socket; it survives hibernation.
+
+        This is a raw JavaScript method: pass a ``str`` (for example ``json.dumps(...)``),
+        a number, or ``to_js(...)`` of a value. A Python ``dict`` or ``list`` crosses as a
+        PyProxy, which cannot be cloned.
 
         Args:
-            value: A structured-clone-able value (re-serialize after mutating it).
+            value: A value the structured clone algorithm accepts.
 
         Raises:
-            JsException: When the serialized value exceeds 2,048 bytes.
+            JsException: ``DataCloneError`` for a Python object (a PyProxy); ``Error`` when
+                the serialized value exceeds 2,048 bytes.
         """
-        blob = encode_value(value)
-        if len(blob) > MAX_ATTACHMENT_BYTES:
+        clone = structured_clone(value)
+        size = len(encode_value(to_plain(clone)))
+        if size > MAX_ATTACHMENT_BYTES:
             raise platform_error(
                 "Error",
-                MSG_ATTACHMENT_TOO_LARGE.format(limit=MAX_ATTACHMENT_BYTES, size=len(blob)),
+                MSG_ATTACHMENT_TOO_LARGE.format(limit=MAX_ATTACHMENT_BYTES, size=size),
             )
-        self._attachment = blob
+        self._attachment = clone
+        self._has_attachment = True
 
+    @js_method
     def deserializeAttachment(self) -> Any:  # noqa: N802
-        """Return a fresh copy of the attachment, or ``None`` if none was set."""
-        return None if self._attachment is None else decode_value(self._attachment)
+        """Return a fresh copy of the attachment (a JavaScript value), or ``jsnull``.
+
+        A ``to_js`` value comes back as a ``JsProxy``: call ``.to_py()`` on it.
+        """
+        if not self._has_attachment:
+            return jsnull
+        return structured_clone(self._attachment)
 
     # -- machinery ----------------------------------------------------------------------
     def _open(self) -> None:
@@ -341,10 +395,22 @@ class WebSocket:
             event: Any = MessageEvent(payload[0])
         else:
             event = CloseEvent(*payload)
+        # As in a browser or workerd, a listener that throws is reported and the others
+        # still run; the socket stays open.
         for listener in list(self._listeners.get(kind, [])):
-            result = listener(event)
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = call_from_js(listener, event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as error:  # noqa: BLE001 - reported, as an uncaught error
+                self._report_listener_error(kind, error)
+
+    def _report_listener_error(self, kind: str, error: Exception) -> None:
+        text = f"{type(error).__name__}: {error}"
+        if self._owner is not None:
+            self._owner.record("websocket.error", error=text, listener=kind)
+        else:
+            _log.error("Uncaught exception in a WebSocket %r listener: %s", kind, text)
 
     def _disconnect(self) -> None:
         """Drop the connection without a close frame (the peer sees 1006)."""
@@ -358,12 +424,14 @@ class WebSocket:
             peer._arrive(("close", (1006, MSG_ABNORMAL_CLOSE, False)))
 
 
-class WebSocketPair:
+class WebSocketPair(JsProxy):
     """Two connected WebSocket ends: ``client, server = WebSocketPair.new()``.
 
     Also indexable (``pair[0]``, ``pair[1]``) and ``pair.object_values()``, the ways
     Python Workers code unpacks the JavaScript object.
     """
+
+    _js_type = "WebSocketPair"
 
     def __init__(self) -> None:
         self.client = WebSocket()
@@ -386,13 +454,15 @@ class WebSocketPair:
         return (self.client, self.server)[index]
 
 
-class WebSocketRequestResponsePair:
+class WebSocketRequestResponsePair(JsProxy):
     """A request text and the response the runtime sends for it without waking the object.
 
     Args:
         request: The exact message to answer (≤ 2,048 bytes).
         response: The answer (≤ 2,048 bytes).
     """
+
+    _js_type = "WebSocketRequestResponsePair"
 
     def __init__(self, request: str, response: str) -> None:
         for what, text in (("Request", request), ("Response", response)):
@@ -430,6 +500,21 @@ def attach_receiver(end: WebSocket, receiver: Callable[[SocketEvent], None]) -> 
     end._mode = SocketMode.OUTSIDE
     end._receiver = receiver
     end._open()
+
+
+def transmit(end: WebSocket, message: str | bytes | bytearray | memoryview | JsBuffer) -> None:
+    """Send ``message`` from an end held outside the app (a test client, the dev bridge).
+
+    Unlike the app-facing ``send()``, Python ``bytes`` are a binary message here.
+
+    Args:
+        end: An end given to :func:`attach_receiver`.
+        message: Text or bytes.
+
+    Raises:
+        TypeError: For another type.
+    """
+    end._send_payload(*_outside_payload(message))
 
 
 def disconnect(end: WebSocket) -> None:

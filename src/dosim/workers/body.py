@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from ..ffi import JsBuffer
 from .blob import Blob, decode_utf8, encode_utf8
 from .formdata import FormData, encode_form_data, parse_form_data
 from .headers import HeaderList
@@ -41,41 +42,17 @@ MSG_BODY_ALREADY_USED = (
 TEXT_PLAIN = "text/plain;charset=UTF-8"
 
 
-class ArrayBuffer:
-    """The body bytes ``buffer()`` returns, standing in for a Pyodide ``JsBuffer``.
+class ArrayBuffer(JsBuffer):
+    """The bytes ``buffer()`` returns and binary WebSocket messages: a JavaScript ArrayBuffer.
 
-    Attributes:
-        byteLength: The length in bytes (the JS property).
+    A :class:`~dosim.ffi.JsBuffer`: ``to_bytes()``, ``to_py()`` (a ``memoryview``),
+    ``to_string()``, ``byteLength``.
     """
 
-    __slots__ = ("_data",)
+    __slots__ = ()
 
-    def __init__(self, data: bytes) -> None:
-        self._data = bytes(data)
-
-    @property
-    def byteLength(self) -> int:  # noqa: N802 - the JavaScript property name
-        """The length in bytes."""
-        return len(self._data)
-
-    def to_bytes(self) -> bytes:
-        """Return a copy of the bytes."""
-        return self._data
-
-    def to_memoryview(self) -> memoryview:
-        """Return the bytes as a read-only ``memoryview``."""
-        return memoryview(self._data)
-
-    def to_py(self) -> memoryview:
-        """Return what Pyodide's ``to_py()`` gives for an ArrayBuffer: a ``memoryview``."""
-        return memoryview(self._data)
-
-    def to_string(self, encoding: str | None = None) -> str:
-        """Decode the bytes (UTF-8 unless ``encoding`` is given)."""
-        return self._data.decode(encoding or "utf-8")
-
-    def __repr__(self) -> str:
-        return f"ArrayBuffer(byteLength={len(self._data)})"
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        super().__init__(data, "ArrayBuffer")
 
 
 class ReadableStream:
