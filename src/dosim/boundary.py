@@ -159,7 +159,7 @@ def structured_clone(value: Any) -> Any:
     if value is None or value is jsnull or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, PyProxy):
-        raise JsException("#<Object> could not be cloned.", name="DataCloneError")
+        raise JsException("[object Object] could not be cloned.", name="DataCloneError")
     if isinstance(value, JsArray):
         return JsArray(structured_clone(item) for item in value._items)
     if isinstance(value, JsMap):

@@ -8,7 +8,7 @@ object (a ``list``, a ``dict``, ``bytes``, a function) crosses as a *PyProxy*, a
 handle on the Python object. A PyProxy made for one call is *borrowed*: Pyodide destroys
 it when the call returns (or, when the call returns a Promise, when that Promise
 settles), so a JavaScript API that keeps it (an event listener) finds it dead later. The
-explicit conversions are :func:`to_js` (a ``list`` becomes an Array, a ``dict`` a Map
+explicit conversions are :func:`to_js` (a ``list`` becomes an Array, a ``dict`` an Object
 unless ``dict_converter`` says otherwise, ``bytes`` a ``Uint8Array``) and
 :func:`create_proxy` (a PyProxy that lives until destroyed). Values coming back from
 JavaScript are :class:`JsProxy` objects (:class:`JsArray`, :class:`JsMap`,
@@ -514,8 +514,10 @@ def to_js(
 ) -> Any:
     """Convert a Python value into a JavaScript value, as ``pyodide.ffi.to_js`` does.
 
-    ``list`` and ``tuple`` become Arrays, ``dict`` a Map (or what ``dict_converter`` makes
-    of its ``[key, value]`` entries: pass ``js.Object.fromEntries`` for a plain object),
+    ``list`` and ``tuple`` become Arrays, ``dict`` a plain object (or what
+    ``dict_converter`` makes of its ``[key, value]`` entries, e.g. ``js.Map.new``; Pyodide
+    before 0.29, which Cloudflare runs for compatibility dates before 2026-06-10, made a
+    Map unless ``dict_converter=js.Object.fromEntries`` was passed),
     ``set`` a Set, ``bytes``-like values a ``Uint8Array``; ``str``, numbers, ``bool`` and
     ``None`` stay as they are; anything else becomes a PyProxy (``default_converter``
     gets a chance first).
@@ -550,7 +552,8 @@ def to_js(
         if isinstance(value, dict):
             entries = [JsArray([key, convert(item, level - 1)]) for key, item in value.items()]
             if dict_converter is None:
-                return JsMap((entry._items[0], entry._items[1]) for entry in entries)
+                # An Object since Pyodide 0.29 (pyodide/pyodide#5912); a Map before.
+                return JsObject({str(entry._items[0]): entry._items[1] for entry in entries})
             return dict_converter(JsArray(entries))
         if isinstance(value, set | frozenset):
             return JsSet(value)
@@ -566,12 +569,13 @@ def to_js(
                 f"No conversion known for x of type {type(value).__name__} "
                 "and create_pyproxies is False"
             )
-        handle = JsDoubleProxy(PyProxy(value))
+        proxy = PyProxy(value)
         if pyproxies is not None:
-            pyproxies.append(handle)
-        return handle
+            pyproxies.append(JsDoubleProxy(proxy))
+        return proxy
 
-    return convert(obj, depth)
+    result = convert(obj, depth)
+    return JsDoubleProxy(result) if isinstance(result, PyProxy) else result
 
 
 def create_proxy(obj: Any, *, capture_this: bool = False, roundtrip: bool = True) -> JsDoubleProxy:
@@ -605,10 +609,7 @@ def destroy_proxies(proxies: Iterable[Any]) -> None:
         proxies: :class:`JsDoubleProxy` values.
     """
     for proxy in proxies:
-        if isinstance(proxy, JsDoubleProxy):
-            proxy.destroy()
-        else:
-            proxy.destroy()
+        proxy.destroy()
 
 
 # --- implicit conversions (what happens at a call into JavaScript) ---------------------------
