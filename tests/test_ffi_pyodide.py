@@ -19,8 +19,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 if sys.platform == "emscripten":
-    import js
     from pyodide import ffi as real
+
+    import js
 
 
 SAMPLES = [
