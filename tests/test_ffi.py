@@ -166,3 +166,27 @@ def test_pyodide_version_is_the_one_the_site_ships():
         pytest.skip("the docs sandbox's package.json is not copied into this run")
     pinned = json.loads(lock.read_text())["dependencies"]["pyodide"]
     assert pinned.lstrip("^~=") == ffi.PYODIDE_VERSION
+
+
+def test_js_values_cross_rpc_and_storage_as_the_values_they_stand_for():
+    # workerd src/workerd/server/tests/python/python-rpc/worker.py (6552d999c): a to_js
+    # Array sent over RPC arrives as a Python list; SDK 1.9.5 workers/rpc.py
+    # python_to_rpc passes JsProxy values through and python_from_rpc converts back.
+    from dosim.serialization import from_wire, to_wire
+
+    sent = [ffi.to_js([1, 2]), ffi.to_js({"a": "b"}), ffi.JsDate(5000), ffi.jsnull]
+    received = from_wire(to_wire(sent, functions=True))
+    assert received[0] == [1, 2] and received[1] == {"a": "b"} and received[1].a == "b"
+    assert received[2].timestamp() == 5 and received[3] is None
+
+
+async def test_run_sync_waits_for_a_self_contained_awaitable_inside_a_running_loop():
+    # workerd src/workerd/server/tests/python/durable-object/worker.py (6552d999c),
+    # jspi_method: run_sync(sleep(...)) inside an RPC method.
+    import asyncio
+
+    async def later():
+        await asyncio.sleep(0)
+        return 10
+
+    assert ffi.run_sync(later()) == 10

@@ -47,6 +47,7 @@ __all__ = [
     "ConversionError",
     "PyProxy",
     "jsnull",
+    "run_sync",
     "to_js",
     "create_proxy",
     "create_once_callable",
@@ -610,6 +611,36 @@ def destroy_proxies(proxies: Iterable[Any]) -> None:
     """
     for proxy in proxies:
         proxy.destroy()
+
+
+def run_sync(awaitable: Any) -> Any:
+    """Wait for ``awaitable`` from synchronous code (Pyodide's JSPI ``run_sync``).
+
+    On Cloudflare the JavaScript event loop keeps running meanwhile. CPython cannot
+    suspend a running event loop's task, so dosim runs the awaitable on its own event loop
+    in a helper thread: fine for self-contained work (``asyncio.sleep``, computation,
+    ``workers.fetch`` through an outbound handler that does not touch objects); an
+    awaitable that uses an object's storage, stubs or virtual clock is not supported
+    there (see the Differences page).
+
+    Args:
+        awaitable: A coroutine or other awaitable.
+
+    Returns:
+        Its result.
+    """
+    import asyncio
+    import concurrent.futures
+
+    async def wait() -> Any:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wait())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wait()).result()
 
 
 # --- implicit conversions (what happens at a call into JavaScript) ---------------------------

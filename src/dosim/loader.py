@@ -193,5 +193,9 @@ def _install_pyodide_alias() -> None:
     package.__path__ = []  # a package, so ``import pyodide.ffi`` looks in sys.modules
     package.__version__ = ffi.PYODIDE_VERSION  # type: ignore[attr-defined]
     package.ffi = ffi  # type: ignore[attr-defined]
+    code = types.ModuleType("pyodide.code", "dosim's stand-in for pyodide.code (CPython).")
+    code.relaxed_call = relaxed_call  # type: ignore[attr-defined]
+    package.code = code  # type: ignore[attr-defined]
     sys.modules["pyodide"] = package
     sys.modules["pyodide.ffi"] = ffi
+    sys.modules["pyodide.code"] = code

@@ -47,6 +47,7 @@ from typing import Any
 
 from .eager import start_now
 from .errors import JsException, cross_exception
+from .ffi import JsArray, JsBuffer, JsDate, JsMap, JsObject, JsSet, jsnull
 
 __all__ = [
     "JsDict",
@@ -229,11 +230,28 @@ def _wire_leaf(value: Any, functions: bool) -> Any:
     wire = getattr(value, "__dosim_wire__", None)
     if wire is not None:
         return wire()
+    if isinstance(value, _JS_DATA) or value is jsnull:
+        return _wire_js_value(value, functions)
     if functions and isinstance(value, FunctionStub):
         return (_FUNCTION_TAG, value._function)  # sent on as the same function, not nested
     if functions and callable(value) and not isinstance(value, type):
         return (_FUNCTION_TAG, value)
     raise _clone_error(value)
+
+
+_JS_DATA = (JsArray, JsObject, JsMap, JsSet, JsBuffer, JsDate)
+
+
+def _wire_js_value(value: Any, functions: bool) -> Any:
+    # A JavaScript value Python code holds (``to_js([...])``, ``js.Date.new()``) crosses as
+    # the value it stands for: the SDK's python_to_rpc passes it through to JavaScript.
+    if value is jsnull:
+        return None
+    if isinstance(value, JsDate):
+        return (_DATETIME_TAG, int(value.getTime()))
+    if isinstance(value, JsBuffer):
+        return value.to_bytes()
+    return to_wire(value.to_py(), functions=functions)
 
 
 def from_wire(wire: Any) -> Any:
