@@ -20,6 +20,7 @@ from typing import Any
 
 from . import ffi, workers
 from . import js as js_names
+from .boundary import relaxed_call
 from .clock import install_time_patch
 from .config import load_config
 
