@@ -42,7 +42,7 @@ class Eager(DurableObject):
 
     async def failing_call_raises_when_awaited(self):
         pending = self.ctx.storage.put("k", (1, 2))  # a tuple cannot be stored
-        assert inspect.iscoroutine(pending)
+        assert inspect.isawaitable(pending)
         try:
             await pending
         except TypeError as error:

@@ -20,28 +20,68 @@ Pyodide.
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 from collections.abc import Coroutine
 from typing import Any
 
 __all__ = ["settled", "start_now"]
 
 
-async def _returning(value: Any) -> Any:
-    return value
+class _Settled(collections.abc.Coroutine):
+    """The outcome of a call that already finished, awaitable like a coroutine.
+
+    Like the Promise a platform call returns (and unlike a native coroutine), leaving it
+    un-awaited draws no "never awaited" warning: ``ctx.storage.setAlarm(t)`` without
+    ``await`` is how Cloudflare's own examples set an alarm. It is a
+    :class:`collections.abc.Coroutine`, so ``asyncio.run`` and ``create_task`` take it.
+    """
+
+    __slots__ = ("value", "error", "done")
+
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self.value = value
+        self.error = error
+        self.done = False
+
+    def send(self, _value: Any) -> Any:
+        """Finish at once: raise ``StopIteration(value)`` or the call's error."""
+        if self.done:
+            raise RuntimeError("cannot reuse already awaited coroutine")
+        self.done = True
+        if self.error is not None:
+            raise self.error
+        raise StopIteration(self.value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """Raise the thrown exception (nothing is pending to catch it)."""
+        self.done = True
+        raise typ if val is None else val
+
+    def close(self) -> None:
+        """Mark the call as awaited."""
+        self.done = True
+
+    def __await__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __repr__(self) -> str:
+        return "<settled platform call>"
 
 
-async def _raising(error: BaseException) -> Any:
-    raise error
-
-
-def settled(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
+def settled(body: Coroutine[Any, Any, Any]) -> Any:
     """Run ``body``, which must not suspend, to the end now.
 
     Args:
         body: A coroutine that finishes without awaiting anything pending.
 
     Returns:
-        A coroutine that returns ``body``'s result, or raises its exception, when awaited.
+        An awaitable that returns ``body``'s result, or raises its exception, when awaited.
 
     Raises:
         RuntimeError: If ``body`` suspended (a bug in the caller: use :func:`start_now`).
@@ -49,9 +89,9 @@ def settled(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
     try:
         body.send(None)
     except StopIteration as finished:
-        return _returning(finished.value)
+        return _Settled(finished.value)
     except Exception as error:  # noqa: BLE001 - delivered where the call is awaited
-        return _raising(error)
+        return _Settled(error=error)
     body.close()
     raise RuntimeError(f"{body.__qualname__} suspended; it was expected to finish at once")
 
@@ -95,7 +135,7 @@ def start_now(body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
         body: The coroutine of the call.
 
     Returns:
-        A coroutine that returns ``body``'s result, or raises its exception, when awaited.
+        An awaitable that returns ``body``'s result, or raises its exception, when awaited.
     """
     try:
         loop = asyncio.get_running_loop()
