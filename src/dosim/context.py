@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import MSG_BCW_NESTED, MSG_BCW_TIMEOUT, platform_error
-from .workers.entrypoints import DurableObjectAbort
+from .workers.entrypoints import DurableObjectAbort, DurableObjectContext
 
 if TYPE_CHECKING:
     from .host import Incarnation
@@ -27,8 +27,10 @@ BCW_MAX_DEPTH = 64
 """Nesting limit of ``blockConcurrencyWhile``."""
 
 
-class DurableObjectState:
+class DurableObjectState(DurableObjectContext):
     """The state object passed as ``ctx`` to a Durable Object's constructor.
+
+    A :class:`workers.entrypoints.DurableObjectContext`, as the SDK's ``self.ctx`` is.
 
     Attributes:
         id: This object's :class:`~dosim.ids.DurableObjectId`; ``id.name`` is set when the
