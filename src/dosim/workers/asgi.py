@@ -40,9 +40,11 @@ from .request import Request
 from .response import Response
 
 __all__ = [
+    "ASGI",
     "ASGI_VERSION",
     "DEFAULT_OPTIONS",
     "MSG_ASGI_WEBSOCKET",
+    "NULL_BODY_STATUSES",
     "Options",
     "entrypoint",
     "fetch",
@@ -55,7 +57,10 @@ MSG_ASGI_WEBSOCKET = (
     "dosim does not simulate WebSocket routes of ASGI apps yet; accept the WebSocket in "
     "a Worker or Durable Object handler instead."
 )
-_NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
+ASGI = ASGI_VERSION
+"""The same dict under the SDK's name for it."""
+NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
+"""Statuses whose response carries no body, whatever the app sends."""
 
 log = logging.getLogger("dosim.asgi")
 
@@ -213,7 +218,7 @@ async def _serve(app: App, request: Request, env: Any, state: dict[str, Any] | N
     headers = [(bytes(k).decode(), bytes(v).decode()) for k, v in started.get("headers", [])]
     content = b"".join(chunks)
     return Response(
-        None if status in _NULL_BODY_STATUSES else content, status=status, headers=headers
+        None if status in NULL_BODY_STATUSES else content, status=status, headers=headers
     )
 
 

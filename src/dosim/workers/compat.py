@@ -129,13 +129,13 @@ def python_to_rpc(value: Any) -> Any:
     return None if value is None else to_wire(value, functions=True)
 
 
-def python_from_rpc(value: Any) -> Any:
+def python_from_rpc(obj: Any) -> Any:
     """Convert a value received over RPC into what Python code reads.
 
     Models the SDK's JS-to-Python conversion with :func:`dosim.serialization.from_wire`:
     objects become ``JsDict``, bytes become ``memoryview``, and so on.
     """
-    return None if value is None else from_wire(value)
+    return None if obj is None else from_wire(obj)
 
 
 def handler(func: F) -> F:

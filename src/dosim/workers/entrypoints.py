@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .compat import handler
+
 __all__ = [
     "DurableObject",
     "DurableObjectAbort",
@@ -31,6 +33,7 @@ __all__ = [
     "MSG_METHOD_MISSING",
     "WorkerEntrypoint",
     "WorkflowEntrypoint",
+    "handler",
 ]
 
 MSG_METHOD_MISSING = "Method {name} does not exist"
