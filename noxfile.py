@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import nox
@@ -43,7 +44,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite: core + examples on CPython, then every other runtime."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", *session.posargs)
-    for later in ("tests_py313", "pyodide", "lint", "docs_tests", "docs", "sandbox"):
+    for later in ("tests_py313", "sdk_surface", "pyodide", "lint", "docs_tests", "docs", "sandbox"):
         session.notify(later)
 
 
@@ -52,6 +53,46 @@ def tests_py313(session: nox.Session) -> None:
     """The core suite on the newest CPython here (Pyodide ships 3.14)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", *session.posargs)
+
+
+# The Python Workers SDK release dosim's `workers` module is compared with, and its wheel's
+# sha256 on PyPI (pip refuses a download that does not match).
+SDK_PIN = "workers-runtime-sdk==1.9.5"
+SDK_SHA256 = "f2b912660a3ab60d2a24920106422f9eaf4cd7a794e42b022237ad2444287fef"
+SDK_CACHE = ROOT / ".nox" / "_sdk"
+
+
+@nox.session(name="sdk_surface", python=CORE_PYTHONS[0])
+def sdk_surface(session: nox.Session) -> None:
+    """Compare dosim's `workers` with the pinned SDK wheel's source (tests/test_sdk_surface.py).
+
+    Downloads the wheel from PyPI once (hash-checked) into .nox/_sdk/, unzips it and runs
+    the surface test on it; the test fails rather than skips if the folder is missing.
+    """
+    session.install("-e", ".[test]")
+    wheels = SDK_CACHE / "wheels"
+    unpacked = SDK_CACHE / SDK_PIN.replace("==", "-")
+    if not (unpacked / "workers" / "__init__.py").is_file():
+        wheels.mkdir(parents=True, exist_ok=True)
+        requirement = SDK_CACHE / "requirement.txt"
+        requirement.write_text(f"{SDK_PIN} --hash=sha256:{SDK_SHA256}\n")
+        session.run(
+            "python", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--require-hashes", "-r", str(requirement), "-d", str(wheels),
+        )  # fmt: skip
+        found = sorted(wheels.glob("workers_runtime_sdk-*.whl"))
+        if len(found) != 1:
+            session.error(f"expected one workers-runtime-sdk wheel in {wheels}, found {found}")
+        shutil.rmtree(unpacked, ignore_errors=True)
+        with zipfile.ZipFile(found[0]) as wheel:
+            wheel.extractall(unpacked)
+    session.run(
+        "pytest",
+        "-q",
+        "tests/test_sdk_surface.py",
+        *session.posargs,
+        env={"DOSIM_SDK_DIR": str(unpacked), "DOSIM_SDK_REQUIRED": "1"},
+    )
 
 
 @nox.session(python=CORE_PYTHONS[0])

@@ -15,11 +15,11 @@ import json
 import time
 
 import pytest
+from pyodide.ffi import JsProxy, run_sync, to_js
 
 from dosim import App
 from dosim.errors import JsException
 from js import WebSocketPair
-from pyodide.ffi import JsProxy, run_sync, to_js
 from workers import DurableObject, FetchResponse, Request, Response, WorkerEntrypoint
 
 

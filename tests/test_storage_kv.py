@@ -408,18 +408,6 @@ def test_set_alarm_time_not_positive_raises(storage, time):
         run(storage.setAlarm(time))
 
 
-def test_set_alarm_without_handler_raises():
-    storage, _, _ = make(alarm_handler=False)
-    with pytest.raises(TypeError, match=r"must have an alarm\(\) handler in order to call"):
-        run(storage.setAlarm(2_000_000))
-
-
-def test_set_alarm_without_handler_is_allowed_in_constructor():
-    storage, _, _ = make(alarm_handler=False, constructing=True)
-    run(storage.setAlarm(2_000_000))
-    assert run(storage.getAlarm()) == 2_000_000
-
-
 def test_set_alarm_to_current_time_is_not_a_write():
     storage, db, host = make()
     run(storage.setAlarm(2_000_000))

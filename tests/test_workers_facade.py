@@ -35,9 +35,11 @@ def test_workflow_entrypoint_can_be_subclassed():
     assert issubclass(MyWorkflow, workers.WorkflowEntrypoint)
 
 
-def test_workflow_entrypoint_instantiation_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match="Workflows are not simulated"):
-        workers.WorkflowEntrypoint(None, None)
+def test_workflow_entrypoint_stores_ctx_and_env_as_the_sdks_does():
+    # workers-runtime-sdk 1.9.5, workers/entrypoints.py:395-410: the constructor keeps
+    # ctx and env; dosim has no Workflow binding, but the class constructs.
+    flow = workers.WorkflowEntrypoint("ctx", "env")
+    assert (flow.ctx, flow.env) == ("ctx", "env")
 
 
 def test_patch_env_lays_values_over_the_env_inside_the_block():
@@ -156,3 +158,148 @@ async def test_env_and_wait_until_work_inside_a_worker_and_an_object():
     assert await app.env.TALLY.getByName("t").later() == "blue"
     with pytest.raises(RuntimeError, match="workers.env is only available"):
         workers.env.LABEL  # noqa: B018 - the test body is not inside a run
+
+
+# -- the SDK's module layout (workers-runtime-sdk 1.9.5, PyPI wheel, workers/*.py) --------
+SDK_SUBMODULES = (
+    "asgi",
+    "blob",
+    "entrypoints",
+    "fetch",
+    "formdata",
+    "gateway",
+    "gateway.options",
+    "request",
+    "response",
+    "rpc",
+    "types",
+    "utils",
+    "workflows",
+    "wsgi",
+)
+
+
+@pytest.mark.parametrize("name", SDK_SUBMODULES)
+def test_every_sdk_submodule_imports_under_workers(name):
+    module = importlib.import_module(f"workers.{name}")
+    assert module is importlib.import_module(f"dosim.workers.{name}")
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("blob", "Blob"),
+        ("blob", "File"),
+        ("entrypoints", "DurableObject"),
+        ("entrypoints", "WorkerEntrypoint"),
+        ("entrypoints", "WorkflowEntrypoint"),
+        ("fetch", "fetch"),
+        ("formdata", "FormData"),
+        ("request", "Request"),
+        ("response", "Response"),
+        ("response", "FetchResponse"),
+        ("rpc", "python_from_rpc"),
+        ("rpc", "python_to_rpc"),
+        ("types", "Context"),
+        ("utils", "import_from_javascript"),
+        ("utils", "patch_env"),
+    ],
+)
+def test_submodule_names_are_the_top_level_objects(module, name):
+    assert getattr(importlib.import_module(f"workers.{module}"), name) is getattr(workers, name)
+
+
+def test_entrypoints_has_the_abort_and_context_types_of_the_sdk():
+    # SDK workers/entrypoints.py:30-31 (DurableObjectAbort, a BaseException) and :34-73
+    # (DurableObjectContext, the type of a Durable Object's self.ctx).
+    from workers.entrypoints import DurableObjectAbort, DurableObjectContext
+
+    assert issubclass(DurableObjectAbort, BaseException)
+    assert not issubclass(DurableObjectAbort, Exception)
+    seen = {}
+
+    class Probe(DurableObject):
+        async def check(self):
+            seen["is_context"] = isinstance(self.ctx, DurableObjectContext)
+            try:
+                self.ctx.abort("stop")
+            except DurableObjectAbort as abort:
+                seen["abort"] = str(abort)
+                raise
+
+    app = App(None, {"P": Probe})
+    with pytest.raises(Exception):  # noqa: B017 - the caller sees the reset, not the abort
+        asyncio.run(app.env.P.getByName("p").check())
+    assert seen == {"is_context": True, "abort": "stop"}
+
+
+def test_workflows_module_has_non_retryable_error():
+    # SDK workers/workflows.py:6-12.
+    from workers.workflows import NonRetryableError
+
+    assert issubclass(NonRetryableError, Exception)
+    with pytest.raises(NonRetryableError, match="no retry"):
+        raise NonRetryableError("no retry")
+
+
+WORKFLOW_WORKER = """\
+from workers import DurableObject, Response, WorkerEntrypoint, WorkflowEntrypoint
+from workers.workflows import NonRetryableError
+
+
+class Pipeline(WorkflowEntrypoint):
+    async def run(self, event, step):
+        raise NonRetryableError("dosim never runs this")
+
+
+class Counter(DurableObject):
+    async def ping(self):
+        return "pong"
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(await self.env.COUNTER.getByName("a").ping())
+"""
+
+
+def test_a_worker_that_defines_a_workflow_loads_and_serves(tmp_path):
+    from wrangler_files import BINDING, HEAD, SQLITE_V1, write
+
+    config = write(tmp_path, HEAD + BINDING + SQLITE_V1)
+    (tmp_path / "src" / "entry.py").write_text(WORKFLOW_WORKER)
+    app = App.from_config(config)
+    response = asyncio.run(app.fetch("/"))
+    assert asyncio.run(response.text()) == "pong"
+
+
+NO_FETCH_WORKER = """\
+from workers import DurableObject, WorkerEntrypoint
+
+
+class Counter(DurableObject):
+    async def ping(self):
+        return "pong"
+
+
+class Default(WorkerEntrypoint):
+    async def ping(self):
+        return "only RPC"
+"""
+
+
+def test_a_default_without_fetch_loads_and_each_request_fails(tmp_path):
+    # workerd 6552d999c79ef651b5463c6d692d065a8ce6f859, src/pyodide/python-entrypoint-helper.ts:
+    # the Default class is wrapped (handleDefaultClass, :560-584) by a class whose instances
+    # are a Proxy answering every property (:483-494, get trap :411); the function it gives
+    # for `fetch` throws TypeError("Method fetch does not exist") when called (:443-445).
+    # So the Worker loads and fails per request (inferred: not observed on Cloudflare).
+    from wrangler_files import BINDING, HEAD, SQLITE_V1, write
+
+    config = write(tmp_path, HEAD + BINDING + SQLITE_V1)
+    (tmp_path / "src" / "entry.py").write_text(NO_FETCH_WORKER)
+    app = App.from_config(config)
+    assert app.worker is not None and app.worker.__name__ == "Default"
+    with pytest.raises(TypeError, match=r"^Method fetch does not exist$"):
+        asyncio.run(app.fetch("/"))
+    assert asyncio.run(app.env.COUNTER.getByName("a").ping()) == "pong"

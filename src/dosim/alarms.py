@@ -16,7 +16,10 @@ the *schedule* in step with what is committed and runs the alarm:
 4. **Run now** — tests may fire a scheduled alarm at once
    (:func:`dosim.testing.run_durable_object_alarm`).
 
-A class without ``alarm()`` has its due alarm dropped (recorded in the trace).
+A class without ``alarm()`` may set an alarm, as a Python class on Cloudflare may (the
+JavaScript wrapper workerd puts around it answers every handler name); when it fires, the
+call fails with ``TypeError: Method alarm does not exist`` and is retried like any failing
+alarm (see :mod:`dosim.workers.entrypoints`).
 
 The scheduler talks to its object through :class:`AlarmHost` and never imports the host.
 """
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .boundary import relaxed_call
 from .ffi import JsObject
+from .workers.entrypoints import MSG_METHOD_MISSING
 
 if TYPE_CHECKING:
     from .clock import Timer, VirtualClock
@@ -87,9 +91,6 @@ class AlarmHost(Protocol):
             kind: The event kind (``alarm.set``, ``alarm.fire``, ...).
             **detail: Kind-specific facts.
         """
-
-    def has_alarm_handler(self) -> bool:
-        """Whether the object's class defines ``alarm()``."""
 
     def has_live_instance(self) -> bool:
         """Whether an instance is in memory and not reset."""
@@ -181,10 +182,6 @@ class AlarmScheduler:
         retry_count = self._retry[1] if self._retry and self._retry[0] == scheduled else 0
         self._retry = None
         host = self._host
-        if not host.has_alarm_handler():
-            self._write(None)
-            host.record("alarm.drop", reason="no alarm() handler", scheduledTime=scheduled)
-            return
         info = AlarmInvocationInfo(retry_count)
         host.record("alarm.fire", retryCount=retry_count, scheduledTime=scheduled)
         handled = False
@@ -241,8 +238,11 @@ class AlarmScheduler:
 
 
 async def _call_alarm(instance: Any, info: AlarmInvocationInfo) -> Any:
+    handler = getattr(instance, "alarm", None)
+    if not callable(handler):
+        raise TypeError(MSG_METHOD_MISSING.format(name="alarm"))
     # Called relaxed, as workerd does: ``async def alarm(self)`` gets no argument.
-    result = relaxed_call(instance.alarm, info)
+    result = relaxed_call(handler, info)
     if inspect.isawaitable(result):
         result = await result
     return result

@@ -40,7 +40,7 @@ from .stubs import DurableObjectStub
 from .trace import Trace
 from .websockets import WebSocketClient
 from .workers.compat import set_runtime_globals
-from .workers.entrypoints import WorkerEntrypoint
+from .workers.entrypoints import MSG_METHOD_MISSING, WorkerEntrypoint
 from .workers.request import Request
 
 __all__ = ["App", "Env", "ExecutionContext", "app_of"]
@@ -112,11 +112,8 @@ class App:
         start_time: int = DEFAULT_START_MS,
         persist_to: str | Path | None = None,
     ) -> None:
-        if worker is not None and not (inspect.isclass(worker) and hasattr(worker, "fetch")):
-            raise TypeError(
-                f"App(worker=...) expects the Worker entry class (with an async fetch), "
-                f"got {worker!r}"
-            )
+        if worker is not None and not inspect.isclass(worker):
+            raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
         self.worker = worker
         self.name = name
         self.seed = seed
@@ -239,7 +236,12 @@ class App:
         restore_globals = set_runtime_globals(env=self.env, wait_until=ctx.waitUntil)
         try:
             worker = self.worker(ctx, self.env)
-            response = worker.fetch(request)
+            handler = getattr(worker, "fetch", None)
+            if not callable(handler):
+                # A class without fetch loads (workerd's wrapper answers every name) and
+                # fails each request when the handler is called.
+                raise TypeError(MSG_METHOD_MISSING.format(name="fetch"))
+            response = handler(request)
             if inspect.isawaitable(response):
                 response = await response
         except Exception as error:

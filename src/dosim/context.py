@@ -16,7 +16,7 @@ from .boundary import js_method
 from .errors import MSG_BCW_NESTED, MSG_BCW_TIMEOUT, JsException, platform_error
 from .ffi import JsArray, JsDate, js_to_string, jsnull
 from .websockets import WebSocket, WebSocketRequestResponsePair
-from .workers.entrypoints import DurableObjectAbort
+from .workers.entrypoints import DurableObjectAbort, DurableObjectContext
 
 if TYPE_CHECKING:
     from .host import Incarnation
@@ -30,8 +30,10 @@ BCW_MAX_DEPTH = 64
 """Nesting limit of ``blockConcurrencyWhile``."""
 
 
-class DurableObjectState:
+class DurableObjectState(DurableObjectContext):
     """The state object passed as ``ctx`` to a Durable Object's constructor.
+
+    A :class:`workers.entrypoints.DurableObjectContext`, as the SDK's ``self.ctx`` is.
 
     Attributes:
         id: This object's :class:`~dosim.ids.DurableObjectId`; ``id.name`` is set when the

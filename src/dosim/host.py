@@ -81,7 +81,6 @@ class Incarnation:
         self.active = 0
         self._tasks: set[asyncio.Future[Any]] = set()
         self._sockets: set[Any] = set()
-        self._constructing = False
 
     # -- the storage host contract ------------------------------------------------------
     def storage_op(self, op: str, **detail: Any) -> None:
@@ -108,14 +107,6 @@ class Incarnation:
     def writes_pending(self) -> None:
         """A write opened the implicit transaction: commit at the end of this turn."""
         self.output_gate.writes_pending()
-
-    def has_alarm_handler(self) -> bool:
-        """Whether the object's class defines ``alarm()``."""
-        return self.host.has_alarm_handler()
-
-    def in_constructor(self) -> bool:
-        """Whether the constructor is running (``setAlarm`` is allowed there regardless)."""
-        return self._constructing
 
     def now_ms(self) -> int:
         """The simulation's current time in ms."""
@@ -154,14 +145,12 @@ class Incarnation:
         host = self.host
         storage = host.storage_for(self)
         self.ctx = DurableObjectState(self, object_id, storage)
-        self._constructing = True
         token = current.enter(self)
         try:
             host.record("constructor")
             self.instance = host.namespace.cls(self.ctx, host.namespace.env)
         finally:
             current.leave(token)
-            self._constructing = False
 
     def track(self, task: asyncio.Future[Any]) -> None:
         """Keep the object alive (not evictable) until ``task`` finishes.
@@ -541,10 +530,6 @@ class ObjectHost:
             name: A handler name, e.g. ``"alarm"`` or ``"webSocketMessage"``.
         """
         return callable(getattr(self.namespace.cls, name, None))
-
-    def has_alarm_handler(self) -> bool:
-        """Whether the object's class defines ``alarm()``."""
-        return self.has_handler("alarm")
 
     def has_live_instance(self) -> bool:
         """Whether an instance is in memory and not reset."""

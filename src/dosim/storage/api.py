@@ -391,9 +391,9 @@ class DurableObjectStorage:
             **kwargs: The same options as keywords.
 
         Raises:
-            TypeError: ``setAlarm() cannot be called with an alarm time <= 0``; ``Your
-                Durable Object class must have an alarm() handler in order to call
-                setAlarm()`` (not checked while the constructor runs).
+            TypeError: ``setAlarm() cannot be called with an alarm time <= 0``. A class
+                without ``alarm()`` may set one, as Python classes may on Cloudflare (see
+                :mod:`dosim.alarms` for what happens when it fires).
         """
         host = self._host
         host.storage_op("setAlarm", time=scheduledTime)
@@ -401,8 +401,6 @@ class DurableObjectStorage:
         time_ms = _alarm_ms(scheduledTime)
         if time_ms <= 0:
             raise TypeError(limits.MSG_ALARM_TIME_NOT_POSITIVE)
-        if not host.in_constructor() and not host.has_alarm_handler():
-            raise TypeError(limits.MSG_ALARM_NO_HANDLER)
         time_ms = max(int(time_ms), host.now_ms())
         if self._db.read_alarm() == time_ms:
             return

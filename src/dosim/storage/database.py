@@ -71,12 +71,6 @@ class StorageHost(Protocol):
     def writes_pending(self) -> None:
         """Note that the implicit transaction has writes; commit it at the end of the turn."""
 
-    def has_alarm_handler(self) -> bool:
-        """Return whether the object's class defines ``alarm()``."""
-
-    def in_constructor(self) -> bool:
-        """Return whether the object's constructor is still running."""
-
     def now_ms(self) -> int:
         """Return the virtual clock in milliseconds since the epoch."""
 

@@ -44,7 +44,6 @@ __all__ = [
     "MSG_CRITICAL_ERROR_TXN",
     "MSG_CONSTRAINTS_AT_COMMIT",
     "MSG_ALARM_TIME_NOT_POSITIVE",
-    "MSG_ALARM_NO_HANDLER",
     "MSG_ALARM_TIME_TYPE",
     "MSG_NO_PITR",
     "MSG_BINDING_TYPE",
@@ -169,9 +168,6 @@ MSG_CONSTRAINTS_AT_COMMIT = (
 # --- alarms (workerd api/actor-state.c++, io/worker.c++) ----------------------------------
 
 MSG_ALARM_TIME_NOT_POSITIVE = "setAlarm() cannot be called with an alarm time <= 0"
-MSG_ALARM_NO_HANDLER = (
-    "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
-)
 
 # --- dosim's own words, where the platform's text is not known ---------------------------
 

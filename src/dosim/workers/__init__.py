@@ -1,17 +1,26 @@
 """The ``workers`` facade: what ``from workers import ...`` gives app code under dosim.
 
 Every name the Python Workers SDK (``workers-runtime-sdk`` 1.9.5) exports is here, with
-the same behaviour where dosim can give it one. The HTTP types follow the SDK on top of
+the same behaviour where dosim can give it one, and so is each of its submodules
+(``workers.entrypoints``, ``workers.request``, ``workers.workflows``, ``workers.wsgi``,
+...) with the same objects as the top-level names. The HTTP types follow the SDK on top of
 workerd: :class:`Request`, :class:`Response` (and :class:`FetchResponse`), the headers
 mapping they return, :class:`FormData`, :class:`Blob`, :class:`File` and :func:`fetch`
 (which goes to a test-installed handler: dosim has no network). See each module for the
 platform rules applied and for where dosim differs.
 """
 
-from . import asgi as asgi  # the submodule, so that `workers.asgi` is this one
+# The submodules the SDK has, loaded so that ``workers.<name>`` is each one (and the
+# loader's alias finds them all): ``workers.request.Request is workers.Request``, etc.
+from . import asgi as asgi
+from . import gateway as gateway
+from . import rpc as rpc
+from . import types as types
+from . import utils as utils
+from . import workflows as workflows
+from . import wsgi as wsgi
 from .blob import Blob, BlobEnding, BlobValue, File
 from .compat import (
-    WorkflowEntrypoint,
     env,
     handler,
     import_from_javascript,
@@ -21,7 +30,7 @@ from .compat import (
     wait_until,
     waitUntil,
 )
-from .entrypoints import DurableObject, WorkerEntrypoint
+from .entrypoints import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from .fetch import fetch
 from .formdata import FormData, FormDataValue
 from .request import Request

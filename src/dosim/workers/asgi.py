@@ -30,14 +30,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .entrypoints import WorkerEntrypoint
+from .gateway import BaseOptions
 from .request import Request
 from .response import Response
 
-__all__ = ["fetch", "entrypoint", "websocket", "ASGI_VERSION", "MSG_ASGI_WEBSOCKET"]
+__all__ = [
+    "ASGI",
+    "ASGI_VERSION",
+    "DEFAULT_OPTIONS",
+    "MSG_ASGI_WEBSOCKET",
+    "NULL_BODY_STATUSES",
+    "Options",
+    "entrypoint",
+    "fetch",
+    "websocket",
+]
 
 ASGI_VERSION = {"spec_version": "2.0", "version": "3.0"}
 """The ``scope["asgi"]`` every scope carries."""
@@ -45,9 +57,21 @@ MSG_ASGI_WEBSOCKET = (
     "dosim does not simulate WebSocket routes of ASGI apps yet; accept the WebSocket in "
     "a Worker or Durable Object handler instead."
 )
-_NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
+ASGI = ASGI_VERSION
+"""The same dict under the SDK's name for it."""
+NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
+"""Statuses whose response carries no body, whatever the app sends."""
 
 log = logging.getLogger("dosim.asgi")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options(BaseOptions):
+    """Options of the ASGI adapter (``encode_body``, see :class:`BaseOptions`)."""
+
+
+DEFAULT_OPTIONS = Options()
+"""The options :func:`fetch` uses when given none."""
 
 Message = dict[str, Any]
 App = Callable[
@@ -194,18 +218,22 @@ async def _serve(app: App, request: Request, env: Any, state: dict[str, Any] | N
     headers = [(bytes(k).decode(), bytes(v).decode()) for k, v in started.get("headers", [])]
     content = b"".join(chunks)
     return Response(
-        None if status in _NULL_BODY_STATUSES else content, status=status, headers=headers
+        None if status in NULL_BODY_STATUSES else content, status=status, headers=headers
     )
 
 
-async def fetch(app: App, request: Request, env: Any, ctx: Any = None) -> Response:
+async def fetch(
+    app: App, req: Request, env: Any, ctx: Any = None, *, options: Options | None = None
+) -> Response:
     """Serve one request with an ASGI app, lifespan included.
 
     Args:
         app: The ASGI application (a Starlette or FastAPI app, or any ASGI 3 callable).
-        request: The Worker's ``Request``.
+        req: The Worker's ``Request``.
         env: The Worker's bindings; the app finds them in ``scope["env"]``.
         ctx: The Worker's ``ctx`` (accepted as the SDK accepts it).
+        options: The adapter's options (``encode_body`` changes nothing in dosim, which
+            never compresses a body).
 
     Returns:
         The app's response.
@@ -217,17 +245,17 @@ async def fetch(app: App, request: Request, env: Any, ctx: Any = None) -> Respon
     lifespan = _Lifespan(app)
     supported = await lifespan.start()
     try:
-        return await _serve(app, request, env, lifespan.state if supported else None)
+        return await _serve(app, req, env, lifespan.state if supported else None)
     finally:
         await lifespan.stop()
 
 
-async def websocket(app: App, request: Request, env: Any) -> Response:
+async def websocket(app: App, req: Request, env: Any = None) -> Response:
     """Serve a WebSocket upgrade with an ASGI app (not simulated yet).
 
     Args:
         app: The ASGI application.
-        request: The upgrade request.
+        req: The upgrade request.
         env: The Worker's bindings.
 
     Raises:
@@ -236,17 +264,18 @@ async def websocket(app: App, request: Request, env: Any) -> Response:
     raise NotImplementedError(MSG_ASGI_WEBSOCKET)
 
 
-def entrypoint(app: App) -> type[WorkerEntrypoint]:
+def entrypoint(app: App, *, options: Options | None = None) -> type[WorkerEntrypoint]:
     """Return a ``Default`` Worker class that serves every request with ``app``.
 
     Args:
         app: The ASGI application.
+        options: The adapter's options, given to :func:`fetch`.
     """
 
     class Default(WorkerEntrypoint):
         async def fetch(self, request: Request) -> Response:
             if (request.headers.get("upgrade") or "").lower() == "websocket":
                 return await websocket(app, request, self.env)
-            return await fetch(app, request, self.env, self.ctx)
+            return await fetch(app, request, self.env, self.ctx, options=options)
 
     return Default

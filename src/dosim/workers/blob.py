@@ -111,6 +111,11 @@ class Blob:
     def _copy(self) -> Blob:
         return Blob._of(self._data, self._type)
 
+    @property
+    def js_object(self) -> Blob:
+        """The JavaScript ``Blob`` on Cloudflare; in dosim the object itself (there is none)."""
+        return self
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, content_type={self.content_type!r})"
 

@@ -11,8 +11,7 @@ the current invocation's ``waitUntil`` from the ``cloudflare:workers`` module. I
 the instance alive, as ``ctx.waitUntil`` does). Outside those, in a test body for
 instance, they raise ``RuntimeError``.
 
-Stand-ins, importable but failing when used with ``NotImplementedError``:
-``WorkflowEntrypoint`` (on instantiation; subclassing works) and
+A stand-in, importable but failing when used with ``NotImplementedError``:
 ``import_from_javascript`` for any module but ``cloudflare:workers``. :func:`patch_env`
 patches what ``env`` gives for the length of a ``with`` block. ``handler`` is a
 pass-through decorator: on Cloudflare it converts JavaScript arguments to ``workers``
@@ -31,7 +30,6 @@ from typing import Any, TypeVar
 from ..serialization import from_wire, to_wire
 
 __all__ = [
-    "WorkflowEntrypoint",
     "env",
     "handler",
     "import_from_javascript",
@@ -47,7 +45,6 @@ MSG_NO_RUNTIME = (
     "workers.{name} is only available while dosim runs a Worker (nothing is installed for "
     "this task)."
 )
-MSG_WORKFLOWS = "Workflows are not simulated by dosim; WorkflowEntrypoint cannot run."
 MSG_IMPORT_JS = (
     "import_from_javascript({name!r}): dosim has no JavaScript modules; only "
     "'cloudflare:workers' is simulated."
@@ -132,13 +129,13 @@ def python_to_rpc(value: Any) -> Any:
     return None if value is None else to_wire(value, functions=True)
 
 
-def python_from_rpc(value: Any) -> Any:
+def python_from_rpc(obj: Any) -> Any:
     """Convert a value received over RPC into what Python code reads.
 
     Models the SDK's JS-to-Python conversion with :func:`dosim.serialization.from_wire`:
     objects become ``JsDict``, bytes become ``memoryview``, and so on.
     """
-    return None if value is None else from_wire(value)
+    return None if obj is None else from_wire(obj)
 
 
 def handler(func: F) -> F:
@@ -153,17 +150,6 @@ def handler(func: F) -> F:
         return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-class WorkflowEntrypoint:
-    """Base class of a Workflow; subclassing works, running one does not in dosim.
-
-    Raises:
-        NotImplementedError: When instantiated: dosim does not simulate Workflows.
-    """
-
-    def __init__(self, ctx: Any, env: Any) -> None:
-        raise NotImplementedError(MSG_WORKFLOWS)
 
 
 class _PatchedEnv:

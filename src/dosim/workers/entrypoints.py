@@ -1,16 +1,43 @@
-"""The entry-point base classes app code subclasses: ``DurableObject`` and ``WorkerEntrypoint``.
+"""The entry-point base classes app code subclasses, and the types around them.
 
-Same names and constructor shapes as the Python Workers SDK (``workers.entrypoints``):
-the runtime constructs ``Class(ctx, env)``, and the base stores them as ``self.ctx`` and
-``self.env`` so a subclass that overrides ``__init__`` only has to call
-``super().__init__(ctx, env)``.
+``DurableObject``, ``WorkerEntrypoint`` and ``WorkflowEntrypoint`` have the same names and
+constructor shapes as in the Python Workers SDK (``workers.entrypoints``): the runtime
+constructs ``Class(ctx, env)``, and the base stores them as ``self.ctx`` and ``self.env``
+so a subclass that overrides ``__init__`` only has to call ``super().__init__(ctx, env)``.
+``DurableObjectContext`` is the type of a Durable Object's ``self.ctx`` (dosim's
+:class:`~dosim.context.DurableObjectState` derives from it) and ``DurableObjectAbort`` is
+what ``ctx.abort()`` raises.
+
+A class without a handler still loads. On Cloudflare each Python class is served through
+a JavaScript wrapper that answers every property name with a function, and that function
+fails only when called and the Python instance has no such method (workerd
+``src/pyodide/python-entrypoint-helper.ts``, ``makeEntrypointProxyHandler``). So a
+``Default`` without ``fetch`` deploys and fails each request, and a Durable Object without
+``alarm()`` may call ``setAlarm``; its alarm then fails when it fires, and is retried as
+a failing alarm is. dosim does the same (:data:`MSG_METHOD_MISSING`).
+
+Workflows are not simulated: ``WorkflowEntrypoint`` exists so that code defining one
+imports and loads, but dosim has no Workflow binding to start it with.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DurableObject", "WorkerEntrypoint", "DurableObjectAbort"]
+from .compat import handler
+
+__all__ = [
+    "DurableObject",
+    "DurableObjectAbort",
+    "DurableObjectContext",
+    "MSG_METHOD_MISSING",
+    "WorkerEntrypoint",
+    "WorkflowEntrypoint",
+    "handler",
+]
+
+MSG_METHOD_MISSING = "Method {name} does not exist"
+"""The TypeError workerd's Python wrapper raises when a handler the class lacks is called."""
 
 
 class DurableObjectAbort(BaseException):
@@ -20,6 +47,24 @@ class DurableObjectAbort(BaseException):
     swallow it. The object is reset: writes of the aborted event are discarded, the stub
     that reached it keeps failing, and a new stub reaches a fresh instance.
     """
+
+
+class DurableObjectContext:
+    """The type of a Durable Object's ``self.ctx``.
+
+    In the SDK it wraps workerd's ``DurableObjectState`` (converting ``storage``) and adds
+    an ``abort`` that raises :class:`DurableObjectAbort`. In dosim the runtime builds the
+    context itself, as :class:`dosim.context.DurableObjectState`, a subclass; app code
+    uses this class for ``isinstance`` checks and annotations, not to build one.
+    """
+
+    def abort(self, reason: str | None = None) -> None:
+        """Stop the current event and reset the object (the runtime's subclass does it).
+
+        Raises:
+            DurableObjectAbort: Always.
+        """
+        raise DurableObjectAbort(reason or "Durable Object abort requested")
 
 
 class DurableObject:
@@ -50,6 +95,23 @@ class WorkerEntrypoint:
 
     Attributes:
         ctx: The execution context (``waitUntil``, ``passThroughOnException``).
+        env: The Worker's bindings and vars.
+    """
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+class WorkflowEntrypoint:
+    """Base class of a Workflow (``run(self, event, step)``); dosim does not run Workflows.
+
+    Defining and constructing a subclass works as in the SDK, so a Worker that also holds
+    a Workflow loads and its Durable Objects and ``Default`` run; there is no Workflow
+    binding to start one with, and no ``step`` object.
+
+    Attributes:
+        ctx: The execution context given to the constructor.
         env: The Worker's bindings and vars.
     """
 

@@ -132,6 +132,11 @@ class FormData(MutableMapping):
         """Return every value stored under ``key``, in order."""
         return [value for name, value in self._entries if name == key]
 
+    @property
+    def js_object(self) -> FormData:
+        """The JavaScript ``FormData`` on Cloudflare; in dosim the object itself (there is none)."""
+        return self
+
     def __dosim_wire__(self) -> FormData:
         """Return the copy the other side of an RPC call receives."""
         copy = FormData()
