@@ -190,3 +190,16 @@ async def test_run_sync_waits_for_a_self_contained_awaitable_inside_a_running_lo
         return 10
 
     assert ffi.run_sync(later()) == 10
+
+
+def test_keyword_arguments_reach_javascript_as_one_object():
+    # Pyodide docs, "Calling JavaScript functions from Python": f(a=2, b=3) calls the
+    # JavaScript function with the single argument {a: 2, b: 3}.
+    class Recorder:
+        @js_method
+        def call(self, *args):
+            self.args = args
+
+    recorder = Recorder()
+    recorder.call(1, a=2)
+    assert recorder.args[0] == 1 and recorder.args[1].to_py() == {"a": 2}

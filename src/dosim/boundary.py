@@ -95,7 +95,10 @@ def js_method(function: Callable[..., Any]) -> Callable[..., Any]:
     """Make a method behave as a raw JavaScript API called from Pyodide.
 
     Positional arguments arrive as :func:`into_js` makes them (a Python ``list`` as a
-    borrowed :class:`PyProxy`, not an Array); the borrowed proxies die when the method
+    borrowed :class:`PyProxy`, not an Array); keyword arguments arrive together as one
+    object, the last argument (Pyodide docs, "Calling JavaScript functions from
+    Python"), so ``ws.close(code=1000)`` passes an object, not a code; the borrowed
+    proxies die when the method
     returns, or when the awaitable it returns settles; the result goes back through
     :func:`from_js`.
 
@@ -107,8 +110,11 @@ def js_method(function: Callable[..., Any]) -> Callable[..., Any]:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         borrowed: list[PyProxy] = []
         js_args = [into_js(arg, borrowed=borrowed) for arg in args]
+        if kwargs:  # Pyodide passes keyword arguments as one object, the last argument
+            options = {key: into_js(value, borrowed=borrowed) for key, value in kwargs.items()}
+            js_args.append(JsObject(options))
         try:
-            result = function(self, *js_args, **kwargs)
+            result = function(self, *js_args)
         except BaseException:
             end_call(borrowed, None)
             raise

@@ -295,6 +295,8 @@ class WebSocket(JsProxy):
         """
         if isinstance(code, float) and code.is_integer():
             code = int(code)
+        elif code is not None and not isinstance(code, int):
+            code = 0  # WebIDL's unsigned short of a non-number (NaN) is 0
         if reason is not None and not isinstance(reason, str):
             reason = js_to_string(reason)
         check_close_code(code)
