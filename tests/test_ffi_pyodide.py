@@ -100,15 +100,3 @@ def test_javascript_strings_of_python_objects_agree():
 def test_null_is_jsnull_in_both():
     assert repr(js.eval("null")) == repr(model.jsnull)
     assert js.eval("undefined") is None
-
-
-def test_a_python_exception_reaches_javascript_as_a_python_error():
-    # What a Python exception is once it crossed into JavaScript (the starting point of
-    # how RPC errors reach a Python caller on Cloudflare).
-    def boom():
-        raise ValueError("boom")
-
-    catch = js.eval("(f) => { try { f(); } catch (e) { return [e.name, String(e)]; } }")
-    name, text = catch(boom)
-    assert name == "PythonError"
-    assert text.rstrip().endswith("ValueError: boom")

@@ -53,6 +53,7 @@ __all__ = [
     "create_once_callable",
     "destroy_proxies",
     "into_js",
+    "as_model",
     "from_js",
     "js_to_string",
     "JsDate",
@@ -632,6 +633,10 @@ def run_sync(awaitable: Any) -> Any:
     import asyncio
     import concurrent.futures
 
+    real = _real_ffi()
+    if real is not None:  # pragma: no cover - inside Pyodide: its own JSPI run_sync
+        return real.run_sync(awaitable)
+
     async def wait() -> Any:
         return await awaitable
 
@@ -728,6 +733,15 @@ def _is_real_jsproxy(value: Any) -> bool:
     return ffi is not None and isinstance(value, ffi.JsProxy)
 
 
+def as_model(value: Any) -> Any:
+    """Return a real Pyodide ``JsProxy`` as this model's value; anything else unchanged.
+
+    Args:
+        value: Any value app code passed.
+    """
+    return _from_real_jsproxy(value) if _is_real_jsproxy(value) else value
+
+
 def _from_real_jsproxy(value: Any) -> Any:  # pragma: no cover - exercised in Pyodide only
     """Convert a real Pyodide ``JsProxy`` into this model (deep copy of its data)."""
     ffi = _real_ffi()
@@ -740,6 +754,8 @@ def _from_real_jsproxy(value: Any) -> Any:  # pragma: no cover - exercised in Py
         return JsMap((key, into_js(item, keep=True)) for key, item in value.to_py(depth=1).items())
     if kind == "Set":
         return JsSet(value.to_py())
+    if kind == "Date":
+        return JsDate(value.getTime())
     if kind in ("ArrayBuffer", "Uint8Array") or hasattr(value, "to_bytes"):
         return JsBuffer(value.to_bytes(), kind if kind == "Uint8Array" else "ArrayBuffer")
     if kind == "Object":

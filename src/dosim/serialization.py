@@ -47,7 +47,7 @@ from typing import Any
 
 from .eager import start_now
 from .errors import JsException, cross_exception
-from .ffi import JsArray, JsBuffer, JsDate, JsMap, JsObject, JsSet, jsnull
+from .ffi import JsArray, JsBuffer, JsDate, JsMap, JsObject, JsSet, as_model, jsnull
 
 __all__ = [
     "JsDict",
@@ -230,6 +230,7 @@ def _wire_leaf(value: Any, functions: bool) -> Any:
     wire = getattr(value, "__dosim_wire__", None)
     if wire is not None:
         return wire()
+    value = as_model(value)  # a real Pyodide JsProxy (app code in the browser)
     if isinstance(value, _JS_DATA) or value is jsnull:
         return _wire_js_value(value, functions)
     if functions and isinstance(value, FunctionStub):
