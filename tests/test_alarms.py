@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from dosim import App
+from dosim import App, JsException
 from dosim.alarms import ALARM_FIRST_BACKOFF_MS, ALARM_MAX_RETRIES, AlarmScheduler
 from dosim.clock import VirtualClock
 from dosim.storage import ObjectDatabase
@@ -106,7 +106,9 @@ async def test_alarm_is_dropped_after_six_retries(app):
 
 
 async def test_set_alarm_without_handler_is_refused(app):
-    with pytest.raises(TypeError, match="must have an alarm\\(\\) handler"):
+    # The TypeError is raised inside the object; the caller gets it as a JsException
+    # (see tests/test_rpc_errors.py).
+    with pytest.raises(JsException, match="\nTypeError: .*must have an alarm\\(\\) handler"):
         await app.env.N.getByName("n").try_set()
 
 
