@@ -34,11 +34,12 @@ W src/workerd/jsg/ser.c++:557). dosim models the earlier dates (the Differences 
 """
 
 import os
+import sys
 
 import pytest
 
 from dosim import App
-from dosim.errors import JsException, network_lost, python_traceback
+from dosim.errors import JsException, network_lost, python_error, python_traceback
 from workers import DurableObject, Response
 
 
@@ -259,4 +260,67 @@ def test_jsexception_text_is_name_colon_message():
         "RangeError: it broke",
         "RangeError",
         "it broke",
+    )
+
+
+# -- differential: real Pyodide decides the Python/JavaScript half of the rule ----------------
+in_pyodide = pytest.mark.skipif(sys.platform != "emscripten", reason="needs real Pyodide")
+
+
+def _js_catch(capsys, function):
+    # Pyodide reads the traceback the interpreter prints to stderr: pytest's capture must
+    # not take it.
+    from pyodide.code import run_js
+
+    catcher = run_js(
+        "(f) => { try { f(); return null; } catch (e) { return [e.name, e.message]; } }"
+    )
+    with capsys.disabled():
+        return catcher(function).to_py()
+
+
+@in_pyodide
+def test_pyodide_turns_a_python_exception_into_the_python_error_dosim_models(capsys):
+    def boom():
+        raise ValueError("boom")
+
+    name, message = _js_catch(capsys, boom)
+    try:
+        boom()
+    except ValueError as error:
+        modelled = python_error(error)
+    assert name == modelled.name == "PythonError"
+    assert message.startswith("Traceback (most recent call last):\n")
+    assert message.endswith("\nValueError: boom\n") and modelled.message.endswith(
+        "\nValueError: boom\n"
+    )
+
+
+@in_pyodide
+def test_pyodide_wraps_an_escaping_js_exception_as_dosim_does(capsys):
+    from pyodide.code import run_js
+
+    def let_it_through():
+        run_js("throw new Error('inner')")
+
+    name, message = _js_catch(capsys, let_it_through)
+    assert name == "PythonError"
+    last_line = message.splitlines()[-1]
+    assert last_line == "pyodide.ffi.JsException: Error: inner"
+    assert python_traceback(JsException("inner")).splitlines()[-1] == last_line
+
+
+@in_pyodide
+def test_pyodide_jsexception_text_matches_dosims():
+    from pyodide.code import run_js
+    from pyodide.ffi import JsException as RealJsException
+
+    with pytest.raises(RealJsException) as caught:
+        run_js("throw new RangeError('it broke')")
+    real = caught.value
+    modelled = JsException("it broke", name="RangeError")
+    assert (str(real), real.name, real.message) == (
+        str(modelled),
+        modelled.name,
+        modelled.message,
     )
