@@ -151,7 +151,7 @@ async def test_a_chained_exception_keeps_its_cause_in_the_text(app):
 
 async def test_an_error_passing_through_another_object_is_wrapped_again(app):
     # A's method lets B's JsException escape: Pyodide wraps it in a new PythonError (it does
-    # not rethrow the original JS error, P src/core/error_handling.c:145-190), so the text
+    # not rethrow the original JS error, P src/core/error_handling.c:151-196), so the text
     # nests, and the JsException line names Pyodide's class.
     with pytest.raises(JsException) as caught:
         await app.env.T.getByName("a").call_other()
@@ -225,6 +225,25 @@ async def test_stub_fetch_to_an_object_without_fetch(app):
     # the same proxy, so a class without it fails like any missing method.
     with pytest.raises(OSError, match="^Method fetch does not exist$"):
         await app.env.N.getByName("n").fetch("https://do/")
+
+
+class BadStart(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        raise RuntimeError("no config")
+
+    async def ping(self):
+        return "pong"
+
+
+async def test_an_exception_in_the_constructor_arrives_the_same_way():
+    # workerd constructs the Python instance with the same call helper as methods (W
+    # src/pyodide/python-entrypoint-helper.ts:382-394, initPyInstance).
+    stub = App(None, {"B": BadStart}).env.B.getByName("b")
+    with pytest.raises(JsException) as caught:
+        await stub.ping()
+    assert caught.value.name == "Error" and caught.value.remote is True
+    assert caught.value.message.endswith("\nRuntimeError: no config\n")
 
 
 async def test_a_function_received_over_rpc_raises_the_same_way(app):
