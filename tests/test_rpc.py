@@ -10,10 +10,6 @@ from dosim.serialization import FunctionStub, JsDict, rpc_copy
 from workers import DurableObject, Response
 
 
-class QuotaError(ValueError):
-    pass
-
-
 class Echo(DurableObject):
     count = 0
 
@@ -27,17 +23,8 @@ class Echo(DurableObject):
         items.append("changed inside")
         return items
 
-    async def fail_builtin(self):
-        raise KeyError("missing")
-
-    async def fail_custom(self):
-        raise QuotaError("over quota")
-
     async def whoami(self):
         return self.ctx.id.name
-
-    async def _private(self):
-        return "secret"
 
     async def fetch(self, request):
         return Response(f"{request.method} {request.url} {await request.text()}")
@@ -95,25 +82,7 @@ async def test_reserved_names_cannot_be_called(stub, name):
         await getattr(stub, name)()
 
 
-@pytest.mark.parametrize("name", ["nope", "_private", "count"])
-async def test_unknown_private_or_non_function_names_are_not_rpc_methods(stub, name):
-    with pytest.raises(
-        TypeError, match=f'^The RPC receiver does not implement the method "{name}".$'
-    ):
-        await getattr(stub, name)()
-
-
-async def test_builtin_exception_keeps_type_and_message_and_is_remote(stub):
-    with pytest.raises(KeyError) as caught:
-        await stub.fail_builtin()
-    assert caught.value.args == ("missing",) and caught.value.remote is True
-
-
-async def test_custom_exception_arrives_as_builtin_base_with_name(stub):
-    with pytest.raises(ValueError) as caught:
-        await stub.fail_custom()
-    assert type(caught.value) is ValueError
-    assert str(caught.value) == "QuotaError: over quota"
+# Exceptions, unknown methods and stub.fetch failures: tests/test_rpc_errors.py.
 
 
 async def test_stub_fetch_reaches_fetch_handler(stub):
@@ -124,16 +93,6 @@ async def test_stub_fetch_reaches_fetch_handler(stub):
 async def test_stub_fetch_requires_absolute_url(stub):
     with pytest.raises(OSError, match="^Invalid URL: /relative$"):
         await stub.fetch("/relative")
-
-
-async def test_stub_fetch_turns_object_errors_into_oserror():
-    class Broken(DurableObject):
-        async def fetch(self, request):
-            raise KeyError("gone")
-
-    stub = App(None, {"B": Broken}).env.B.getByName("b")
-    with pytest.raises(OSError, match="KeyError"):
-        await stub.fetch("https://do/")
 
 
 async def test_object_sees_its_name_when_reached_by_name(stub):

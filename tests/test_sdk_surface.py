@@ -87,10 +87,6 @@ MISSING_NAMES: dict[tuple[str, str], str] = {
     ("asgi", "background_tasks"): "the SDK's set of running stream tasks (internal)",
     ("utils", "RESPONSE_ACCEPTED_TYPES"): "names of JavaScript body types; no JS here",
     ("utils", "import_sdk_javascript_module_async"): "loads the SDK's own .js files",
-    ("utils", "jsnull"): (
-        "Pyodide's JavaScript null (pyodide.ffi.jsnull, None on older Pyodide); dosim "
-        "models no JavaScript null yet"
-    ),
     ("utils", "get_compat_flag"): (
         "reads workerd's compatibility-flag module, whose values depend on the "
         "compatibility date; dosim does not model flags it does not use"

@@ -7,7 +7,8 @@ Python Workers SDK turns a JS ``TypeError`` into a Python ``TypeError`` and a JS
 the exception app code would see, and :class:`JsException` stands in for
 ``pyodide.ffi.JsException`` (which only exists inside Pyodide).
 
-Portable app code therefore catches ``TypeError`` / ``ValueError`` / ``Exception`` and
+Portable app code therefore catches ``TypeError`` / ``ValueError`` / ``Exception`` for
+errors of the runtime's own APIs (an RPC call's failure is always a ``JsException``) and
 reads the flags (``remote``, ``retryable``, ``overloaded``, ``durableObjectReset``) with
 ``getattr(error, "retryable", False)``, which works here and on Cloudflare.
 
@@ -19,17 +20,32 @@ types' in their own modules, migrations' in :mod:`dosim.migrations`. Tests impor
 constant rather than repeat the text.
 
 This module also decides how an exception *crosses* an object boundary
-(:func:`cross_exception`, :func:`copy_exception`, :func:`network_lost`): what a caller
-of a stub sees when the object raised, was reset, or the connection dropped.
+(:func:`call_python`, :func:`cross_exception`, :func:`copy_exception`,
+:func:`network_lost`): what a caller of a stub sees when the object raised, was reset, or
+the connection dropped. As on Cloudflare, an exception raised by the object's Python code
+leaves it as Pyodide's JS ``PythonError`` (its message the Python traceback) and reaches
+the caller as a :class:`JsException` named ``Error`` whose message is ``"PythonError: "``
+and that traceback; errors the runtime raises itself (resets, lost connections, unknown
+methods) keep their name, message and flags.
 """
 
 from __future__ import annotations
+
+import inspect
+import os
+import traceback
+from typing import Any
 
 __all__ = [
     "JsException",
     "platform_error",
     "cross_exception",
+    "call_python",
+    "python_error",
+    "python_traceback",
+    "PYTHON_ERROR",
     "copy_exception",
+    "error_summary",
     "network_lost",
     "MSG_CODE_UPDATED",
     "MSG_NETWORK_LOST",
@@ -69,7 +85,10 @@ MSG_EVICTED_STORAGE = (
 
 # --- stubs and RPC (spec §3.1, §3.3) ---------------------------------------------------
 MSG_RESERVED_METHOD = "'{name}' is a reserved method and cannot be called over RPC."
-MSG_UNKNOWN_METHOD = 'The RPC receiver does not implement the method "{name}".'
+# A Python object's RPC entry point answers every name and fails on call when the Python
+# instance has no callable attribute of that name (workerd src/pyodide/
+# python-entrypoint-helper.ts, makeEntrypointProxyHandler).
+MSG_UNKNOWN_METHOD = "Method {name} does not exist"
 
 # --- ids and namespaces (spec §2) ------------------------------------------------------
 MSG_INVALID_ID = "Invalid Durable Object ID: must be 64 hex digits"
@@ -155,44 +174,193 @@ def platform_error(name: str, message: str, **flags: bool) -> Exception:
 # --- errors crossing an object boundary ------------------------------------------------
 _FLAGS = ("remote", "retryable", "overloaded", "durableObjectReset")
 
+PYTHON_ERROR = "PythonError"
+"""The JS class name Pyodide gives a Python exception that leaves Python code."""
 
-def _builtin_base(cls: type) -> type:
-    for klass in cls.__mro__:
-        if klass.__module__ == "builtins":
-            return klass
-    return Exception  # pragma: no cover - every exception derives from a builtin
+# The error names workerd's exception tunnel recreates on the caller's side: the standard
+# JS error classes (workerd src/workerd/jsg/util.h, ``JS_ERROR_TYPES``) and DOMException
+# names (src/workerd/jsg/value.h, the ``jsg.DOMException(...)`` branch). A JS error with any
+# other name -- Pyodide's ``PythonError`` above all -- is tunneled as a plain ``Error``
+# whose message is the original ``"<name>: <message>"`` (value.h: ``reason`` is the error's
+# string form, prefixed ``jsg.Error: `` when it does not start with a tunneled name).
+_TUNNELED_NAMES = frozenset(
+    {
+        "Error",
+        "RangeError",
+        "TypeError",
+        "SyntaxError",
+        "ReferenceError",
+        "CompileError",
+        "LinkError",
+        "RuntimeError",
+        "SuspendError",
+        "AggregateError",
+        "SuppressedError",
+        "URIError",
+        "EvalError",
+        # DOMException names
+        "IndexSizeError",
+        "HierarchyRequestError",
+        "WrongDocumentError",
+        "InvalidCharacterError",
+        "NoModificationAllowedError",
+        "NotFoundError",
+        "NotSupportedError",
+        "InvalidStateError",
+        "InvalidModificationError",
+        "NamespaceError",
+        "InvalidAccessError",
+        "TypeMismatchError",
+        "SecurityError",
+        "NetworkError",
+        "AbortError",
+        "URLMismatchError",
+        "QuotaExceededError",
+        "TimeoutError",
+        "InvalidNodeTypeError",
+        "DataCloneError",
+        "EncodingError",
+        "NotReadableError",
+        "UnknownError",
+        "ConstraintError",
+        "DataError",
+        "TransactionInactiveError",
+        "ReadOnlyError",
+        "VersionError",
+        "OperationError",
+        "NotAllowedError",
+    }
+)
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_dosim_frame(frame: traceback.FrameSummary) -> bool:
+    return os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep)
+
+
+def _drop_dosim_frames(summary: traceback.TracebackException, seen: set[int]) -> None:
+    if id(summary) in seen:
+        return
+    seen.add(id(summary))
+    frames = [frame for frame in summary.stack if not _is_dosim_frame(frame)]
+    summary.stack = traceback.StackSummary.from_list(frames)
+    for linked in (summary.__cause__, summary.__context__):
+        if linked is not None:
+            _drop_dosim_frames(linked, seen)
+
+
+def python_traceback(error: BaseException) -> str:
+    """The text Pyodide puts in the message of a ``PythonError``.
+
+    Pyodide prints the exception as the interpreter would (``sys.excepthook``, that is
+    ``traceback.print_exception``) and keeps the text: ``"Traceback (most recent call
+    last):"``, the frames, and a last line such as ``"ValueError: boom"``, with a final
+    newline (pyodide src/core/error_handling.c, ``wrap_exception_inner``). dosim leaves out
+    its own frames (the platform's would be the SDK's and workerd's) and names its
+    stand-in for ``pyodide.ffi.JsException`` as Pyodide does.
+
+    Args:
+        error: The Python exception leaving Python code.
+    """
+    summary = traceback.TracebackException.from_exception(error)
+    _drop_dosim_frames(summary, set())
+    own = f"{__name__}.JsException: "
+    lines = "".join(summary.format()).splitlines(keepends=True)
+    return "".join(
+        "pyodide.ffi.JsException: " + line[len(own) :] if line.startswith(own) else line
+        for line in lines
+    )
+
+
+def python_error(error: BaseException) -> JsException:
+    """Return the JavaScript error Pyodide makes of a Python exception leaving Python.
+
+    On Cloudflare a Durable Object's Python method is called from JavaScript; an exception
+    it raises becomes a JS ``PythonError`` whose message is the formatted traceback
+    (:func:`python_traceback`). That includes a ``JsException`` the method let through:
+    Pyodide wraps it again rather than rethrowing the original JS error.
+
+    Args:
+        error: The exception raised by app code.
+    """
+    return JsException(python_traceback(error), name=PYTHON_ERROR)
+
+
+async def call_python(function: Any, *args: Any) -> Any:
+    """Call app code as JavaScript calls into Python: exceptions leave as ``PythonError``.
+
+    Args:
+        function: The app's callable (an RPC method, a ``fetch`` handler, a callback).
+        *args: Its arguments.
+
+    Returns:
+        Its result, awaited if it is awaitable.
+
+    Raises:
+        JsException: ``PythonError`` for any ``Exception`` the call raised
+            (``BaseException`` such as cancellation or ``DurableObjectAbort`` passes).
+    """
+    try:
+        result = function(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception as error:  # noqa: BLE001 - every app exception leaves Python this way
+        raise python_error(error) from None
+    return result
 
 
 def cross_exception(error: BaseException) -> BaseException:
     """Return ``error`` as the caller of an object sees it (``remote = True``).
 
-    Built-in exception types keep their type and message; other classes arrive as their
-    nearest built-in base with ``"ClassName: message"``; errors raised by the runtime
-    (already flagged) keep their flags.
+    The caller gets a :class:`JsException`, as Python code on Cloudflare does when an RPC
+    call rejects (the SDK's stub wrappers do not convert errors):
+
+    * a JS error whose name workerd's tunnel recreates (``Error``, ``TypeError``,
+      ``RangeError``, DOMException names, ...) keeps its name, message and flags;
+    * any other name -- ``PythonError``, what a Python exception raised by the object
+      became -- arrives as ``Error`` with ``"<name>: "`` before the message, so a Python
+      ``ValueError("boom")`` reaches the caller as ``Error`` with the message
+      ``"PythonError: Traceback (most recent call last): ... ValueError: boom"`` (and a
+      final newline);
+    * a Python exception that was not converted yet is converted first
+      (:func:`python_error`).
 
     Args:
         error: The exception raised inside the object.
 
     Returns:
-        A new exception, or ``error`` itself if it already crossed (``remote`` is set).
+        A new :class:`JsException`, or ``error`` itself if it already crossed (``remote``
+        is set).
     """
     if getattr(error, "remote", False) or getattr(error, "_dosim_crossed", False):
         return error
-    if isinstance(error, JsException):
-        crossed: BaseException = copy_exception(error)
-    else:
-        cls = type(error)
-        base = _builtin_base(cls)
-        try:
-            crossed = cls(*error.args) if base is cls else base(f"{cls.__name__}: {error}")
-        except Exception:  # noqa: BLE001 - constructor with a custom signature
-            crossed = Exception(f"{cls.__name__}: {error}")
-        for flag in _FLAGS:
-            if hasattr(error, flag):
-                setattr(crossed, flag, getattr(error, flag))
-    crossed.remote = True  # type: ignore[attr-defined]
+    js = error if isinstance(error, JsException) else python_error(error)
+    name, message = js.name, js.message
+    if name not in _TUNNELED_NAMES:
+        name, message = "Error", f"{name}: {message}"
+    crossed = JsException(
+        message,
+        name=name,
+        remote=True,
+        retryable=js.retryable,
+        overloaded=js.overloaded,
+        durable_object_reset=js.durableObjectReset,
+    )
     crossed._dosim_crossed = True  # type: ignore[attr-defined]
     return crossed
+
+
+def error_summary(error: BaseException) -> str:
+    """One line naming ``error`` for the trace: a traceback keeps its first and last line.
+
+    Args:
+        error: Any exception.
+    """
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1:
+        lines = [lines[0], "...", lines[-1]]
+    return f"{type(error).__name__}: {' '.join(lines)}"
 
 
 def copy_exception(error: BaseException) -> BaseException:

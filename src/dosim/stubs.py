@@ -2,7 +2,7 @@
 
 ``stub.fetch(url, ...)`` delivers an HTTP request to the object's ``fetch`` handler;
 any other attribute is an RPC method: ``await stub.increment(5)`` runs the object's
-public ``increment`` method. Creating a stub does not contact the object; the first call
+``increment`` method. Creating a stub does not contact the object; the first call
 constructs it.
 
 Arguments and results are copied with the Python Workers conversion rules
@@ -11,14 +11,14 @@ Arguments and results are copied with the Python Workers conversion rules
 keywords, so ``stub.increment(by=5)`` calls ``increment({"by": 5})`` on Cloudflare too.
 Use positional arguments across RPC.
 
-Exceptions raised in the object reach the caller with the same type and message and
-``remote = True``; a custom exception class arrives as its nearest built-in base with the
-message ``"CustomName: message"``.
+An exception raised in the object reaches the caller as it does on Cloudflare: a
+``JsException`` (``pyodide.ffi.JsException`` there) named ``Error``, ``remote = True``,
+whose message is ``"PythonError: "`` and the object's Python traceback, ending with the
+exception line (``ValueError: boom``). See :func:`dosim.errors.cross_exception`.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 from .current import current_incarnation
@@ -27,7 +27,9 @@ from .errors import (
     MSG_RESERVED_METHOD,
     MSG_UNKNOWN_METHOD,
     JsException,
+    call_python,
     cross_exception,
+    error_summary,
     platform_error,
 )
 from .host import StubBinding
@@ -98,7 +100,9 @@ class DurableObjectStub:
         ``pyfetch``, which turn every JavaScript error — an invalid URL, a lost
         connection, an exception raised by the object's handler — into ``OSError`` with
         the error's message (the ``remote``/``retryable`` flags do not survive). dosim
-        does the same.
+        does the same: a Python exception raised by the handler gives an ``OSError``
+        whose message is ``"PythonError: Traceback ..."`` (see
+        :func:`dosim.errors.cross_exception`).
 
         Args:
             resource: An absolute URL (the host need not resolve) or a ``Request``.
@@ -113,22 +117,15 @@ class DurableObjectStub:
         return await fetch(resource, fetcher=self._fetch_request, **options)
 
     async def _fetch_request(self, request: Any) -> Any:
-        try:
-            host = await self._before_call("fetch")
-            host.record("fetch", method=str(request.method), url=request.url)
-            copy = request.__dosim_wire__()
+        # What this raises (a JsException) the SDK's fetch turns into OSError(message).
+        host = await self._before_call("fetch")
+        host.record("fetch", method=str(request.method), url=request.url)
+        copy = request.__dosim_wire__()
 
-            async def invoke(instance: Any) -> Any:
-                handler = getattr(instance, "fetch", None)
-                if handler is None:
-                    raise platform_error("TypeError", "Handler does not export a fetch() function.")
-                return await _maybe_await(handler(copy))
+        async def invoke(instance: Any) -> Any:
+            return await _call_method(instance, "fetch", [copy])
 
-            return await self._deliver(host, "fetch", invoke)
-        except JsException:
-            raise
-        except Exception as error:
-            raise JsException(f"{type(error).__name__}: {error}", name="PythonError") from None
+        return await self._deliver(host, "fetch", invoke)
 
     async def _call(self, method: str, sent: list[Any]) -> Any:
         if method in RESERVED_METHODS:
@@ -137,10 +134,7 @@ class DurableObjectStub:
         host.record("rpc.call", method=method)
 
         async def invoke(instance: Any) -> Any:
-            function = getattr(type(instance), method, None)
-            if method.startswith("_") or function is None or not callable(function):
-                raise platform_error("TypeError", MSG_UNKNOWN_METHOD.format(name=method))
-            return await _maybe_await(getattr(instance, method)(*sent))
+            return await _call_method(instance, method, sent)
 
         result = await self._deliver(host, method, invoke)
         result = rpc_copy(result)
@@ -163,13 +157,22 @@ class DurableObjectStub:
             if not isinstance(error, Exception):
                 raise
             crossed = cross_exception(error)
-            host.record("rpc.raise", method=label, error=f"{type(crossed).__name__}: {crossed}")
+            host.record("rpc.raise", method=label, error=error_summary(crossed))
             raise crossed from None
         faults.after_call(self, label, host)
         return result
 
 
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
+async def _call_method(instance: Any, method: str, args: list[Any]) -> Any:
+    """Call ``instance.<method>(*args)`` as workerd's Python entry point does.
+
+    workerd answers any name with a function that looks the attribute up on the Python
+    instance when called: a missing or non-callable attribute is a JS ``TypeError``
+    (``Method <name> does not exist``), anything callable is called -- names starting with
+    ``_`` included (workerd src/pyodide/python-entrypoint-helper.ts,
+    makeEntrypointProxyHandler). What the method raises leaves Python as a ``PythonError``.
+    """
+    function = getattr(instance, method, None)
+    if not callable(function):
+        raise JsException(MSG_UNKNOWN_METHOD.format(name=method), name="TypeError")
+    return await call_python(function, *args)

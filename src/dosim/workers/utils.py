@@ -9,10 +9,11 @@ files) and are not provided; the surface test lists them with the reason.
 
 from __future__ import annotations
 
+from ..ffi import jsnull
 from .compat import import_from_javascript, patch_env
 from .headers import HeadersMapping
 
-__all__ = ["HTTPMessageMapping", "import_from_javascript", "patch_env"]
+__all__ = ["HTTPMessageMapping", "import_from_javascript", "jsnull", "patch_env"]
 
 HTTPMessageMapping = HeadersMapping
 """What ``request.headers`` and ``response.headers`` are: an ``HTTPMessage`` and a mapping."""
