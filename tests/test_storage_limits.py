@@ -44,23 +44,25 @@ def test_kv_key_of_2048_bytes_is_allowed(kv_backed):
 
 
 def test_kv_key_over_2048_bytes_raises_on_put(kv_backed):
-    message = r"^Keys cannot be larger than 2048 bytes\. A key of size 2049 was provided\.$"
-    with pytest.raises(ValueError, match=message):
+    message = (
+        r"^RangeError: Keys cannot be larger than 2048 bytes\. A key of size 2049 was provided\.$"
+    )
+    with pytest.raises(JsException, match=message):
         run(kv_backed.put("k" * 2049, 1))
 
 
 def test_kv_key_size_counts_utf8_bytes(kv_backed):
-    with pytest.raises(ValueError, match="A key of size 2050 was provided"):
+    with pytest.raises(JsException, match="A key of size 2050 was provided"):
         run(kv_backed.put("é" * 1025, 1))
 
 
 def test_kv_key_over_limit_raises_on_get(kv_backed):
-    with pytest.raises(ValueError, match="Keys cannot be larger than 2048 bytes"):
+    with pytest.raises(JsException, match="Keys cannot be larger than 2048 bytes"):
         run(kv_backed.get("k" * 3000))
 
 
 def test_kv_key_over_limit_raises_on_delete(kv_backed):
-    with pytest.raises(ValueError, match="Keys cannot be larger than 2048 bytes"):
+    with pytest.raises(JsException, match="Keys cannot be larger than 2048 bytes"):
         run(kv_backed.delete("k" * 3000))
 
 
@@ -70,14 +72,14 @@ def test_kv_value_at_limit_plus_cushion_is_allowed(kv_backed):
 
 def test_kv_value_over_limit_raises(kv_backed):
     size = 131072 + 35
-    message = rf"^Values cannot be larger than 131072 bytes\. A value of size {size} was provided"
-    with pytest.raises(ValueError, match=message):
+    message = rf"^RangeError: Values cannot be larger than 131072 bytes\. A value of size {size} was provided"
+    with pytest.raises(JsException, match=message):
         run(kv_backed.put("k", value_of_size(size)))
 
 
 def test_kv_multi_get_over_128_keys_raises(kv_backed):
-    message = r"^Maximum number of key value pairs is 128\. 129 pairs were provided\.$"
-    with pytest.raises(ValueError, match=message):
+    message = r"^RangeError: Maximum number of key value pairs is 128\. 129 pairs were provided\.$"
+    with pytest.raises(JsException, match=message):
         run(kv_backed.get([str(i) for i in range(129)]))
 
 
@@ -86,18 +88,18 @@ def test_kv_multi_get_of_128_keys_is_allowed(kv_backed):
 
 
 def test_kv_multi_put_over_128_pairs_raises(kv_backed):
-    with pytest.raises(ValueError, match="129 pairs were provided"):
+    with pytest.raises(JsException, match="129 pairs were provided"):
         run(kv_backed.put({str(i): i for i in range(129)}))
 
 
 def test_kv_multi_delete_over_128_keys_raises(kv_backed):
-    with pytest.raises(ValueError, match="129 pairs were provided"):
+    with pytest.raises(JsException, match="129 pairs were provided"):
         run(kv_backed.delete([str(i) for i in range(129)]))
 
 
 def test_kv_multi_put_validates_every_pair_before_writing(kv_backed):
     entries = {"a": 1, "b": value_of_size(200_000), "c": 3}
-    with pytest.raises(ValueError, match="Values cannot be larger"):
+    with pytest.raises(JsException, match="Values cannot be larger"):
         run(kv_backed.put(entries))
     assert run(kv_backed.list()) == {}
 
@@ -109,8 +111,10 @@ def test_kv_multi_put_with_unstorable_value_writes_nothing(kv_backed):
 
 
 def test_kv_failed_put_does_not_open_a_transaction(kv_backed):
-    with pytest.raises(ValueError):
+    # The SDK's storage wrapper passes the runtime's RangeError on unconverted.
+    with pytest.raises(JsException) as caught:
         run(kv_backed.put("k" * 3000, 1))
+    assert caught.value.name == "RangeError"
     assert kv_backed._host.pending_calls == 0
 
 

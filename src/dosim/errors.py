@@ -1,15 +1,18 @@
 """Errors the simulator raises, with the platform's exact texts.
 
-On Cloudflare, Python code meets runtime errors after they crossed from JavaScript. The
-Python Workers SDK turns a JS ``TypeError`` into a Python ``TypeError`` and a JS
-``RangeError`` into a ``ValueError``; every other JS error stays a
-``pyodide.ffi.JsException``. dosim follows the same mapping: :func:`platform_error` builds
-the exception app code would see, and :class:`JsException` stands in for
-``pyodide.ffi.JsException`` (which only exists inside Pyodide).
+On Cloudflare, Python code meets runtime errors after they crossed from JavaScript, and
+Pyodide turns every JavaScript error into ``pyodide.ffi.JsException``, whatever its
+JavaScript class; the SDK's wrappers around storage, stubs and namespaces pass it on.
+dosim does the same: :func:`platform_error` builds the exception app code would see, and
+:class:`JsException` stands in for ``pyodide.ffi.JsException`` (importable as such on
+CPython under dosim). Only a few SDK methods convert a JS ``TypeError``/``RangeError``
+into Python's ``TypeError``/``ValueError`` (``Response.redirect``, ``Response.json``,
+``form_data``: :mod:`dosim.workers.jserror`); the SDK's own argument checks (a tuple sent
+over RPC or stored) raise Python's ``TypeError`` before anything reaches JavaScript.
 
-Portable app code therefore catches ``TypeError`` / ``ValueError`` / ``Exception`` for
-errors of the runtime's own APIs (an RPC call's failure is always a ``JsException``) and
-reads the flags (``remote``, ``retryable``, ``overloaded``, ``durableObjectReset``) with
+Portable app code therefore catches ``Exception`` (or ``JsException``) around platform
+calls, reads ``error.name`` for the JavaScript class, and reads the flags (``remote``,
+``retryable``, ``overloaded``, ``durableObjectReset``) with
 ``getattr(error, "retryable", False)``, which works here and on Cloudflare.
 
 Message texts are named constants (``MSG_*``) defined next to the rule or limit they
@@ -147,28 +150,20 @@ class JsException(Exception):
 def platform_error(name: str, message: str, **flags: bool) -> Exception:
     """Build the exception Python app code sees for a JS error raised by the runtime.
 
+    Pyodide turns every JavaScript error into ``pyodide.ffi.JsException`` (whatever its
+    JavaScript class), and the SDK's wrappers around storage, stubs and namespaces pass
+    it on unconverted. Only a few SDK methods convert (see
+    :func:`dosim.workers.jserror.to_python_exception`).
+
     Args:
         name: JavaScript error class: ``"TypeError"``, ``"RangeError"``, ``"Error"``, ...
         message: The platform's message text.
         **flags: ``remote``, ``retryable``, ``overloaded``, ``durable_object_reset``.
 
     Returns:
-        ``TypeError`` for a JS ``TypeError``, ``ValueError`` for a JS ``RangeError`` (as
-        the Python Workers SDK converts them), otherwise a :class:`JsException`. Flags are
-        set as attributes on whichever type is returned.
+        A :class:`JsException` with that ``name`` and the flags.
     """
-    error: Exception
-    if name == "TypeError":
-        error = TypeError(message)
-    elif name == "RangeError":
-        error = ValueError(message)
-    else:
-        return JsException(message, name=name, **flags)
-    error.remote = flags.get("remote", False)  # type: ignore[attr-defined]
-    error.retryable = flags.get("retryable", False)  # type: ignore[attr-defined]
-    error.overloaded = flags.get("overloaded", False)  # type: ignore[attr-defined]
-    error.durableObjectReset = flags.get("durable_object_reset", False)  # type: ignore[attr-defined]
-    return error
+    return JsException(message, name=name, **flags)
 
 
 # --- errors crossing an object boundary ------------------------------------------------

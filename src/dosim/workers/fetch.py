@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPMethod
 from typing import Any
 
-from ..errors import JsException, platform_error
+from ..errors import JsException
 from .request import Request
 from .response import Response
 
@@ -143,7 +143,7 @@ async def fetch(resource: str | Request, **options: Any) -> Response:
     except JsException as error:
         raise OSError(error.message) from None
     if target is None:
-        raise platform_error("TypeError", MSG_OUTBOUND_DISABLED.format(url=request.url))
+        raise TypeError(MSG_OUTBOUND_DISABLED.format(url=request.url))  # dosim's own rule
     try:
         result = target(request)
         if inspect.isawaitable(result):
