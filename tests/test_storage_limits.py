@@ -72,7 +72,10 @@ def test_kv_value_at_limit_plus_cushion_is_allowed(kv_backed):
 
 def test_kv_value_over_limit_raises(kv_backed):
     size = 131072 + 35
-    message = rf"^RangeError: Values cannot be larger than 131072 bytes\. A value of size {size} was provided"
+    message = (
+        rf"^RangeError: Values cannot be larger than 131072 bytes\. "
+        rf"A value of size {size} was provided"
+    )
     with pytest.raises(JsException, match=message):
         run(kv_backed.put("k", value_of_size(size)))
 
