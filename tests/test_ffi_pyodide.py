@@ -100,3 +100,27 @@ def test_javascript_strings_of_python_objects_agree():
 def test_null_is_jsnull_in_both():
     assert repr(js.eval("null")) == repr(model.jsnull)
     assert js.eval("undefined") is None
+
+
+def test_a_python_exception_through_a_javascript_callback_comes_back_as_itself():
+    # storage.transactionSync(f) calls back into Python synchronously: a Python exception
+    # raised there comes back out of the JavaScript call as the original exception (dosim
+    # re-raises it unchanged).
+    def fail():
+        raise ValueError("insufficient funds")
+
+    call = js.eval("(f) => f()")
+    with pytest.raises(ValueError, match="insufficient funds"):
+        call(fail)
+
+
+async def test_a_python_exception_through_a_javascript_promise_comes_back_as_a_python_error():
+    # storage.transaction(f) and blockConcurrencyWhile(f) await the callback's Promise:
+    # the rejection reaches Python as a JsException named PythonError (dosim models it).
+    async def fail():
+        raise ValueError("insufficient funds")
+
+    call = js.eval("async (f) => { await f(); }")
+    with pytest.raises(real.JsException) as caught:
+        await call(fail)
+    assert caught.value.name == "PythonError"

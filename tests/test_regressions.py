@@ -43,7 +43,7 @@ async def test_alarm_firing_during_a_transaction_runs_once_and_sees_no_alarm():
     for _ in range(20):
         await asyncio.sleep(0)
     AlarmDuringTransaction.gate.set()
-    with pytest.raises(JsException, match="\nValueError: transaction body failed$"):
+    with pytest.raises(JsException, match="\nValueError: transaction body failed\n"):
         await call
     await advancing
     await app.advance(60)

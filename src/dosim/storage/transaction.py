@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from ..errors import platform_error
+from ..errors import platform_error, python_error
 from . import limits
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,7 +167,8 @@ async def run_transaction(storage: DurableObjectStorage, closure: Callable[[Any]
         What the closure returned.
 
     Raises:
-        Exception: What the closure raised, after its writes were rolled back.
+        JsException: ``PythonError`` carrying the traceback of what the closure raised,
+            after its writes were rolled back.
         JsException: The error of a critical SQL failure (e.g. ``SQLITE_FULL``) that broke
             storage before the call, or inside a closure that then returned.
     """
@@ -205,7 +206,10 @@ async def run_transaction(storage: DurableObjectStorage, closure: Callable[[Any]
 
     ok, value = await host.block_concurrency_while(critical_section)
     if not ok:
-        raise value
+        # The closure ran as a JavaScript callback whose Promise rejected: the caller gets
+        # Pyodide's PythonError, not the original exception (tests/test_ffi_pyodide.py
+        # shows real Pyodide doing this; transactionSync, a synchronous call, differs).
+        raise python_error(value) from None
     return value
 
 
