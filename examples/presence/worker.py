@@ -26,9 +26,9 @@ import zlib
 from urllib.parse import parse_qs, urlparse
 
 from presence_page import PAGE
+from pyodide.ffi import to_js
 
 from js import WebSocketPair, WebSocketRequestResponsePair
-from pyodide.ffi import to_js
 from workers import DurableObject, Response, WorkerEntrypoint
 
 OPEN = 1  # WebSocket.readyState of an open socket

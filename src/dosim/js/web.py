@@ -41,7 +41,7 @@ from ..ffi import (
     js_to_string,
     jsnull,
 )
-from ..workers import fetch as fetch_module
+from ..workers.fetch import fetch as workers_fetch
 from ..workers.headers import HeaderList
 from ..workers.request import Request
 from ..workers.response import Response
@@ -480,7 +480,7 @@ class Fetch(JsFunction):
     async def _send(self, resource: Any, members: dict[str, Any]) -> Response:
         request = RequestConstructor("Request").new(resource, JsObject(members))
         try:
-            return await fetch_module.fetch(request)
+            return await workers_fetch(request)
         except (TypeError, OSError) as error:
             raise JsException(str(error), name="TypeError") from None
 
