@@ -24,7 +24,7 @@ from dosim import App
 from dosim import js as djs
 from dosim.clock import DEFAULT_START_MS
 from dosim.errors import JsException
-from dosim.ffi import JsArray, JsDate, JsObject, create_once_callable, jsnull, to_js
+from dosim.ffi import JsArray, JsDate, JsMap, JsObject, create_once_callable, jsnull, to_js
 from dosim.workers import Response as WorkersResponse
 from dosim.workers.fetch import set_outbound_handler
 from dosim.workers.headers import HeaderList
@@ -125,7 +125,7 @@ def test_stringify_js_values():
     assert djs.JSON.stringify(value) == '{"a":{"b":[1,{"c":2}]},"d":1.5,"e":1e+21,"f":null}'
     assert djs.JSON.stringify(obj(a=[1])) == '{"a":[1]}'
     assert djs.JSON.stringify(obj(a=1), None, 2) == '{\n  "a": 1\n}'
-    assert djs.JSON.stringify(to_js({"a": 1})) == "{}"  # a Map has no own properties
+    assert djs.JSON.stringify(djs.Map.new(to_js([["a", 1]]))) == "{}"  # no own properties
     assert djs.JSON.stringify(to_js({1, 2})) == "{}"
     assert djs.JSON.stringify(to_js(b"ab")) == '{"0":97,"1":98}'  # a Uint8Array
     assert djs.JSON.stringify(1e-7) == "1e-7"
@@ -190,7 +190,7 @@ def test_object_from_entries_is_the_dict_converter():
     assert isinstance(value, JsObject) and value.status == 200
     assert isinstance(value.nested, JsObject) and value.nested.a == 1
     assert djs.Object.fromEntries([["a", 1]]).a == 1  # a Python list of pairs is iterable
-    assert djs.Object.fromEntries(to_js({"a": 1})).a == 1  # a Map iterates its entries
+    assert djs.Object.fromEntries(djs.Map.new([["a", 1]])).a == 1  # a Map yields entries
     with pytest.raises(JsException, match="Iterator value a is not an entry object"):
         djs.Object.fromEntries({"a": 1})  # observed: a dict iterates its keys
 
@@ -201,7 +201,7 @@ def test_object_keys_values_entries():
     assert djs.Object.values(value).to_py() == [1, "x"]
     assert djs.Object.entries(value).to_py() == [["a", 1], ["b", "x"]]
     assert djs.Object.keys(to_js([5, 6])).to_py() == ["0", "1"]
-    assert djs.Object.keys(to_js({"a": 1})).to_py() == []  # a Map's entries are not properties
+    assert djs.Object.keys(JsMap([("a", 1)])).to_py() == []  # entries are not properties
     # Observed: a PyProxy of a dict has its keys as properties, of a list none.
     assert djs.Object.keys({"a": 1, 2: 3}).to_py() == ["a", "2"]
     assert djs.Object.keys([5, 6]).to_py() == []
@@ -285,8 +285,9 @@ def test_response_new_takes_a_js_init_object():
     assert isinstance(response, WorkersResponse)
     assert response.status == 201 and response.headers["x-a"] == "1"
     assert response.headers["content-type"] == "text/plain;charset=UTF-8"
-    # A Map (to_js without dict_converter) has no properties: its members are ignored.
-    assert djs.Response.new("x", to_js({"status": 201})).status == 200
+    # A Map has no properties: its members are ignored.
+    as_map = to_js({"status": 201}, dict_converter=djs.Map.new)
+    assert isinstance(as_map, JsMap) and djs.Response.new("x", as_map).status == 200
     # Observed: a dict's keys read as properties, so a plain dict init works.
     assert djs.Response.new("x", {"status": 202}).status == 202
     with pytest.raises(JsException) as caught:

@@ -6,7 +6,7 @@ Python Workers code reaches for, as :mod:`dosim.ffi` values (``JsProxy`` kinds) 
 JavaScript's argument conversions (:func:`dosim.boundary.js_method`):
 
 * ``Date`` on the simulation's virtual clock (:mod:`dosim.js.date`);
-* ``JSON`` (:mod:`dosim.js.jsonvalues`); ``Object``, ``Error``, ``TypeError``,
+* ``JSON`` (:mod:`dosim.js.jsonvalues`); ``Object``, ``Map``, ``Error``, ``TypeError``,
   ``RangeError``, ``Uint8Array`` (:mod:`dosim.js.objects`);
 * ``console``, into the running object's trace and the output (:mod:`dosim.js.console`);
 * ``crypto.randomUUID`` / ``getRandomValues``, seeded (:mod:`dosim.js.crypto`);
@@ -31,7 +31,7 @@ from .console import console
 from .crypto import crypto
 from .date import Date
 from .jsonvalues import JSON
-from .objects import Error, ErrorConstructor, Object, Uint8Array
+from .objects import Error, ErrorConstructor, Map, Object, Uint8Array
 from .timers import clearTimeout, queueMicrotask, setTimeout
 from .web import (
     HeadersConstructor,
@@ -47,6 +47,7 @@ __all__ = [
     "Error",
     "Headers",
     "JSON",
+    "Map",
     "Object",
     "PYODIDE_ADDITIONS",
     "RangeError",

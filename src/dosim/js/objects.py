@@ -1,9 +1,10 @@
-"""``js.Object``, ``js.Error`` (and its kin ``TypeError``, ``RangeError``), ``js.Uint8Array``.
+"""``js.Object``, ``js.Map``, ``js.Error`` (and ``TypeError``, ``RangeError``), ``js.Uint8Array``.
 
 ``Object.keys`` / ``values`` / ``entries`` read a JavaScript object's own enumerable
 properties; ``Object.fromEntries`` builds a plain object, which makes it the
 ``dict_converter`` Cloudflare's Python examples pass to ``to_js`` so that a ``dict``
-becomes an object rather than a ``Map``. A Python ``dict`` passed to these functions
+becomes an object whatever the Pyodide version (before 0.29 ``to_js`` made a ``Map`` of
+it); ``Map.new`` is the converter for a ``Map``. A Python ``dict`` passed to these functions
 directly crosses as a PyProxy; what JavaScript then sees of it was observed in Pyodide
 314.0.7 (the version dosim's sandbox ships): ``Object.keys`` lists the dict's keys, a
 PyProxy of any other Python object has no own keys, and ``Object.fromEntries`` of a
@@ -38,9 +39,11 @@ from .base import JsFunction
 
 __all__ = [
     "ErrorConstructor",
+    "MapConstructor",
     "ObjectConstructor",
     "TypedArrayConstructor",
     "Error",
+    "Map",
     "Object",
     "Uint8Array",
     "own_entries",
@@ -161,6 +164,24 @@ def _entry(entry: Any) -> tuple[Any, Any]:
     raise JsException(MSG_NOT_ENTRY.format(value=js_to_string(entry)), name="TypeError")
 
 
+class MapConstructor(JsFunction):
+    """JavaScript's ``Map`` (``js.Map``)."""
+
+    @js_method
+    def new(self, entries: Any = None) -> JsMap:
+        """``new Map(entries)``: a Map of ``[key, value]`` entries (none: empty).
+
+        Pass it as ``to_js(d, dict_converter=js.Map.new)`` for a ``Map``.
+
+        Raises:
+            JsException: ``TypeError`` when ``entries`` is not iterable or yields
+                something that is not an entry.
+        """
+        if entries is None or entries is jsnull:
+            return JsMap()
+        return JsMap(_entry(entry) for entry in _iterate(entries))
+
+
 class ErrorConstructor(JsFunction):
     """A JavaScript error class (``js.Error``, ``js.TypeError``, ``js.RangeError``).
 
@@ -209,6 +230,8 @@ class TypedArrayConstructor(JsFunction):
 
 Object = ObjectConstructor()
 """``js.Object``."""
+Map = MapConstructor("Map")
+"""``js.Map``."""
 Error = ErrorConstructor("Error")
 """``js.Error``."""
 Uint8Array = TypedArrayConstructor("Uint8Array")

@@ -2,11 +2,12 @@
 
 The constructors take JavaScript arguments, as ``new Response(body, init)`` does on the
 platform: ``init`` is a JavaScript object, normally built with
-``to_js({...}, dict_converter=js.Object.fromEntries)``. A ``Map`` (``to_js`` without
-``dict_converter``) has no properties, so its members are ignored, as JavaScript ignores
-them. A Python ``dict`` crosses as a PyProxy whose keys read as properties (observed in
-Pyodide 314.0.7), so it works as ``init``; as ``headers``, a PyProxy of a ``dict`` is
-iterable (over its keys) and fails as it does there. What the constructors return are
+``to_js({...}, dict_converter=js.Object.fromEntries)``. A ``Map`` (``to_js`` with
+``dict_converter=js.Map.new``, or without one under Pyodide before 0.29) has no
+properties, so its members are ignored, as JavaScript ignores them. A Python ``dict``
+crosses as a PyProxy whose keys read as properties (observed in Pyodide 314.0.7), so it
+works as ``init``; as ``headers``, a PyProxy of a ``dict`` is iterable (over its keys)
+and fails as it does there. What the constructors return are
 dosim's ``workers`` objects (:class:`~dosim.workers.Response`,
 :class:`~dosim.workers.Request`, and the ``Headers`` stand-in
 :class:`~dosim.workers.headers.HeaderList`), so a fetch handler can return them.
