@@ -29,6 +29,8 @@ messages in Pyodide's runtime (``pyodide.asm`` of the npm package 314.0.7 the si
 
 from __future__ import annotations
 
+import datetime
+import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -57,6 +59,8 @@ __all__ = [
     "from_js",
     "js_to_string",
     "JsDate",
+    "MAX_TIME_MS",
+    "time_clip",
     "MSG_BORROWED_DESTROYED",
     "PYODIDE_VERSION",
     "MSG_ASYNC_BORROWED_DESTROYED",
@@ -476,31 +480,86 @@ class JsDoubleProxy(JsProxy):
 
 
 class JsDate(JsProxy):
-    """A JavaScript ``Date`` (Pyodide does not turn it into a ``datetime``)."""
+    """A JavaScript ``Date`` (Pyodide does not turn it into a ``datetime``).
+
+    Holds a time value in milliseconds since the epoch, clipped as JavaScript's TimeClip
+    does (truncated to a whole number; NaN, an "Invalid Date", outside +-8.64e15). Its
+    string forms are those of V8 in UTC, the time zone of Pyodide on Cloudflare.
+
+    Args:
+        ms: Milliseconds since the Unix epoch (any number; NaN for an invalid date).
+    """
 
     __slots__ = ("_ms",)
     _js_type = "Date"
 
     def __init__(self, ms: float) -> None:
-        self._ms = ms
+        self._ms = time_clip(ms)
 
-    def getTime(self) -> float:  # noqa: N802 - the JavaScript method name
-        """Milliseconds since the epoch."""
-        return self._ms
+    def getTime(self) -> int | float:  # noqa: N802 - the JavaScript method name
+        """Milliseconds since the epoch (an ``int``; ``nan`` for an invalid date)."""
+        return self._ms if math.isnan(self._ms) else int(self._ms)
 
-    def valueOf(self) -> float:  # noqa: N802 - the JavaScript method name
-        """Milliseconds since the epoch."""
-        return self._ms
+    def valueOf(self) -> int | float:  # noqa: N802 - the JavaScript method name
+        """Milliseconds since the epoch, as :meth:`getTime`."""
+        return self.getTime()
 
     def toISOString(self) -> str:  # noqa: N802 - the JavaScript method name
-        """The time as ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-        import datetime
+        """The time as ``YYYY-MM-DDTHH:MM:SS.mmmZ``.
 
-        moment = datetime.datetime.fromtimestamp(self._ms / 1000, datetime.UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(self._ms) % 1000:03d}Z"
+        Raises:
+            JsException: ``RangeError: Invalid time value`` for an invalid date.
+        """
+        if math.isnan(self._ms):
+            raise JsException("Invalid time value", name="RangeError")
+        moment = self._moment()
+        year = moment.year
+        text = f"{year:04d}" if 0 <= year <= 9999 else f"{year:+07d}"
+        return text + moment.strftime("-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def toJSON(self) -> str | None:  # noqa: N802 - the JavaScript method name
+        """What ``JSON.stringify`` writes: the ISO string, ``None`` (null) when invalid."""
+        return None if math.isnan(self._ms) else self.toISOString()
+
+    def toString(self) -> str:  # noqa: N802 - the JavaScript method name
+        """V8's form in UTC: ``Wed Jan 01 2025 00:00:00 GMT+0000 (Coordinated Universal Time)``."""
+        if math.isnan(self._ms):
+            return "Invalid Date"
+        return self._moment().strftime("%a %b %d %Y %H:%M:%S") + _UTC_SUFFIX
+
+    def toUTCString(self) -> str:  # noqa: N802 - the JavaScript method name
+        """The HTTP date form: ``Wed, 01 Jan 2025 00:00:00 GMT``."""
+        if math.isnan(self._ms):
+            return "Invalid Date"
+        return self._moment().strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+    def _moment(self) -> datetime.datetime:
+        return _EPOCH + datetime.timedelta(milliseconds=self._ms)
+
+    def __str__(self) -> str:
+        return self.toString()
 
     def __repr__(self) -> str:
-        return self.toISOString()
+        return self.toString()
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_UTC_SUFFIX = " GMT+0000 (Coordinated Universal Time)"
+MAX_TIME_MS = 8.64e15
+"""The largest time value a JavaScript ``Date`` holds, in ms either side of the epoch."""
+
+
+def time_clip(ms: Any) -> float:
+    """JavaScript's TimeClip: a whole number of ms, or NaN when out of range or not a number.
+
+    Args:
+        ms: A number (anything else gives NaN).
+    """
+    if isinstance(ms, bool) or not isinstance(ms, int | float):
+        return math.nan
+    if math.isnan(ms) or math.isinf(ms) or abs(ms) > MAX_TIME_MS:
+        return math.nan
+    return float(math.trunc(ms)) + 0.0
 
 
 # --- explicit conversions ---------------------------------------------------------------------

@@ -161,7 +161,9 @@ def install_workers_alias() -> None:
 
     ``workers`` and its submodules (``workers.request``, ``workers.entrypoints``, ...)
     resolve to :mod:`dosim.workers` and its modules. Outside Pyodide, ``js`` resolves to
-    :mod:`dosim.js`; inside Pyodide the WebSocket names are added to the real ``js``.
+    :mod:`dosim.js`; inside Pyodide only the Workers-only names
+    (:data:`dosim.js.PYODIDE_ADDITIONS`) are added to the real ``js``, whose globals
+    (``Date``, ``JSON``, ...) Pyodide itself relies on.
     """
     sys.modules["workers"] = workers
     # Submodules too, as the same objects: ``import workers.request`` would otherwise load
@@ -176,7 +178,7 @@ def install_workers_alias() -> None:
     if sys.platform == "emscripten":
         import js  # type: ignore[import-not-found]
 
-        for name in js_names.__all__:
+        for name in js_names.PYODIDE_ADDITIONS:  # Pyodide uses the real globals itself
             setattr(js, name, getattr(js_names, name))
     else:
         sys.modules.setdefault("js", js_names)

@@ -28,6 +28,7 @@ Kinds (``TraceEvent.kind``):
 ``websocket.close``           a close (``code``, ``reason``, ``by``)
 ``websocket.autoresponse``    an auto-response answered without waking the object
 ``websocket.error``           a WebSocket handler raised (``error``)
+``console``                   ``js.console`` called inside an object (``level``, ``message``)
 ============================  ==================================================================
 """
 
