@@ -64,6 +64,7 @@ _UTC = _dt.UTC
 _DATETIME_TAG = "\x00datetime"
 _EXCEPTION_TAG = "\x00error"
 _FUNCTION_TAG = "\x00function"
+_MAP_TAG = "\x00map"  # a JavaScript Map: keys keep their types (an object's become str)
 _SCALARS = (str, int, float, bool)
 _MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -252,6 +253,14 @@ def _wire_js_value(value: Any, functions: bool) -> Any:
         return (_DATETIME_TAG, int(value.getTime()))
     if isinstance(value, JsBuffer):
         return value.to_bytes()
+    if isinstance(value, JsMap):
+        return (
+            _MAP_TAG,
+            [
+                [to_wire(key, functions=functions), to_wire(item, functions=functions)]
+                for key, item in value.to_py().items()
+            ],
+        )
     return to_wire(value.to_py(), functions=functions)
 
 
@@ -286,6 +295,8 @@ def from_wire(wire: Any) -> Any:
             return Exception(f"Error: {payload}")
         if tag == _FUNCTION_TAG:
             return FunctionStub(payload)
+        if tag == _MAP_TAG:
+            return JsDict({from_wire(key): from_wire(item) for key, item in payload})
     return wire  # objects with their own wire form (Request, Response) pass through
 
 

@@ -6,8 +6,9 @@ Python Workers code reaches for, as :mod:`dosim.ffi` values (``JsProxy`` kinds) 
 JavaScript's argument conversions (:func:`dosim.boundary.js_method`):
 
 * ``Date`` on the simulation's virtual clock (:mod:`dosim.js.date`);
-* ``JSON`` (:mod:`dosim.js.jsonvalues`); ``Object``, ``Map``, ``Error``, ``TypeError``,
-  ``RangeError``, ``Uint8Array`` (:mod:`dosim.js.objects`);
+* ``JSON`` (:mod:`dosim.js.jsonvalues`); ``Object``, ``Map``, ``Set``, ``Number``,
+  ``Error``, ``TypeError``, ``RangeError``, ``ArrayBuffer``, ``Uint8Array``
+  (:mod:`dosim.js.objects`); ``undefined``;
 * ``console``, into the running object's trace and the output (:mod:`dosim.js.console`);
 * ``crypto.randomUUID`` / ``getRandomValues``, seeded (:mod:`dosim.js.crypto`);
 * ``Response``, ``Request``, ``Headers``, ``URL``, ``fetch`` and ``WebSocket``
@@ -31,7 +32,7 @@ from .console import console
 from .crypto import crypto
 from .date import Date
 from .jsonvalues import JSON
-from .objects import Error, ErrorConstructor, Map, Object, Uint8Array
+from .objects import ArrayBuffer, Error, ErrorConstructor, Map, Number, Object, Set, Uint8Array
 from .timers import clearTimeout, queueMicrotask, setTimeout
 from .web import (
     HeadersConstructor,
@@ -43,16 +44,19 @@ from .web import (
 )
 
 __all__ = [
+    "ArrayBuffer",
     "Date",
     "Error",
     "Headers",
     "JSON",
     "Map",
+    "Number",
     "Object",
     "PYODIDE_ADDITIONS",
     "RangeError",
     "Request",
     "Response",
+    "Set",
     "TypeError",
     "URL",
     "Uint8Array",
@@ -65,7 +69,11 @@ __all__ = [
     "fetch",
     "queueMicrotask",
     "setTimeout",
+    "undefined",
 ]
+
+undefined = None
+"""JavaScript's ``undefined``, which Pyodide gives Python as ``None``."""
 
 PYODIDE_ADDITIONS = ("WebSocketPair", "WebSocketRequestResponsePair")
 """The names dosim adds to the real ``js`` module inside Pyodide (Workers-only globals)."""

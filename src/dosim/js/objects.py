@@ -182,6 +182,57 @@ class MapConstructor(JsFunction):
         return JsMap(_entry(entry) for entry in _iterate(entries))
 
 
+class SetConstructor(JsFunction):
+    """JavaScript's ``Set`` (``js.Set``)."""
+
+    @js_method
+    def new(self, values: Any = None) -> JsSet:
+        """``new Set(values)``: a Set of the iterable's values (none: empty).
+
+        Raises:
+            JsException: ``TypeError`` when ``values`` is not iterable.
+        """
+        if values is None or values is jsnull:
+            return JsSet()
+        return JsSet(from_js(value) for value in _iterate(values))
+
+
+class NumberConstructor(JsFunction):
+    """JavaScript's ``Number`` (``js.Number``); ``Number.new(x)`` is a Number object."""
+
+    @js_method
+    def new(self, value: Any = 0) -> Any:
+        """``new Number(value)``: Python receives the number a Number object holds.
+
+        A boxed Number reaches Python as a ``JsProxy``; its ``valueOf()`` is the number.
+        dosim hands back the number itself (what the SDK's RPC conversion gives).
+        """
+        return _to_number(value)
+
+
+class ArrayBufferConstructor(JsFunction):
+    """JavaScript's ``ArrayBuffer`` (``js.ArrayBuffer``)."""
+
+    @js_method
+    def new(self, length: Any = 0) -> JsBuffer:
+        """``new ArrayBuffer(length)``: ``length`` zero bytes."""
+        return JsBuffer(bytes(int(_to_number(length))), "ArrayBuffer")
+
+
+def _to_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip() or "0")
+        except ValueError:
+            return float("nan")
+        return int(number) if number.is_integer() else number
+    return float("nan")
+
+
 class ErrorConstructor(JsFunction):
     """A JavaScript error class (``js.Error``, ``js.TypeError``, ``js.RangeError``).
 
@@ -234,5 +285,11 @@ Map = MapConstructor("Map")
 """``js.Map``."""
 Error = ErrorConstructor("Error")
 """``js.Error``."""
+Set = SetConstructor("Set")
+"""``js.Set``."""
+Number = NumberConstructor("Number")
+"""``js.Number``."""
+ArrayBuffer = ArrayBufferConstructor("ArrayBuffer")
+"""``js.ArrayBuffer``."""
 Uint8Array = TypedArrayConstructor("Uint8Array")
 """``js.Uint8Array``."""
