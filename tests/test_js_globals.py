@@ -434,10 +434,17 @@ def test_app_code_js_is_dosim_js_on_cpython():
 
 
 @pytest.mark.skipif(not IN_PYODIDE, reason="the real js module exists only inside Pyodide")
-def test_inside_pyodide_the_real_globals_are_left_alone():
-    import js
+def test_inside_pyodide_app_code_gets_dosims_date_and_javascript_keeps_its_own():
+    import sys
+
     from dosim.loader import install_workers_alias
 
     install_workers_alias()
-    assert js.Date is not djs.Date and js.JSON is not djs.JSON
+    import js  # what app code imports from now on: the facade
+
+    assert js.Date is djs.Date  # on the virtual clock, as on CPython
+    assert js.JSON is not djs.JSON  # everything else is the real global, read through
     assert js.WebSocketPair is djs.WebSocketPair
+    real = sys.modules["js"]._real
+    assert real.Date is not djs.Date  # JavaScript's own Date is untouched
+    assert real.eval("typeof Date.now()") == "number"

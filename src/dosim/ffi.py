@@ -815,6 +815,10 @@ def _from_real_jsproxy(value: Any) -> Any:  # pragma: no cover - exercised in Py
         return JsSet(value.to_py())
     if kind == "Date":
         return JsDate(value.getTime())
+    if kind in ("Number", "Boolean", "String"):
+        return value.valueOf()
+    if kind.endswith("Error"):
+        return JsException(str(value.message), name=str(value.name))
     if kind in ("ArrayBuffer", "Uint8Array") or hasattr(value, "to_bytes"):
         return JsBuffer(value.to_bytes(), kind if kind == "Uint8Array" else "ArrayBuffer")
     if kind == "Object":

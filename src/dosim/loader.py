@@ -23,6 +23,7 @@ from . import js as js_names
 from .boundary import relaxed_call
 from .clock import install_time_patch
 from .config import load_config
+from .js.facade import APP_OVERRIDES, JsFacade
 
 __all__ = [
     "load_main_module",
@@ -176,10 +177,15 @@ def install_workers_alias() -> None:
     if not any(isinstance(finder, _AsgiAlias) for finder in sys.meta_path):
         sys.meta_path.append(_AsgiAlias())
     if sys.platform == "emscripten":
+        real = sys.modules.get("js")
+        if isinstance(real, JsFacade):
+            return
         import js  # type: ignore[import-not-found]
 
         for name in js_names.PYODIDE_ADDITIONS:  # Pyodide uses the real globals itself
             setattr(js, name, getattr(js_names, name))
+        overrides = {name: getattr(js_names, name) for name in APP_OVERRIDES}
+        sys.modules["js"] = JsFacade(js, overrides)
     else:
         sys.modules.setdefault("js", js_names)
         _install_pyodide_alias()

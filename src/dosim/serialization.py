@@ -231,7 +231,9 @@ def _wire_leaf(value: Any, functions: bool) -> Any:
     wire = getattr(value, "__dosim_wire__", None)
     if wire is not None:
         return wire()
-    value = as_model(value)  # a real Pyodide JsProxy (app code in the browser)
+    model = as_model(value)  # a real Pyodide JsProxy (app code in the browser)
+    if model is not value:
+        return to_wire(model, functions=functions)
     if isinstance(value, _JS_DATA) or value is jsnull:
         return _wire_js_value(value, functions)
     if functions and isinstance(value, FunctionStub):
