@@ -318,3 +318,19 @@ def test_classes_of_another_worker_are_left_to_its_deploy(tmp_path):
     config += '\n[[durable_objects.bindings]]\nname = "X"\nclass_name = "Elsewhere"\n'
     config += 'script_name = "other-worker"\n'
     assert check(app(tmp_path, config)).ok
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '[[migrations]]\ntag = "v1"\ndeleted_classes = ["../outside"]\n',
+        '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["a/b"]\n',
+        '[[migrations]]\ntag = "v1"\nrenamed_classes = [{from = "A", to = "..\\\\x"}]\n',
+    ],
+    ids=["deleted-dotdot", "new-slash", "renamed-backslash"],
+)
+def test_class_names_that_are_not_identifiers_are_refused_at_load(tmp_path, body):
+    # dosim keeps each class's objects in a folder named after it: a name with ".." or a
+    # separator once made `deleted_classes` remove a folder outside the app.
+    with pytest.raises(ConfigError, match="is not a class name"):
+        load(tmp_path, migrations_config(body))

@@ -346,6 +346,21 @@ class _Reader:
             self.wrong(key, "a string", value)
         return value
 
+    def class_name(self, key: str, value: Any) -> str:
+        # An exported class name is an identifier. Checking it here also keeps a name such
+        # as "../x" from ever reaching a path (dosim keeps each class's objects in a folder
+        # named after it).
+        name = self.string(key, value)
+        if not name.isidentifier():
+            self.fail(key, f"{_show(name)} is not a class name (letters, digits, underscores)")
+        return name
+
+    def class_names(self, key: str, value: Any) -> tuple[str, ...]:
+        names = self.strings(key, value)
+        for j, name in enumerate(names):
+            self.class_name(f"{key}[{j}]", name)
+        return names
+
     def strings(self, key: str, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.wrong(key, "an array of strings", value)
@@ -434,7 +449,7 @@ def _read_bindings(r: _Reader, raw: Any, key: str) -> tuple[DurableObjectBinding
         if entry.get("class_name") is None:
             r.missing(k + ".class_name", "a string: the exported Durable Object class name")
         name = r.string(k + ".name", entry["name"])
-        class_name = r.string(k + ".class_name", entry["class_name"])
+        class_name = r.class_name(k + ".class_name", entry["class_name"])
         script = entry.get("script_name")
         if script is not None:
             script = r.string(k + ".script_name", script)
@@ -461,7 +476,7 @@ def _read_bindings(r: _Reader, raw: Any, key: str) -> tuple[DurableObjectBinding
 
 def _names(r: _Reader, entry: dict[str, Any], key: str, directive: str) -> tuple[str, ...]:
     value = entry.get(directive)
-    return () if value is None else r.strings(f"{key}.{directive}", value)
+    return () if value is None else r.class_names(f"{key}.{directive}", value)
 
 
 def _tuples(
@@ -477,6 +492,9 @@ def _tuples(
     for j, item in enumerate(value):
         if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
             r.wrong(f"{key}.{directive}[{j}]", f"a {shape} {r.table}", item)
+        for f in fields:
+            if f in ("from", "to"):  # class names; ``from_script`` is a Worker's name
+                r.class_name(f"{key}.{directive}[{j}].{f}", item[f])
         out.append(tuple(item[f] for f in fields))
     return tuple(out)
 
