@@ -155,6 +155,17 @@ def test_request_and_response_cross_the_bridge_intact(app_dir):
     assert ("x-extra", "yes") in [(n.lower(), v) for n, v in headers]
 
 
+def test_methods_outside_httpmethod_reach_the_worker_and_its_answer_reaches_the_client(app_dir):
+    # workerd forwards any method token; SDK 1.9.5's request.method builds an HTTPMethod
+    # (which has no PURGE), but dosim's own bookkeeping must not depend on it.
+    methods = ["PURGE", "PROPFIND", "COPY", "MOVE", "SEARCH"]
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        answers = [request(server.port, m, f"/add/methods/{m}")[:1] for m in methods]
+        _, _, keys = server.get("/keys/methods")
+    assert answers == [(200,)] * len(methods)
+    assert sorted(json.loads(keys)) == sorted(methods)
+
+
 def test_worker_exception_becomes_500_with_traceback(app_dir):
     with ThreadedServer(app_dir, in_memory=True) as server:
         status, _, body = server.get("/boom")

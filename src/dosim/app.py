@@ -41,7 +41,7 @@ from .trace import Trace
 from .websockets import WebSocketClient
 from .workers.compat import set_runtime_globals
 from .workers.entrypoints import MSG_METHOD_MISSING, WorkerEntrypoint
-from .workers.request import Request
+from .workers.request import Request, method_name
 
 __all__ = ["App", "Env", "ExecutionContext", "app_of"]
 
@@ -261,7 +261,7 @@ class App:
             None,
             None,
             None,
-            method=str(request.method),
+            method=method_name(request),
             url=request.url,
             **outcome,
         )

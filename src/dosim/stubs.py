@@ -35,6 +35,7 @@ from .errors import (
 from .host import StubBinding
 from .serialization import rpc_copy
 from .workers.fetch import fetch
+from .workers.request import method_name
 
 if TYPE_CHECKING:
     from .ids import DurableObjectId
@@ -119,7 +120,7 @@ class DurableObjectStub:
     async def _fetch_request(self, request: Any) -> Any:
         # What this raises (a JsException) the SDK's fetch turns into OSError(message).
         host = await self._before_call("fetch")
-        host.record("fetch", method=str(request.method), url=request.url)
+        host.record("fetch", method=method_name(request), url=request.url)
         copy = request.__dosim_wire__()
 
         async def invoke(instance: Any) -> Any:

@@ -37,7 +37,7 @@ from .headers import HeaderList
 from .jserror import js_error
 from .url import parse_url
 
-__all__ = ["Request"]
+__all__ = ["Request", "method_name"]
 
 MSG_INVALID_URL = "Invalid URL: {url}"
 MSG_INVALID_METHOD = "Invalid HTTP method string: {method}"
@@ -206,3 +206,15 @@ def _js_object(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_js_object(item) for item in value]
     return value
+
+
+def method_name(request: Request) -> str:
+    """The request's method as the text workerd forwarded (``"PURGE"`` included).
+
+    ``request.method`` builds an ``http.HTTPMethod``, as the SDK does, and fails for a
+    method that enum lacks; dosim's own bookkeeping (the trace, the request log) uses this.
+
+    Args:
+        request: A :class:`Request`.
+    """
+    return request._method
