@@ -166,6 +166,23 @@ def test_methods_outside_httpmethod_reach_the_worker_and_its_answer_reaches_the_
     assert sorted(json.loads(keys)) == sorted(methods)
 
 
+def test_the_worker_receives_the_url_as_the_client_sent_it(app_dir):
+    # workerd passes the request URL through undecoded; %FF and %FE stay distinct, %2F is
+    # not a path separator, %0A is not a newline.
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        urls = [
+            json.loads(server.post(path)[2])["url"]
+            for path in ("/echo/a%2Fb", "/echo/%FF", "/echo/%FE", "/echo/x%0Ay?q=%2F%20")
+        ]
+    base = f"http://127.0.0.1:{server.port}"
+    assert urls == [
+        base + "/echo/a%2Fb",
+        base + "/echo/%FF",
+        base + "/echo/%FE",
+        base + "/echo/x%0Ay?q=%2F%20",
+    ]
+
+
 def test_worker_exception_becomes_500_with_traceback(app_dir):
     with ThreadedServer(app_dir, in_memory=True) as server:
         status, _, body = server.get("/boom")

@@ -178,6 +178,14 @@ def test_upgrade_the_worker_refuses_gets_its_status_and_body(server):
     assert refused.value.response.body == b"not found\n"
 
 
+def test_an_upgrade_reaches_the_worker_with_the_url_as_sent(server):
+    # As for plain HTTP (test_dev_server.py): workerd does not decode the URL.
+    with pytest.raises(InvalidStatus):
+        server.connect("/no%2Fsuch/x%0Ay?q=%FF")
+    urls = [event.detail["url"] for event in server.dev.app.trace.filter("request")]
+    assert urls[-1] == f"http://127.0.0.1:{server.port}/no%2Fsuch/x%0Ay?q=%FF"
+
+
 # -- bad input -----------------------------------------------------------------------------
 def test_message_over_32_mib_is_closed_with_1009_by_the_simulator(server):
     with server.connect(max_size=None, compression=None) as ws:

@@ -110,7 +110,32 @@ def to_worker_request(request: HttpRequest, body: bytes) -> WorkerRequest:
     options: dict[str, Any] = {"method": method, "headers": headers}
     if body and method not in _NO_BODY_METHODS:
         options["body"] = body
-    return WorkerRequest(str(request.url), **options)
+    return WorkerRequest(raw_url(request.scope), **options)
+
+
+def raw_url(scope: dict[str, Any], scheme: str | None = None) -> str:
+    """The request URL as the client sent it: path and query not decoded.
+
+    Starlette's ``request.url`` is rebuilt from the decoded path, so ``%2F`` would turn
+    into ``/`` and ``%0A`` into a newline; workerd hands the Worker the URL as sent.
+
+    Args:
+        scope: The ASGI scope of an HTTP request or WebSocket upgrade.
+        scheme: The scheme to use (``http``/``https``); the scope's by default.
+    """
+    scheme = scheme or scope.get("scheme", "http")
+    host = ""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"host":
+            host = value.decode("latin-1")
+            break
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    path = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
+    url = f"{scheme}://{host}{path.decode('latin-1')}"
+    query = scope.get("query_string", b"")
+    return url + "?" + query.decode("latin-1") if query else url
 
 
 async def to_http_response(response: Any) -> Response:

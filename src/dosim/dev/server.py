@@ -31,6 +31,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -50,6 +51,20 @@ __all__ = ["DevServer", "TRACE_LIMIT", "HTTP_METHODS"]
 
 TRACE_LIMIT = 5_000
 """Events the served app's own trace keeps (the dev server runs for hours)."""
+
+class _AnyPath(Convertor[str]):
+    """Starlette's ``path`` convertor, newlines included: ``/a%0Ab`` reaches the Worker."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", _AnyPath())
 
 HTTP_METHODS = (
     "GET HEAD POST PUT DELETE PATCH OPTIONS TRACE PURGE COPY LOCK MKCOL MOVE PROPFIND "
@@ -118,8 +133,8 @@ class DevServer:
         self.asgi = Starlette(
             routes=[
                 *inspector.routes(self),
-                Route("/{path:path}", self.handle_http, methods=HTTP_METHODS),
-                WebSocketRoute("/{path:path}", self.handle_websocket),
+                Route("/{path:anypath}", self.handle_http, methods=HTTP_METHODS),
+                WebSocketRoute("/{path:anypath}", self.handle_websocket),
             ],
             lifespan=self._lifespan,
         )

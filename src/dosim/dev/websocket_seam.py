@@ -285,11 +285,8 @@ def worker_request(websocket: StarletteWebSocket) -> WorkerRequest:
     Args:
         websocket: The incoming, not yet accepted, WebSocket.
     """
-    url = str(websocket.url)
-    if url.startswith("ws://"):
-        url = "http://" + url[5:]
-    elif url.startswith("wss://"):
-        url = "https://" + url[6:]
+    scheme = "https" if websocket.scope.get("scheme") == "wss" else "http"
+    url = bridge.raw_url(websocket.scope, scheme)
     headers = [
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in websocket.headers.raw
     ]
