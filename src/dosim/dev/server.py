@@ -52,6 +52,7 @@ __all__ = ["DevServer", "TRACE_LIMIT", "HTTP_METHODS"]
 TRACE_LIMIT = 5_000
 """Events the served app's own trace keeps (the dev server runs for hours)."""
 
+
 class _AnyPath(Convertor[str]):
     """Starlette's ``path`` convertor, newlines included: ``/a%0Ab`` reaches the Worker."""
 
