@@ -183,6 +183,44 @@ def test_the_worker_receives_the_url_as_the_client_sent_it(app_dir):
     ]
 
 
+def test_the_inspector_answers_loopback_host_names_only(app_dir):
+    # DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends
+    # Host: evil.example; it must not read stored values.
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        server.post("/kv/o/k", body=b'"secret"')
+        path = "/__dosim/api/namespaces"
+        allowed = [
+            request(server.port, "GET", path, headers={"Host": host})[0]
+            for host in ("localhost:1", "127.0.0.1", "[::1]:8787", "LOCALHOST")
+        ]
+        refused = request(server.port, "GET", path, headers={"Host": "evil.example"})
+        refused_kv = request(
+            server.port, "GET", "/__dosim/api/namespaces/LOG/objects", headers={"Host": "x"}
+        )
+    assert allowed == [200, 200, 200, 200]
+    assert refused[0] == 403 and b"secret" not in refused[2]
+    assert refused_kv[0] == 403
+
+
+def test_an_allowed_inspector_host_can_be_added(app_dir):
+    with ThreadedServer(app_dir, in_memory=True, inspector_hosts=["dev.box"]) as server:
+        status = request(server.port, "GET", "/__dosim/api/app", headers={"Host": "dev.box"})[0]
+    assert status == 200
+
+
+def test_changing_anything_through_the_inspector_needs_the_token(app_dir):
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        without = request(server.port, "POST", "/__dosim/api/app")[0]
+        wrong = request(server.port, "POST", "/__dosim/api/app", headers={"X-Dosim-Token": "x"})
+        right = request(
+            server.port,
+            "POST",
+            "/__dosim/api/app",
+            headers={"X-Dosim-Token": server.dev.inspector_token},
+        )
+    assert (without, wrong[0], right[0]) == (403, 403, 405)
+
+
 def test_worker_exception_becomes_500_with_traceback(app_dir):
     with ThreadedServer(app_dir, in_memory=True) as server:
         status, _, body = server.get("/boom")
@@ -350,7 +388,7 @@ def test_inspector_shows_namespaces_objects_storage_and_trace_read_only(app_dir)
         assert {"request", "rpc.call", "storage", "commit", "alarm.set"} <= kinds
         newer = server.api(f"/trace?after={trace['cursor']}")
         assert newer["events"] == []
-        assert server.post("/__dosim/api/namespaces")[0] == 405, "the API does not accept writes"
+        assert server.post("/__dosim/api/namespaces")[0] == 403, "writes need the token (and none exist)"
 
 
 # -- reload --------------------------------------------------------------------------------

@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest request body accepted, 413 above (default: 100 MB, Cloudflare's "
         "Free/Pro limit)",
     )
+    dev.add_argument(
+        "--inspector-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also let the inspector answer requests for this host name (default: loopback "
+        "names only, against DNS rebinding); repeatable",
+    )
     dev.set_defaults(run=_run_dev)
 
     new = commands.add_parser(
@@ -106,6 +114,7 @@ def _run_dev(args: argparse.Namespace) -> int:
             in_memory=args.in_memory,
             watch=not args.no_reload,
             environment=args.environment,
+            inspector_hosts=args.inspector_host,
             **options,
         )
     except Exception as error:  # noqa: BLE001 - the app could not load: say why, exit 1

@@ -16,10 +16,19 @@ through the app's read model (:meth:`dosim.App.objects`), and the page says "rea
 
 Paths below ``/__dosim/`` are the dev server's own; a Worker route with that prefix is
 not reachable under ``dosim dev``.
+
+The inspector shows every stored value, so it answers only requests whose ``Host`` is a
+loopback name (``localhost``, ``127.0.0.1``, ``[::1]``, or names added with
+``--inspector-host``): a web page on another site that points its own host name at
+127.0.0.1 (DNS rebinding) gets ``403``. A method other than ``GET``/``HEAD`` needs the
+server's token (``X-Dosim-Token``), printed at start-up; there are no write actions yet,
+so with the token it still gets ``405``.
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 from typing import Any
 
@@ -29,12 +38,57 @@ from starlette.routing import BaseRoute, Route
 
 from ..objects import ObjectView
 
-__all__ = ["PREFIX", "routes", "not_routed"]
+__all__ = ["PREFIX", "LOOPBACK_HOSTS", "TOKEN_HEADER", "routes", "not_routed", "host_allowed"]
 
 PREFIX = "/__dosim"
 """Where the inspector lives."""
 
 _MAX_PAGE = 200
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+"""Host names the inspector answers by default."""
+TOKEN_HEADER = "x-dosim-token"
+"""The header that carries the server's token for anything but reading."""
+
+
+def host_allowed(host_header: str | None, allowed: Iterable[str]) -> bool:
+    """Whether a ``Host`` header names an allowed host (any port).
+
+    Args:
+        host_header: The header's value (``None`` when absent: refused).
+        allowed: Host names, lower case; IPv6 addresses without brackets.
+    """
+    if not host_header:
+        return False
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [::1]:8787
+        name = host[1 : host.find("]")] if "]" in host else host
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name.rstrip(".") in set(allowed)
+
+
+def _guarded(
+    server: Any, endpoint: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def guarded(request: Request) -> Response:
+        refusal = _refusal(server, request)
+        return refusal if refusal is not None else await endpoint(request)
+
+    return guarded
+
+
+def _refusal(server: Any, request: Request) -> Response | None:
+    allowed = getattr(server, "inspector_hosts", LOOPBACK_HOSTS)
+    if not host_allowed(request.headers.get("host"), allowed):
+        return JSONResponse(
+            {
+                "error": "the inspector answers loopback host names only; start dosim dev "
+                "with --inspector-host NAME to allow another"
+            },
+            status_code=403,
+        )
+    return None
 
 
 def _page_args(request: Request) -> tuple[int, int]:
@@ -61,16 +115,30 @@ def _object_info(server: Any, view: ObjectView) -> dict[str, Any]:
     }
 
 
-def not_routed(request: Request) -> Response:
+def not_routed(request: Request, server: Any = None) -> Response:
     """Answer a request under :data:`PREFIX` that no inspector route took.
 
-    ``405`` for methods other than ``GET``/``HEAD`` (the inspector is read-only), else
-    ``404``. Such requests never reach the Worker.
+    ``403`` for a host name that is not allowed, or for a method other than
+    ``GET``/``HEAD`` without the server's token; ``405`` for such a method with it (the
+    inspector has no write actions yet); else ``404``. Such requests never reach the
+    Worker.
 
     Args:
         request: The request.
+        server: The dev server (its ``inspector_hosts`` and ``inspector_token``).
     """
+    if server is not None:
+        refusal = _refusal(server, request)
+        if refusal is not None:
+            return refusal
     if request.method not in ("GET", "HEAD"):
+        token = getattr(server, "inspector_token", None)
+        sent = request.headers.get(TOKEN_HEADER, "")
+        if token is None or not hmac.compare_digest(sent.encode(), token.encode()):
+            return JSONResponse(
+                {"error": f"changing anything needs the {TOKEN_HEADER} header"},
+                status_code=403,
+            )
         return JSONResponse(
             {"error": "the inspector is read-only"}, status_code=405, headers={"allow": "GET"}
         )
@@ -167,14 +235,15 @@ def routes(server: Any) -> list[BaseRoute]:
         return JSONResponse({"cursor": server.traces.cursor, "events": events})
 
     base = PREFIX + "/api/namespaces/{binding}/objects/{object_id}"
-    return [
-        Route(PREFIX, page),
-        Route(PREFIX + "/", page),
-        Route(PREFIX + "/api/app", app_info),
-        Route(PREFIX + "/api/namespaces", namespaces),
-        Route(PREFIX + "/api/namespaces/{binding}/objects", objects),
-        Route(base, object_detail),
-        Route(base + "/kv", kv),
-        Route(base + "/sql/{table}", sql),
-        Route(PREFIX + "/api/trace", trace),
+    endpoints = [
+        (PREFIX, page),
+        (PREFIX + "/", page),
+        (PREFIX + "/api/app", app_info),
+        (PREFIX + "/api/namespaces", namespaces),
+        (PREFIX + "/api/namespaces/{binding}/objects", objects),
+        (base, object_detail),
+        (base + "/kv", kv),
+        (base + "/sql/{table}", sql),
+        (PREFIX + "/api/trace", trace),
     ]
+    return [Route(path, _guarded(server, endpoint)) for path, endpoint in endpoints]

@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ class DevServer:
         environment: str | None = None,
         max_body_bytes: int = bridge.MAX_BODY_BYTES,
         tick: float = DEFAULT_TICK_SECONDS,
+        inspector_hosts: Iterable[str] = (),
     ) -> None:
         path = Path(app_dir).resolve()
         self.config_path = path
@@ -116,6 +118,11 @@ class DevServer:
             self.state_dir = Path(persist_to or default_state_dir(self.app_dir)).resolve()
         self.watch_files = watch
         self.max_body_bytes = max_body_bytes
+        # The inspector shows every stored value: loopback host names only, unless told.
+        self.inspector_hosts = inspector.LOOPBACK_HOSTS | {
+            name.strip().lower().strip("[]") for name in inspector_hosts
+        }
+        self.inspector_token = secrets.token_urlsafe(16)
         if self.state_dir is not None:
             config = load_config(self.config_path, env=environment)
             for line in apply_local_migrations(config, self.state_dir):
@@ -236,7 +243,7 @@ class DevServer:
         """
         path = request.url.path
         if path == inspector.PREFIX or path.startswith(inspector.PREFIX + "/"):
-            return inspector.not_routed(request)
+            return inspector.not_routed(request, self)
         started = time.perf_counter()
         app = self.app
         error: str | None = None
@@ -318,7 +325,8 @@ class DevServer:
         return (
             f"dosim dev: serving {self.app.name!r} on {where}\n"
             f"  Durable Objects: {bindings}\n"
-            f"  inspector (read-only): {where}{inspector.PREFIX}/\n"
+            f"  inspector (read-only): {where}{inspector.PREFIX}/"
+            f"  (token for changes: {self.inspector_token})\n"
             f"  state: {state}\n"
             f"  reload on change: {'on' if self.watch_files else 'off'}"
         )
