@@ -388,7 +388,7 @@ def test_inspector_shows_namespaces_objects_storage_and_trace_read_only(app_dir)
         assert {"request", "rpc.call", "storage", "commit", "alarm.set"} <= kinds
         newer = server.api(f"/trace?after={trace['cursor']}")
         assert newer["events"] == []
-        assert server.post("/__dosim/api/namespaces")[0] == 403, "writes need the token (and none exist)"
+        assert server.post("/__dosim/api/namespaces")[0] == 403, "writes need the token"
 
 
 # -- reload --------------------------------------------------------------------------------
