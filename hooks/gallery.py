@@ -1,14 +1,16 @@
 """MkDocs hook: the Examples gallery, one page per starter app under ``examples/``.
 
 Every folder ``examples/<app>/`` that holds a ``README.md`` becomes the page
-``/examples/<app>/``: the README, then each source file of the app (``worker.py`` first,
-then the other modules, ``wrangler.toml``, the tests, anything else) as a code block.
+``/examples/<app>/``: the README, then each source file of the app as a code block, by
+its path in the app (the entry module that ``main`` names first, ``src/entry.py`` in the
+layout of Cloudflare's Python templates or ``worker.py`` in a single-folder app, then the
+other modules, ``wrangler.toml``, ``pyproject.toml``, the tests, anything else).
 The files are read when the site is built, so the page always shows what is in the
 repository. ``/examples/`` lists the apps. Nothing is hard-coded: an app added later
 appears on the next build (``mkdocs serve`` watches ``examples/``).
 
 The code blocks on these pages are whole modules, tested by each app's own
-``test_<app>.py``; ``tests/test_docs.py`` runs only the ```` ```py ```` blocks of the
+``tests/test_<app>.py``; ``tests/test_docs.py`` runs only the ```` ```py ```` blocks of the
 READMEs (it reads ``examples/*/README.md`` itself) and never sees these generated pages.
 Folders whose name starts with ``_`` or ``.`` are left out.
 
@@ -51,6 +53,9 @@ _LANGUAGES = {
     ".yml": "yaml",
 }
 _SKIP_NAMES = {"README.md", "__pycache__"}
+# Folders of local state and installed packages, never part of the app's source.
+_SKIP_DIRS = {"__pycache__", "python_modules", "node_modules"}
+_SHOWN_DOTFILES = {".gitignore"}
 SANDBOX_FILE = "sandbox.py"  # optional per-app driver for the "Open in sandbox" block
 SANDBOX_BODY_CHARS = 200
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
