@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
-import shutil
-import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 import time

@@ -227,3 +227,30 @@ def test_new_and_migrate_do_not_need_the_dev_server_packages():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert run.stdout.strip() == "[]", run.stderr
+
+
+@needs_templates
+def test_new_writes_into_the_current_folder_when_it_is_empty(tmp_path, monkeypatch):
+    folder = tmp_path / "here-app"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert main(["new", "."]) == 0
+    assert load_config(folder).name == "here-app"
+
+
+def test_migrate_check_reads_an_app_in_the_src_layout(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "wrangler.toml").write_text(
+        SHOP.replace('main = "worker.py"', 'main = "src/entry.py"') + CART_V1
+    )
+    (tmp_path / "src" / "entry.py").write_text(SHOP_CODE)
+    assert main(["migrate", "--check", str(tmp_path)]) == 0
+    assert "OK" in capsys.readouterr().out
+    (tmp_path / "src" / "entry.py").write_text(SHOP_CODE.replace("Cart", "Basket"))
+    assert main(["migrate", "--check", str(tmp_path)]) == 1
+
+
+@needs_templates
+@pytest.mark.parametrize("template", sorted(available_templates()))
+def test_migrate_check_passes_on_every_starter(template, capsys):
+    assert main(["migrate", "--check", str(templates_root() / template)]) == 0, template

@@ -224,8 +224,7 @@ def create_app(
             raise TemplateError(f"{target} exists and is not a folder")
         if any(target.iterdir()):
             raise TemplateError(f"{target} is not empty; refusing to overwrite it")
-        target.rmdir()
-    shutil.copytree(source, target, ignore=_SKIPPED)
+    shutil.copytree(source, target, ignore=_SKIPPED, dirs_exist_ok=True)
     date = (today or _today()).isoformat()
     _name_wrangler_config(target, worker, date)
     _name_pyproject(target, worker, _dosim_checkout(root))
