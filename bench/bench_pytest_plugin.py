@@ -51,7 +51,8 @@ def run_pytest(folder: Path, *args: str) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
-        for name in ("worker.py", "wrangler.toml"):
+        for name in ("src/entry.py", "wrangler.toml"):
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / "examples" / "counter" / name, project / name)
         for index in range(5):
             (project / f"test_file{index}.py").write_text(TEST_FILE)

@@ -1,14 +1,16 @@
 """MkDocs hook: the Examples gallery, one page per starter app under ``examples/``.
 
 Every folder ``examples/<app>/`` that holds a ``README.md`` becomes the page
-``/examples/<app>/``: the README, then each source file of the app (``worker.py`` first,
-then the other modules, ``wrangler.toml``, the tests, anything else) as a code block.
+``/examples/<app>/``: the README, then each source file of the app as a code block, by
+its path in the app (the entry module that ``main`` names first, ``src/entry.py`` in the
+layout of Cloudflare's Python templates or ``worker.py`` in a single-folder app, then the
+other modules, ``wrangler.toml``, ``pyproject.toml``, the tests, anything else).
 The files are read when the site is built, so the page always shows what is in the
 repository. ``/examples/`` lists the apps. Nothing is hard-coded: an app added later
 appears on the next build (``mkdocs serve`` watches ``examples/``).
 
 The code blocks on these pages are whole modules, tested by each app's own
-``test_<app>.py``; ``tests/test_docs.py`` runs only the ```` ```py ```` blocks of the
+``tests/test_<app>.py``; ``tests/test_docs.py`` runs only the ```` ```py ```` blocks of the
 READMEs (it reads ``examples/*/README.md`` itself) and never sees these generated pages.
 Folders whose name starts with ``_`` or ``.`` are left out.
 
@@ -51,6 +53,9 @@ _LANGUAGES = {
     ".yml": "yaml",
 }
 _SKIP_NAMES = {"README.md", "__pycache__"}
+# Folders of local state and installed packages, never part of the app's source.
+_SKIP_DIRS = {"__pycache__", "python_modules", "node_modules"}
+_SHOWN_DOTFILES = {".gitignore"}
 SANDBOX_FILE = "sandbox.py"  # optional per-app driver for the "Open in sandbox" block
 SANDBOX_BODY_CHARS = 200
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
@@ -72,37 +77,59 @@ def _apps(config) -> list[Path]:
     )
 
 
-def _order(path: Path) -> tuple[int, str]:
-    name = path.name
-    if name == "worker.py":
+def _main(app: Path) -> str | None:
+    """The entry module's path in the app (``main`` of its wrangler config), if it loads."""
+    try:
+        from dosim.config import load_config
+
+        return load_config(app).main.relative_to(app.resolve()).as_posix()
+    except Exception:  # noqa: BLE001 - a broken config still gets a page, in default order
+        return None
+
+
+def _order(rel: str, main: str | None) -> tuple[int, str]:
+    name = rel.rsplit("/", 1)[-1]
+    if rel == main or (main is None and name == "worker.py"):
         rank = 0
     elif name.startswith("test_") or name == "conftest.py":
-        rank = 3
-    elif path.suffix == ".py":
-        rank = 1
-    elif name == "wrangler.toml":
-        rank = 2
-    else:
         rank = 4
-    return rank, name
+    elif name.endswith(".py"):
+        rank = 1
+    elif name == "wrangler.toml" or name.startswith("wrangler.json"):
+        rank = 2
+    elif name == "pyproject.toml":
+        rank = 3
+    else:
+        rank = 5
+    return rank, rel
 
 
-def _source_files(app: Path) -> list[Path]:
-    """The app's files to show: text files in its folder (not in subfolders), in order."""
+def _source_files(app: Path) -> list[str]:
+    """The app's files to show, as paths in the app (``src/entry.py``), in order.
+
+    Text files of the app's folder and its subfolders, not hidden ones (``.gitignore``
+    excepted), nor local state and installed packages.
+    """
     shown = []
-    for path in app.iterdir():
-        if path.name == SANDBOX_FILE:
+    for path in app.rglob("*"):
+        rel = path.relative_to(app)
+        if rel.as_posix() == SANDBOX_FILE:
             continue  # the driver of the "Open in sandbox" block, shown there
-        if not path.is_file() or path.name in _SKIP_NAMES or path.name.startswith("."):
+        if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts[:-1]):
             continue
-        if path.suffix not in _LANGUAGES and path.name != "wrangler.toml":
+        if not path.is_file() or path.name in _SKIP_NAMES:
+            continue
+        if path.name.startswith(".") and path.name not in _SHOWN_DOTFILES:
+            continue
+        if path.suffix not in _LANGUAGES and path.name not in {"wrangler.toml", ".gitignore"}:
             continue
         try:
             path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        shown.append(path)
-    return sorted(shown, key=_order)
+        shown.append(rel.as_posix())
+    main = _main(app)
+    return sorted(shown, key=lambda rel: _order(rel, main))
 
 
 def _title(readme: str, fallback: str) -> str:
@@ -136,13 +163,21 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _describe(path: Path, app: str) -> str:
-    if path.name == "worker.py":
-        return "The Worker and its Durable Object classes: what `wrangler.toml` points at."
-    if path.name == "wrangler.toml":
+def _describe(rel: str, main: str | None) -> str:
+    name = rel.rsplit("/", 1)[-1]
+    if rel == main:
+        return "The Worker and its Durable Object classes: what `main` in `wrangler.toml` names."
+    if name == "wrangler.toml":
         return "The configuration — bindings, migrations, variables — read by dosim and wrangler."
-    if path.name.startswith("test_"):
-        return f"The tests, run with `pytest {EXAMPLES_DIR}/{app}`."
+    if name == "pyproject.toml":
+        return (
+            "The project: the packages the Worker imports (`pywrangler sync` vendors them) and "
+            "the `dev` group for working on it locally (dosim, pytest, pywrangler)."
+        )
+    if name == ".gitignore":
+        return "What pywrangler, wrangler and `dosim dev` write in the folder, kept out of git."
+    if name.startswith("test_"):
+        return "The tests: run them with `pytest` in the app's folder."
     return ""
 
 
@@ -164,7 +199,7 @@ def _rewrite_links(readme: str, app: str, shown: set[str], repo_url: str | None)
 
     out = []
     for line in _LINK.sub(fix, readme).splitlines():
-        # "- `worker.py` — ..." in the README's file list links to the file below.
+        # "- `src/entry.py` — ..." in the README's file list links to the file below.
         item = _FILE_ITEM.match(line)
         if item and item.group(2) in shown:
             name = item.group(2)
@@ -252,7 +287,7 @@ def render_app(app: Path, repo_url: str | None = None) -> str:
     """The Markdown of the gallery page of ``app``."""
     readme = (app / "README.md").read_text(encoding="utf-8")
     files = _source_files(app)
-    shown = {path.name for path in files}
+    shown = set(files)
     parts = [_rewrite_links(readme, app.name, shown, repo_url).rstrip(), ""]
     parts += render_sandbox(app)
     where = f"`{EXAMPLES_DIR}/{app.name}/`"
@@ -263,20 +298,23 @@ def render_app(app: Path, repo_url: str | None = None) -> str:
         "not a copy of it. Copy the folder to start your own.",
         "",
     ]
-    for path in files:
+    main = _main(app)
+    for rel in files:
+        path = app / rel
+        name = path.name
         text = path.read_text(encoding="utf-8").rstrip("\n")
         fence = _fence(text)
-        language = _LANGUAGES.get(path.suffix, "toml" if path.name == "wrangler.toml" else "text")
-        parts += [f"### {path.name}", ""]
-        description = _describe(path, app.name)
+        language = _LANGUAGES.get(path.suffix, "toml" if name == "wrangler.toml" else "text")
+        parts += [f"### {rel}", ""]
+        description = _describe(rel, main)
         if description:
             parts += [description, ""]
-        block = [f'{fence}{language} title="{path.name}"', text, fence]
+        block = [f'{fence}{language} title="{rel}"', text, fence]
         lines = text.count("\n") + 1
-        main = path.name in ("worker.py", "wrangler.toml")
-        if path.name.startswith("test_") or (lines > COLLAPSE_AFTER_LINES and not main):
+        leading = rel == main or name == "wrangler.toml"
+        if name.startswith("test_") or (lines > COLLAPSE_AFTER_LINES and not leading):
             # Long files and tests fold away: the page is for reading the app first.
-            parts += [f'??? example "{path.name} ({lines} lines)"', ""]
+            parts += [f'??? example "{rel} ({lines} lines)"', ""]
             parts += [f"    {line}" if line else "" for line in "\n".join(block).splitlines()]
             parts += [""]
         else:
@@ -291,8 +329,9 @@ def render_index(apps: list[Path]) -> str:
         "",
         "Starter apps, each a complete Worker with its Durable Objects, its `wrangler.toml`",
         "and its tests. Every page shows the app's README and its files as they are in the",
-        f"repository's `{EXAMPLES_DIR}/` folder. Copy a folder to start your own app; run",
-        f"its tests with `pytest {EXAMPLES_DIR}/<app>`; deploy it unchanged with `pywrangler`.",
+        f"repository's `{EXAMPLES_DIR}/` folder, laid out as Cloudflare's Python templates",
+        "are. Start your own app from one with `dosim new my-app --template <app>`; run its",
+        "tests with `pytest` in its folder; deploy it unchanged with `pywrangler`.",
         "",
         '<div class="grid cards" markdown>',
         "",

@@ -31,9 +31,12 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
 * ``boot.json`` — what the worker reads first: the wheel's file name and the snapshot's
   file name and sizes (or ``null``);
 * ``files.json`` — the example apps (``examples/*/`` sources), which the worker lays down
-  in its file system so ``dosim.App.from_config("examples/counter")`` works in the page,
-  and (with a snapshot) the wheel's text files, which a restored interpreter has
-  imported but no longer has on disk.
+  in its file system so ``dosim.App.from_config("examples/counter")`` works in the page;
+  the packages the apps declare in their ``pyproject.toml`` ``dependencies`` (pure
+  Python, e.g. marshmallow for seat_booking), copied from this build's environment (the
+  ``docs`` extra installs them) into site-packages, as ``pywrangler sync`` vendors them
+  for Cloudflare; and (with a snapshot) the wheel's text files, which a restored
+  interpreter has imported but no longer has on disk.
 
 Only pages that have sandboxes get the ``<script>``/``<link>`` tags. Set
 ``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed; ``sandbox="run"`` is
@@ -44,13 +47,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -312,6 +318,48 @@ def _example_files() -> dict[str, str]:
     return files
 
 
+def _declared_packages() -> list[str]:
+    """The distribution names the example apps list in their pyproject.toml dependencies."""
+    names: set[str] = set()
+    for pyproject in sorted((ROOT / "examples").glob("*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        for requirement in project.get("dependencies", []):
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+            if match:
+                names.add(match.group(1))
+    return sorted(names)
+
+
+def _package_files() -> dict[str, str]:
+    """Those packages' files from this build's environment, by path under site-packages.
+
+    Only pure-Python packages can be laid down this way (the sandbox's Pyodide loads no
+    other wheel); a text file is what such a package is made of. A package missing here
+    fails the build: the gallery page of the app that imports it would not run.
+    """
+    files: dict[str, str] = {}
+    for name in _declared_packages():
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise RuntimeError(
+                f"sandbox: an example app depends on {name!r}, which this environment lacks "
+                "(install dosim's docs extra: pip install -e '.[docs]')"
+            ) from None
+        for entry in dist.files or []:
+            path = entry.as_posix()
+            if "__pycache__" in path or path.endswith((".pyc", "RECORD")) or path.startswith(".."):
+                continue
+            try:
+                files[path] = Path(dist.locate_file(entry)).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                raise RuntimeError(
+                    f"sandbox: {name!r} has a file that is not text ({path}): only pure-Python "
+                    "packages can run in the sandbox"
+                ) from None
+    return files
+
+
 def _wheel_files(wheel: Path) -> dict[str, str]:
     """The text files of the dosim wheel, by path under site-packages.
 
@@ -406,7 +454,11 @@ def on_post_build(config):
         shutil.copy2(made, site / "pyodide" / made.name)
         snapshot = {"file": made.name, **_snapshot_sizes(made)}
     (site / "boot.json").write_text(json.dumps({"wheel": wheel.name, "snapshot": snapshot}))
-    files = {"files": _example_files(), "site_files": _wheel_files(wheel) if snapshot else {}}
+    files = {
+        "files": _example_files(),
+        "packages": _package_files(),
+        "site_files": _wheel_files(wheel) if snapshot else {},
+    }
     (site / "files.json").write_text(json.dumps(files))
 
 

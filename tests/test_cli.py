@@ -1,13 +1,26 @@
 """The `dosim` command: arguments, `dosim new`, `dosim migrate --check`, `dosim dev` refusing."""
 
+import datetime
 import os
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
+from dosim import App
 from dosim.cli import build_parser, main
-from dosim.dev.templates import available_templates, templates_root
+from dosim.config import load_config
+from dosim.dev.templates import (
+    TemplateError,
+    available_templates,
+    create_app,
+    templates_root,
+    worker_name,
+)
+
+ONE_DAY = datetime.timedelta(days=1)  # the test may straddle midnight
 
 needs_templates = pytest.mark.skipif(
     templates_root() is None or sys.platform == "emscripten",
@@ -16,14 +29,29 @@ needs_templates = pytest.mark.skipif(
 
 
 @needs_templates
-def test_new_copies_a_template_with_its_tests_and_they_pass(tmp_path, capsys):
+def test_new_writes_the_layout_of_cloudflares_python_templates_and_its_tests_pass(tmp_path, capsys):
     target = tmp_path / "my-counter"
-    assert main(["new", "counter", str(target)]) == 0
-    names = sorted(p.name for p in target.iterdir())
-    assert names == ["README.md", "test_counter.py", "worker.py", "wrangler.toml"]
-    assert "created" in capsys.readouterr().out
+    assert main(["new", str(target)]) == 0  # the default template: counter
+    files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert files == [
+        ".gitignore",
+        "README.md",
+        "pyproject.toml",
+        "src/entry.py",
+        "tests/test_counter.py",
+        "wrangler.toml",
+    ]
+    config = load_config(target)
+    assert config.main == target / "src" / "entry.py"
+    assert "python_workers" in config.compatibility_flags
+    ignored = (target / ".gitignore").read_text().split()
+    assert {".venv-workers/", "python_modules/", "pylock.toml", ".dosim/"} <= set(ignored)
+    out = capsys.readouterr().out
+    assert "created" in out and "'my-counter'" in out
+    # The README's command, in the new folder: pytest finds tests/ (pyproject.toml's
+    # testpaths) and the fixture finds wrangler.toml above it.
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=target,
         capture_output=True,
         text=True,
@@ -35,10 +63,64 @@ def test_new_copies_a_template_with_its_tests_and_they_pass(tmp_path, capsys):
 
 
 @needs_templates
+def test_new_names_the_worker_and_project_after_the_folder_and_dates_it_today(tmp_path):
+    target = tmp_path / "Shop_Front.v2"
+    assert main(["new", str(target), "--template", "seat_booking"]) == 0
+    config = load_config(target)
+    today = datetime.datetime.now(datetime.UTC).date()
+    assert config.name == "shop-front-v2"
+    assert config.compatibility_date in {today.isoformat(), (today - ONE_DAY).isoformat()}
+    project = tomllib.loads((target / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "shop-front-v2"
+    assert project["project"]["dependencies"] == ["marshmallow>=4"]
+    assert "dosim[dev]" in project["dependency-groups"]["dev"]
+
+
+@needs_templates
+def test_new_points_uv_at_the_dosim_checkout_it_runs_from(tmp_path):
+    target = tmp_path / "app"
+    assert main(["new", str(target)]) == 0
+    project = tomllib.loads((target / "pyproject.toml").read_text())
+    source = project["tool"]["uv"]["sources"]["dosim"]
+    root = templates_root()
+    if root.name == "examples":  # a source checkout: its root
+        assert Path(source["path"]) == root.parent
+    else:  # an installed wheel has no checkout: the line is left commented out
+        assert "dosim" not in project.get("tool", {}).get("uv", {}).get("sources", {})
+
+
+@needs_templates
+def test_every_template_loads_once_copied_under_its_new_name(tmp_path):
+    for number, template in enumerate(available_templates()):
+        target = create_app(template, tmp_path / f"app{number}", today=datetime.date(2026, 1, 2))
+        config = load_config(target)
+        assert (config.name, config.compatibility_date) == (f"app{number}", "2026-01-02")
+        assert config.main.parent == target / "src", template
+        assert (target / "tests" / f"test_{template}.py").is_file(), template
+        assert "python_workers" in config.compatibility_flags, template
+        App.from_config(target).close()
+
+
+def test_worker_names_are_what_cloudflare_accepts():
+    assert worker_name("apps/My Counter!") == "my-counter"
+    assert worker_name("x" * 80) == "x" * 63
+    with pytest.raises(TemplateError, match="Worker name"):
+        worker_name("__")
+
+
+@needs_templates
+def test_new_still_accepts_template_then_folder(tmp_path):
+    target = tmp_path / "old-style"
+    assert main(["new", "rate_limiter", str(target)]) == 0
+    assert load_config(target).name == "old-style"
+    assert (target / "tests" / "test_rate_limiter.py").is_file()
+
+
+@needs_templates
 def test_new_accepts_an_existing_empty_folder(tmp_path):
     target = tmp_path / "empty"
     target.mkdir()
-    assert main(["new", "counter", str(target)]) == 0
+    assert main(["new", str(target)]) == 0
     assert (target / "wrangler.toml").is_file()
 
 
@@ -47,14 +129,14 @@ def test_new_refuses_to_overwrite_a_non_empty_folder(tmp_path, capsys):
     target = tmp_path / "busy"
     target.mkdir()
     (target / "mine.txt").write_text("keep me")
-    assert main(["new", "counter", str(target)]) == 1
+    assert main(["new", str(target), "--template", "chat"]) == 1
     assert "not empty" in capsys.readouterr().err
     assert [p.name for p in target.iterdir()] == ["mine.txt"]
 
 
 @needs_templates
 def test_new_names_the_templates_when_one_is_unknown(tmp_path, capsys):
-    assert main(["new", "nope", str(tmp_path / "x")]) == 1
+    assert main(["new", str(tmp_path / "x"), "--template", "nope"]) == 1
     err = capsys.readouterr().err
     assert "unknown template 'nope'" in err and "counter" in err
     assert not (tmp_path / "x").exists()
@@ -145,3 +227,30 @@ def test_new_and_migrate_do_not_need_the_dev_server_packages():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert run.stdout.strip() == "[]", run.stderr
+
+
+@needs_templates
+def test_new_writes_into_the_current_folder_when_it_is_empty(tmp_path, monkeypatch):
+    folder = tmp_path / "here-app"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert main(["new", "."]) == 0
+    assert load_config(folder).name == "here-app"
+
+
+def test_migrate_check_reads_an_app_in_the_src_layout(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "wrangler.toml").write_text(
+        SHOP.replace('main = "worker.py"', 'main = "src/entry.py"') + CART_V1
+    )
+    (tmp_path / "src" / "entry.py").write_text(SHOP_CODE)
+    assert main(["migrate", "--check", str(tmp_path)]) == 0
+    assert "OK" in capsys.readouterr().out
+    (tmp_path / "src" / "entry.py").write_text(SHOP_CODE.replace("Cart", "Basket"))
+    assert main(["migrate", "--check", str(tmp_path)]) == 1
+
+
+@needs_templates
+@pytest.mark.parametrize("template", sorted(available_templates()))
+def test_migrate_check_passes_on_every_starter(template, capsys):
+    assert main(["migrate", "--check", str(templates_root() / template)]) == 0, template

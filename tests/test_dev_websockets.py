@@ -269,7 +269,7 @@ def test_reload_closes_bridged_sockets_with_1012_and_new_ones_work(tmp_path):
     with ThreadedServer(app_dir, tmp_path / "state", watch=True) as running:
         with running.connect() as ws:
             join(ws, "before")
-            worker = app_dir / "worker.py"
+            worker = app_dir / "src" / "entry.py"
             worker.write_text(worker.read_text() + "\n# changed\n")
             code, reason = close_code(ws, timeout=20)
             assert (code, reason) == (1012, "dosim dev reloaded the app")

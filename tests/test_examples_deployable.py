@@ -22,10 +22,15 @@ from platform_surface import (
     STORAGE_MEMBERS,
 )
 
+from dosim.config import load_config
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# What wrangler uploads: the Python modules of the folder of `main` (src/ in every starter).
 APP_MODULES = sorted(
     path
-    for path in EXAMPLES.glob("*/*.py")
+    for app in EXAMPLES.iterdir()
+    if (app / "wrangler.toml").is_file()
+    for path in load_config(app).main.parent.rglob("*.py")
     if not path.name.startswith("test_") and path.name != "conftest.py"
 )
 KINDS = {"ctx": CTX_MEMBERS, "storage": STORAGE_MEMBERS, "sql": SQL_MEMBERS, "kv": KV_MEMBERS}
@@ -101,7 +106,7 @@ def test_there_are_apps_to_check():
     assert len({path.parent for path in APP_MODULES}) >= 2
 
 
-@pytest.mark.parametrize("path", APP_MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", APP_MODULES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())
 def test_app_imports_only_platform_names(path):
     tree = ast.parse(path.read_text(), str(path))
     unknown = [f"workers.{n} (line {line})" for n, line in imported(tree, "workers")]
@@ -117,7 +122,7 @@ def test_app_imports_only_platform_names(path):
     assert unknown == [], f"{path}: names Cloudflare does not have: {unknown}"
 
 
-@pytest.mark.parametrize("path", APP_MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", APP_MODULES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())
 def test_app_calls_only_platform_apis(path):
     visitor = PlatformUse()
     visitor.visit(ast.parse(path.read_text(), str(path)))

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.skipif(not README.exists(), reason="no README here (Pyo
 
 async def test_readme_app_and_test_work_as_shown(tmp_path):
     worker, test_module = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    (tmp_path / "worker.py").write_text(worker)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text(worker)  # main = "src/entry.py"
     shutil.copy(ROOT / "examples" / "counter" / "wrangler.toml", tmp_path / "wrangler.toml")
     namespace: dict = {}
     exec(compile(test_module, "README.md", "exec"), namespace)

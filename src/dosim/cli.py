@@ -2,7 +2,7 @@
 
 ```sh
 dosim dev [PATH] [--host 127.0.0.1] [--port 8787] [--persist-to DIR | --in-memory]
-dosim new <template> <dir>
+dosim new NAME [--template T]
 dosim migrate --check [PATH]
 ```
 
@@ -19,7 +19,13 @@ import sys
 from collections.abc import Sequence
 
 from .config import ConfigError, load_config
-from .dev.templates import MSG_NO_TEMPLATES, TemplateError, available_templates, create_app
+from .dev.templates import (
+    DEFAULT_TEMPLATE,
+    MSG_NO_TEMPLATES,
+    TemplateError,
+    available_templates,
+    create_app,
+)
 from .loader import load_main_module
 from .migrations import MigrationReport, check_migrations
 
@@ -70,10 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     new = commands.add_parser(
         "new",
         help="start a new app from a starter template",
-        description="Copy a starter app (worker, wrangler.toml, tests) into a new folder.",
+        description="Copy a starter app (src/entry.py, tests/, wrangler.toml, "
+        "pyproject.toml) into the new folder NAME. The Worker is named after the folder, "
+        "with today's compatibility date. Without NAME, list the templates.",
+        epilog="The older form `dosim new TEMPLATE DIR` is still accepted.",
     )
-    new.add_argument("template", nargs="?", help="template name (omit to list them)")
-    new.add_argument("directory", nargs="?", help="folder to create (must be new or empty)")
+    new.add_argument("name", nargs="?", metavar="NAME", help="folder to create (new or empty)")
+    new.add_argument("legacy_directory", nargs="?", help=argparse.SUPPRESS)
+    new.add_argument(
+        "--template",
+        "-t",
+        metavar="T",
+        help=f"the starter to copy (default: {DEFAULT_TEMPLATE}); `dosim new` lists them",
+    )
     new.set_defaults(run=_run_new)
 
     migrate = commands.add_parser(
@@ -128,22 +143,38 @@ def _run_dev(args: argparse.Namespace) -> int:
 
 
 def _run_new(args: argparse.Namespace) -> int:
-    if args.template is None or args.directory is None:
+    if args.name is None:
         names = available_templates()
         if not names:
             print(f"dosim new: {MSG_NO_TEMPLATES}", file=sys.stderr)
             return 1
-        print("usage: dosim new <template> <dir>\n\ntemplates:")
+        print("usage: dosim new NAME [--template T]\n\ntemplates:")
         for name, summary in names.items():
             print(f"  {name:<14} {summary}")
-        return 0 if args.template is None else 2
+        return 0
+    if args.legacy_directory is not None:  # dosim new TEMPLATE DIR
+        if args.template is not None:
+            print("dosim new: give NAME and --template, or TEMPLATE and DIR", file=sys.stderr)
+            return 2
+        template, directory = args.name, args.legacy_directory
+    else:
+        template, directory = args.template or DEFAULT_TEMPLATE, args.name
     try:
-        target = create_app(args.template, args.directory)
+        target = create_app(template, directory)
     except TemplateError as error:
         print(f"dosim new: {error}", file=sys.stderr)
         return 1
-    print(f"created {target} from the {args.template!r} template\n")
-    print(f"  cd {target}\n  pytest            # run its tests\n  dosim dev         # serve it")
+    config = load_config(target)
+    print(
+        f"created {target} from the {template!r} template: Worker {config.name!r}, "
+        f"compatibility date {config.compatibility_date}\n"
+    )
+    print(
+        f"  cd {target}\n"
+        "  uv run pytest              # run its tests (or: pytest)\n"
+        "  uv run dosim dev           # serve it locally\n"
+        "  uv run pywrangler deploy   # deploy it to Cloudflare"
+    )
     return 0
 
 

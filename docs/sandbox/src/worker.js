@@ -1,7 +1,8 @@
 // The sandbox's module Web Worker: owns the page's one Pyodide interpreter.
 //
 // Boot reads ./boot.json and ./files.json (written by hooks/sandbox.py: the dosim wheel's
-// file name, the memory snapshot if the build made one, the example apps' files), then
+// file name, the memory snapshot if the build made one, the example apps' files and the
+// pure-Python packages they declare in their pyproject.toml), then
 //  * restores the snapshot (pyodide/snapshot-*.bin.gz: an interpreter that has dosim and
 //    the page helper imported, made in Node at build time by snapshot/make_snapshot.mjs)
 //    and lays the files a snapshot cannot hold down again, or
@@ -221,6 +222,7 @@ async function boot() {
       // Pyodide's own record of site-packages; importing sysconfig would cost 30 ms.
       const sitePackages = py._api?.sitePackages || py.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
       writeFiles(files.site_files, sitePackages + "/");
+      writeFiles(files.packages || {}, sitePackages + "/"); // what the apps import besides dosim
       py.runPython("import _dosim_boot; _dosim_boot.after_restore()");
       mark("files laid down");
       how = "snapshot";
@@ -232,9 +234,15 @@ async function boot() {
   }
   if (!py) {
     py = await plainBoot();
-    layDownFiles(await early.files);
+    const files = await early.files;
+    layDownFiles(files);
+    const sitePackages = py._api?.sitePackages || py.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+    writeFiles(files.packages || {}, sitePackages + "/"); // what the apps import besides dosim
     progress("import", "Importing dosim");
-    py.runPython("import sys; sys.path.insert(0, '/sandbox-lib'); import _dosim_boot; _dosim_boot.prepare()");
+    py.runPython(
+      "import importlib, sys; importlib.invalidate_caches(); sys.path.insert(0, '/sandbox-lib'); " +
+        "import _dosim_boot; _dosim_boot.prepare()",
+    );
   }
   helper = py.pyimport("_dosim_sandbox");
   py.setStdout(makeWriter("stdout"));

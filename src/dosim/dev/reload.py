@@ -26,7 +26,18 @@ __all__ = ["watch", "is_app_source"]
 
 log = logging.getLogger("dosim.dev")
 
-_IGNORED_PARTS = frozenset({".dosim", ".wrangler", "__pycache__", ".git", ".venv", "node_modules"})
+_IGNORED_PARTS = frozenset(
+    {
+        ".dosim",
+        ".wrangler",
+        "__pycache__",
+        ".git",
+        ".venv",
+        ".venv-workers",
+        "python_modules",
+        "node_modules",
+    }
+)
 
 
 def is_app_source(path: str | Path, app_dir: Path, state_dir: Path | None) -> bool:

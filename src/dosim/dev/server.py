@@ -190,7 +190,7 @@ class DevServer:
         Returns:
             Whether the new app is now serving.
         """
-        shown = ", ".join(Path(p).name for p in changed or []) or "requested"
+        shown = ", ".join(self._shown(p) for p in changed or []) or "requested"
         async with self._swap_lock, self.driver.paused():
             try:
                 forget_app_modules(self.app_dir)
@@ -206,6 +206,13 @@ class DevServer:
             log.info("dosim dev: closed %d WebSocket(s) of the old code with 1012", closed)
         log.info("dosim dev: reloaded (%s)", shown)
         return True
+
+    def _shown(self, path: str) -> str:
+        """A changed file as the log names it: its path in the app (``src/entry.py``)."""
+        try:
+            return Path(path).resolve().relative_to(self.app_dir.resolve()).as_posix()
+        except ValueError:
+            return Path(path).name
 
     def _retire(self, app: App) -> None:
         if self._in_flight.get(id(app), 0) == 0:

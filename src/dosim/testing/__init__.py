@@ -17,11 +17,12 @@ print(value)
 ```
 
 In a test module, take the ``dosim_app`` fixture instead of building the app
-(``examples/counter/test_counter.py`` shows it).
+(``examples/counter/tests/test_counter.py`` shows it).
 
 The pytest plugin (loaded automatically once dosim is installed) runs ``async def``
 tests without extra configuration and provides the ``dosim_app`` fixture: a fresh app per
-test, loaded from the ``wrangler.toml`` beside the test file, with in-memory storage.
+test, loaded from the app's ``wrangler.toml`` (the nearest one in the test file's folder or
+above it, so ``tests/test_app.py`` finds its app's), with in-memory storage.
 """
 
 from __future__ import annotations

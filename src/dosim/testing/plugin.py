@@ -4,9 +4,11 @@ Registered through the ``pytest11`` entry point, so installing dosim is enough.
 
 * ``async def test_...`` functions run on a fresh asyncio event loop each (unless another
   async plugin such as pytest-asyncio has claimed the test with its marker).
-* ``dosim_app`` — a new :class:`dosim.App` per test, loaded from the ``wrangler.toml``
-  next to the test file (or the path given by ``@pytest.mark.dosim_app("path")``), with
-  in-memory storage, so tests never share state. It is closed after the test.
+* ``dosim_app`` — a new :class:`dosim.App` per test, loaded from the app's wrangler config
+  (or the path given by ``@pytest.mark.dosim_app("path")``), with in-memory storage, so
+  tests never share state. It is closed after the test. The config is the nearest
+  ``wrangler.toml``/``.jsonc``/``.json`` in the test file's folder or above it: beside
+  the test (a single-folder app) or in the app's root when the tests are in ``tests/``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from ..app import App
+from ..config import CONFIG_FILE_NAMES
 from ..loader import install_workers_alias
 
 
@@ -55,16 +58,41 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
+def find_app_folder(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds a wrangler config.
+
+    An app's tests live beside its config (``worker.py``, ``wrangler.toml`` and
+    ``test_app.py`` in one folder) or in a ``tests/`` folder of the app (the layout of
+    Cloudflare's Python templates: ``src/entry.py``, ``tests/test_app.py``). The search
+    stops at the project's root (the first folder with a ``pyproject.toml``); when no
+    folder up to there has a config, ``start`` itself is returned, so that loading it
+    reports the missing config.
+
+    Args:
+        start: The folder of a test file.
+
+    Returns:
+        The app's folder.
+    """
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / name).is_file() for name in CONFIG_FILE_NAMES):
+            return folder
+        if (folder / "pyproject.toml").is_file():
+            break
+    return start
+
+
 def _config_path(request: pytest.FixtureRequest) -> Path:
     marker = request.node.get_closest_marker("dosim_app")
     if marker is not None and marker.args:
         return Path(request.path.parent, marker.args[0])
-    return request.path.parent
+    return find_app_folder(request.path.parent)
 
 
 @pytest.fixture
 def dosim_app(request: pytest.FixtureRequest) -> Any:
-    """A fresh app loaded from the ``wrangler.toml`` beside the test file.
+    """A fresh app loaded from the app's wrangler config (beside the test file or above it).
 
     Storage is in memory and private to the test; the app is closed afterwards. Mark a
     test with ``@pytest.mark.dosim_app("path/to/app")`` to load another folder.

@@ -12,12 +12,33 @@ import time
 import uuid
 from urllib.parse import unquote, urlparse
 
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
 from workers import DurableObject, Response, WorkerEntrypoint
 
 # Seats are bound one parameter each into `IN (...)`, and a statement takes at most 100.
 MAX_SEATS_PER_HOLD = 10
 # How the Worker answers the errors a Show returns.
 ERROR_STATUS = {"invalid": 400, "unavailable": 409, "unknown_hold": 404, "not_yours": 403}
+
+
+class ConfirmBody(Schema):
+    """The JSON body of `POST /<show>/holds/<id>/confirm`: who is confirming."""
+
+    class Meta:
+        unknown = EXCLUDE  # other keys are ignored, not refused
+
+    customer = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class HoldBody(ConfirmBody):
+    """The JSON body of `POST /<show>/holds`: who, and which seats.
+
+    Only the shape is checked here; which seats exist, and how many one hold may take,
+    the show's object decides (it answers `{"error": "invalid", "seats": [...]}`).
+    """
+
+    seats = fields.List(fields.String(), required=True)
 
 
 def now_ms():
@@ -200,18 +221,17 @@ class Default(WorkerEntrypoint):
             return Response(None, status=204)
         if method != "POST":
             return _json(405, {"error": "method not allowed"})
+        schema = HoldBody() if len(route) == 1 else ConfirmBody()
         try:
-            body = json.loads(await request.text())
-            customer = body["customer"]
-        except (ValueError, TypeError, KeyError):
-            return _json(400, {"error": 'body must be JSON with a "customer"'})
-        if not isinstance(customer, str) or not customer:
-            return _json(400, {"error": '"customer" must be a name'})
+            body = schema.load(json.loads(await request.text()))
+        except ValueError:  # not JSON (json.JSONDecodeError is a ValueError)
+            return _json(400, {"error": "bad_body", "fields": {"_schema": ["Not JSON."]}})
+        except ValidationError as error:  # JSON of the wrong shape: say what is wrong
+            return _json(400, {"error": "bad_body", "fields": error.messages})
+        customer = body["customer"]
 
         if len(route) == 1:
-            seats = body.get("seats")
-            if not isinstance(seats, list) or not all(isinstance(s, str) for s in seats):
-                return _json(400, {"error": '"seats" must be a list of seat names'})
+            seats = body["seats"]
             # The id is chosen here, before the first attempt, so that a retry of the same
             # request finds the hold it may already have made instead of competing with it.
             hold_id = uuid.uuid4().hex

@@ -95,6 +95,19 @@ async def test_malformed_body_is_400(dosim_app):
         assert response.status == 400, body
 
 
+async def test_a_malformed_body_is_answered_with_what_is_wrong(dosim_app):
+    # The Worker's marshmallow schemas name each field at fault.
+    body = '{"customer": 5, "seats": "A1"}'
+    response = await dosim_app.fetch("/gala/holds", method="POST", body=body)
+    assert response.status == 400
+    assert await response.json() == {
+        "error": "bad_body",
+        "fields": {"customer": ["Not a valid string."], "seats": ["Not a valid list."]},
+    }
+    confirm = await dosim_app.fetch("/gala/holds/h1/confirm", method="POST", body="{}")
+    assert (await confirm.json())["fields"] == {"customer": ["Missing data for required field."]}
+
+
 async def test_only_the_holder_can_confirm(dosim_app):
     _, held = await hold(dosim_app, "ann", ["A1"])
     assert await confirm(dosim_app, held["hold"], "bob") == (403, {"error": "not_yours"})
