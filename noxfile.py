@@ -229,7 +229,7 @@ def deploy_check(session: nox.Session) -> None:
         return
     configs = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
     starters = sorted({str(p.parent) for c in configs for p in ROOT.glob(f"examples/*/{c}")})
-    tmp = Path(session.create_tmp()) / "dosim-new"
+    tmp = Path(session.create_tmp()).resolve() / "dosim-new"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     fresh = tmp / "deploy-check-app"
