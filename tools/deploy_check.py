@@ -402,6 +402,28 @@ def wrangler_version() -> str:
     return json.loads(package.read_text(encoding="utf-8"))["version"]
 
 
+def guard_selftest(scratch: Path) -> None:
+    """Prove the offline guard refuses and records a fetch under the pinned Node.js.
+
+    The address is in TEST-NET-1 (RFC 5737); the guard refuses before any packet is sent.
+    """
+    netlog = scratch / "guard-selftest.log"
+    env = {**os.environ, "NODE_OPTIONS": f"--require {GUARD}", "DEPLOY_CHECK_NET_LOG": str(netlog)}
+    probe = "fetch('http://192.0.2.1/').then(() => process.exit(3), () => process.exit(0))"
+    done = subprocess.run(
+        [wrangler_command()[0], "-e", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0 or "192.0.2.1:80" not in (
+        netlog.read_text() if netlog.exists() else ""
+    ):
+        raise SetupError(f"the offline guard did not refuse a fetch: {done.stdout}{done.stderr}")
+
+
 def run_dry_run(app: Path, outdir: Path, scratch: Path) -> tuple[str, list[str]]:
     """Run ``wrangler deploy --dry-run --outdir`` offline in ``app``; return (output, problems)."""
     netlog = scratch / "network-attempts.log"
@@ -504,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         reports = []
         root = scratch_root()
+        with tempfile.TemporaryDirectory(prefix="deploy-check-", dir=root) as scratch:
+            guard_selftest(Path(scratch))
         for app in args.apps:
             with tempfile.TemporaryDirectory(prefix="deploy-check-", dir=root) as scratch:
                 reports.append(check_app(app.resolve(), Path(scratch)))
