@@ -44,7 +44,16 @@ def tests(session: nox.Session) -> None:
     """The whole suite: core + examples on CPython, then every other runtime."""
     session.install("-e", ".[test]")
     session.run("pytest", "-q", *session.posargs)
-    for later in ("tests_py313", "sdk_surface", "pyodide", "lint", "docs_tests", "docs", "sandbox"):
+    for later in (
+        "tests_py313",
+        "sdk_surface",
+        "pyodide",
+        "lint",
+        "docs_tests",
+        "docs",
+        "sandbox",
+        "deploy_check",
+    ):
         session.notify(later)
 
 
@@ -178,3 +187,52 @@ def sandbox(session: nox.Session) -> None:
         *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
     )
+
+
+# pywrangler (PyPI workers-py): tools/deploy_check.py calls its configuration checks.
+# Keep in step with WORKERS_PY_PIN there; wrangler and its Node.js are pinned in
+# tools/wrangler/package-lock.json.
+WORKERS_PY_PIN = "workers-py==1.17.9"
+WRANGLER_DIR = ROOT / "tools" / "wrangler"
+
+
+def _dosim_new_command(session: nox.Session, folder: str) -> list[str]:
+    """The ``dosim new`` command line for a fresh app in ``folder`` from the counter template.
+
+    Today's CLI is ``dosim new TEMPLATE DIR``; the planned one is ``dosim new NAME
+    [--template T]`` (issue 12). Ask its --help which one is installed.
+    """
+    usage = session.run("dosim", "new", "--help", silent=True) or ""
+    if "--template" in usage:
+        return ["dosim", "new", folder, "--template", "counter"]
+    return ["dosim", "new", "counter", folder]
+
+
+@nox.session(name="deploy_check", python=CORE_PYTHONS[0])
+def deploy_check(session: nox.Session) -> None:
+    """Would Cloudflare's tools take every starter, and a `dosim new` app, as they are?
+
+    For each app (posargs: app folders; default: every starter in examples/ plus a fresh
+    `dosim new` app) tools/deploy_check.py runs pywrangler's own configuration checks and
+    an offline `wrangler deploy --dry-run`, and asserts the bundle is the app's modules
+    only. Installs pinned workers-py here and `npm ci`s tools/wrangler/ on first use.
+    `nox -s deploy_check -- tests/fixtures/deploy_app` checks the template-layout fixture.
+    """
+    session.install("-e", ".", WORKERS_PY_PIN, "pytest")
+    session.run("pytest", "-q", "tests/test_deploy_check.py")  # its pywrangler test runs here
+    wrangler_js = WRANGLER_DIR / "node_modules" / "wrangler" / "bin" / "wrangler.js"
+    if not wrangler_js.is_file():
+        with session.chdir(WRANGLER_DIR):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    if session.posargs:
+        session.run("python", "tools/deploy_check.py", *session.posargs)
+        return
+    configs = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
+    starters = sorted({str(p.parent) for c in configs for p in ROOT.glob(f"examples/*/{c}")})
+    tmp = Path(session.create_tmp()).resolve() / "dosim-new"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    fresh = tmp / "deploy-check-app"
+    with session.chdir(tmp):
+        session.run(*_dosim_new_command(session, fresh.name))
+    session.run("python", "tools/deploy_check.py", "--unique-names", *starters, str(fresh))
