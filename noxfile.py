@@ -123,6 +123,29 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=CORE_PYTHONS[0])
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel as a release would; check them with twine and tests.
+
+    `python -m build` makes the sdist, then the wheel from it; `twine check --strict`
+    reads their metadata as PyPI would; tests/test_package.py checks their contents.
+    Publishing is then `twine upload dist/*` from a build into dist/. Not queued by
+    `nox -s tests`: on a clean checkout it takes about 35 s, most of it installing twine.
+    """
+    session.install("build", "twine", "pytest")
+    dist = Path(session.create_tmp()).resolve() / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
+    session.run(
+        "pytest",
+        "-q",
+        "tests/test_package.py",
+        *session.posargs,
+        env={"DOSIM_DIST_DIR": str(dist), "DOSIM_PACKAGE_REQUIRED": "1"},
+    )
+
+
+@nox.session(python=CORE_PYTHONS[0])
 def pyodide(session: nox.Session) -> None:
     """Run the core test suite inside Pyodide (npm package, pinned) under Node.js."""
     session.install("build", "pip")
