@@ -49,6 +49,7 @@ PICTURE = {
         "dosim.boundary",
         "dosim.ffi",
         "dosim.errors",
+        "dosim.compat",
     ),
 }
 ADAPTERS = ("dosim.cli", "dosim.dev", "dosim.testing")

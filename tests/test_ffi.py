@@ -203,3 +203,51 @@ def test_keyword_arguments_reach_javascript_as_one_object():
     recorder = Recorder()
     recorder.call(1, a=2)
     assert recorder.args[0] == 1 and recorder.args[1].to_py() == {"a": 2}
+
+
+@pytest.mark.parametrize(
+    ("date", "flags", "kind"),
+    [
+        ("2026-09-08", (), "Object"),
+        ("2026-09-07", (), "Map"),
+        ("2025-11-01", ("python_workers_314",), "Object"),
+        ("2026-11-01", ("no_python_workers_314",), "Map"),
+    ],
+)
+def test_to_js_of_a_dict_follows_the_pyodide_the_date_selects(date, flags, kind):
+    # pywrangler 1.17.9 pywrangler/metadata.py: Python 3.14 (Pyodide 314) from 2026-09-08;
+    # Pyodide 0.29 changed to_js(dict) from Map to Object (pyodide/pyodide#5912).
+    from dosim import compat
+
+    token = compat.activate(compat.Compatibility.of(date, flags))
+    try:
+        assert ffi.to_js({"a": 1}).constructor.name == kind
+    finally:
+        compat.restore(token)
+
+
+async def test_an_app_reads_its_compatibility_from_its_config(tmp_path):
+    from dosim import App
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "entry.py").write_text(
+        "from workers import DurableObject\n\n"
+        "class Box(DurableObject):\n"
+        "    async def kind(self):\n"
+        "        from pyodide.ffi import to_js\n"
+        "        return to_js({'a': 1}).constructor.name\n"
+    )
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "box"\nmain = "src/entry.py"\ncompatibility_date = "2025-11-01"\n'
+        'compatibility_flags = ["python_workers"]\n\n'
+        '[[durable_objects.bindings]]\nname = "BOX"\nclass_name = "Box"\n\n'
+        '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Box"]\n'
+    )
+    app = App.from_config(tmp_path)
+    assert app.compatibility.date == "2025-11-01"
+    # Inside Pyodide app code has the real to_js of the Pyodide it runs on (314: an
+    # Object whatever the date; the Differences page says so).
+    import sys
+
+    expected = "Object" if sys.platform == "emscripten" else "Map"
+    assert await app.env.BOX.getByName("b").kind() == expected

@@ -28,9 +28,9 @@ Python caller:
    worker.py:317).
 
 Inferred, not observed: with the compatibility flag ``enhanced_error_serialization``
-(default from 2026-04-21, W src/workerd/io/compatibility-date.capnp:1019) the caller would
-instead get the name ``PythonError`` and the bare traceback (W src/workerd/jsg/util.c++:259,
-W src/workerd/jsg/ser.c++:557). dosim models the earlier dates (the Differences page says so).
+(default from 2026-04-21, W src/workerd/io/compatibility-date.capnp:1019) the caller
+instead gets the name ``PythonError`` and the bare traceback (W src/workerd/jsg/util.c++:259,
+W src/workerd/jsg/ser.c++:557). dosim follows the app's date and flags (dosim.compat).
 """
 
 import os
@@ -97,9 +97,14 @@ class NoFetch(DurableObject):
         return "pong"
 
 
+# Most tests here describe the form for compatibility dates before 2026-04-21 (the legacy
+# error serialization, which starters dated 2025-11-01 get); see the enhanced-form test.
+LEGACY_DATE = "2026-04-20"
+
+
 @pytest.fixture
 def app():
-    return App(None, {"T": Thrower, "N": NoFetch})
+    return App(None, {"T": Thrower, "N": NoFetch}, compatibility_date=LEGACY_DATE)
 
 
 def frames(message):
@@ -239,7 +244,7 @@ class BadStart(DurableObject):
 async def test_an_exception_in_the_constructor_arrives_the_same_way():
     # workerd constructs the Python instance with the same call helper as methods (W
     # src/pyodide/python-entrypoint-helper.ts:382-394, initPyInstance).
-    stub = App(None, {"B": BadStart}).env.B.getByName("b")
+    stub = App(None, {"B": BadStart}, compatibility_date=LEGACY_DATE).env.B.getByName("b")
     with pytest.raises(JsException) as caught:
         await stub.ping()
     assert caught.value.name == "Error" and caught.value.remote is True
@@ -343,3 +348,25 @@ def test_pyodide_jsexception_text_matches_dosims():
         modelled.name,
         modelled.message,
     )
+
+
+@pytest.mark.parametrize(
+    ("date", "flags", "name"),
+    [
+        (None, (), "PythonError"),  # dosim's default date, after 2026-04-21
+        ("2026-04-21", (), "PythonError"),
+        ("2026-04-20", (), "Error"),
+        ("2026-11-01", ("legacy_error_serialization",), "Error"),
+        ("2025-11-01", ("enhanced_error_serialization",), "PythonError"),
+    ],
+)
+async def test_the_compatibility_date_decides_whether_the_name_survives(date, flags, name):
+    # Inferred (see the module docstring): enhanced_error_serialization keeps the name.
+    app = App(None, {"T": Thrower}, compatibility_date=date, compatibility_flags=flags)
+    with pytest.raises(JsException) as caught:
+        await app.env.T.getByName("t").boom()
+    error = caught.value
+    assert error.name == name and error.remote is True
+    prefix = "" if name == "PythonError" else "PythonError: "
+    assert error.message.startswith(prefix + "Traceback (most recent call last):\n")
+    assert error.message.endswith("\nValueError: boom\n")

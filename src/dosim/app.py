@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import compat
 from .clock import DEFAULT_START_MS, VirtualClock
 from .faults import Faults
 from .host import ObjectHost
@@ -98,6 +99,9 @@ class App:
         seed: Seeds everything random (``newUniqueId``, alarm retry jitter).
         start_time: Virtual start, in ms since the epoch (default 2025-01-01T00:00:00Z).
         persist_to: Folder for one SQLite file per object; ``None`` keeps storage in memory.
+        compatibility_date: ``YYYY-MM-DD``; where a platform behaviour depends on it, dosim
+            follows (:mod:`dosim.compat`). Default: :data:`dosim.compat.DEFAULT_DATE`.
+        compatibility_flags: Flags that switch such behaviours on or off.
     """
 
     def __init__(
@@ -111,6 +115,8 @@ class App:
         seed: int = 0,
         start_time: int = DEFAULT_START_MS,
         persist_to: str | Path | None = None,
+        compatibility_date: str | None = None,
+        compatibility_flags: tuple[str, ...] | list[str] = (),
     ) -> None:
         if worker is not None and not inspect.isclass(worker):
             raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
@@ -121,6 +127,7 @@ class App:
         self.trace = Trace()
         self.faults = Faults(self)
         self.persist_to = Path(persist_to) if persist_to is not None else None
+        self.compatibility = compat.Compatibility.of(compatibility_date, compatibility_flags)
         self._background: set[asyncio.Future[Any]] = set()
         self.namespaces: dict[str, NamespaceRuntime] = {}
         bindings: dict[str, Any] = dict(vars or {})
@@ -188,6 +195,8 @@ class App:
             seed=seed,
             start_time=start_time,
             persist_to=persist_to,
+            compatibility_date=config.compatibility_date,
+            compatibility_flags=tuple(config.compatibility_flags),
         )
 
     # -- driving ------------------------------------------------------------------------
@@ -231,6 +240,7 @@ class App:
                 options["body"] = body
             request = Request(url, **options)
         token = self.clock.activate()
+        compat_token = compat.activate(self.compatibility)
         ctx = ExecutionContext(self)
         # ``from workers import env, waitUntil`` reach this invocation's, as on Cloudflare.
         restore_globals = set_runtime_globals(env=self.env, wait_until=ctx.waitUntil)
@@ -249,6 +259,7 @@ class App:
             raise
         finally:
             restore_globals()
+            compat.restore(compat_token)
             VirtualClock.deactivate(token)
         self._record_request(request, status=getattr(response, "status", None))
         return response

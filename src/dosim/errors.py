@@ -39,6 +39,8 @@ import os
 import traceback
 from typing import Any
 
+from . import compat
+
 __all__ = [
     "JsException",
     "platform_error",
@@ -305,7 +307,9 @@ async def call_python(function: Any, *args: Any) -> Any:
     return result
 
 
-def cross_exception(error: BaseException) -> BaseException:
+def cross_exception(
+    error: BaseException, compatibility: compat.Compatibility | None = None
+) -> BaseException:
     """Return ``error`` as the caller of an object sees it (``remote = True``).
 
     The caller gets a :class:`JsException`, as Python code on Cloudflare does when an RPC
@@ -314,15 +318,17 @@ def cross_exception(error: BaseException) -> BaseException:
     * a JS error whose name workerd's tunnel recreates (``Error``, ``TypeError``,
       ``RangeError``, DOMException names, ...) keeps its name, message and flags;
     * any other name -- ``PythonError``, what a Python exception raised by the object
-      became -- arrives as ``Error`` with ``"<name>: "`` before the message, so a Python
-      ``ValueError("boom")`` reaches the caller as ``Error`` with the message
-      ``"PythonError: Traceback (most recent call last): ... ValueError: boom"`` (and a
-      final newline);
+      became -- keeps it from compatibility date 2026-04-21 (workerd's
+      ``enhanced_error_serialization``; :mod:`dosim.compat`), so a Python
+      ``ValueError("boom")`` reaches the caller as ``PythonError`` with the traceback as
+      its message (ending in ``ValueError: boom`` and a newline); before that date it
+      arrives as ``Error`` with ``"PythonError: "`` before the message;
     * a Python exception that was not converted yet is converted first
       (:func:`python_error`).
 
     Args:
         error: The exception raised inside the object.
+        compatibility: The app's (default: the active one, :func:`dosim.compat.active`).
 
     Returns:
         A new :class:`JsException`, or ``error`` itself if it already crossed (``remote``
@@ -332,7 +338,8 @@ def cross_exception(error: BaseException) -> BaseException:
         return error
     js = error if isinstance(error, JsException) else python_error(error)
     name, message = js.name, js.message
-    if name not in _TUNNELED_NAMES:
+    enhanced = (compatibility or compat.active()).enhanced_error_serialization
+    if name not in _TUNNELED_NAMES and not enhanced:
         name, message = "Error", f"{name}: {message}"
     crossed = JsException(
         message,

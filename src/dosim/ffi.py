@@ -35,6 +35,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from . import compat
 from .errors import JsException
 
 __all__ = [
@@ -576,9 +577,9 @@ def to_js(
     """Convert a Python value into a JavaScript value, as ``pyodide.ffi.to_js`` does.
 
     ``list`` and ``tuple`` become Arrays, ``dict`` a plain object (or what
-    ``dict_converter`` makes of its ``[key, value]`` entries, e.g. ``js.Map.new``; Pyodide
-    before 0.29, which Cloudflare runs for compatibility dates before 2026-06-10, made a
-    Map unless ``dict_converter=js.Object.fromEntries`` was passed),
+    ``dict_converter`` makes of its ``[key, value]`` entries, e.g. ``js.Map.new``); for an
+    app whose compatibility date is before 2026-09-08 Cloudflare runs Pyodide 0.28, which
+    makes a Map of a ``dict``, and so does this model (:mod:`dosim.compat`);
     ``set`` a Set, ``bytes``-like values a ``Uint8Array``; ``str``, numbers, ``bool`` and
     ``None`` stay as they are; anything else becomes a PyProxy (``default_converter``
     gets a chance first).
@@ -612,9 +613,11 @@ def to_js(
             return JsArray(convert(item, level - 1) for item in value)
         if isinstance(value, dict):
             entries = [JsArray([key, convert(item, level - 1)]) for key, item in value.items()]
-            if dict_converter is None:
+            if dict_converter is None and compat.active().pyodide_314:
                 # An Object since Pyodide 0.29 (pyodide/pyodide#5912); a Map before.
                 return JsObject({str(entry._items[0]): entry._items[1] for entry in entries})
+            if dict_converter is None:
+                return JsMap((entry._items[0], entry._items[1]) for entry in entries)
             return dict_converter(JsArray(entries))
         if isinstance(value, set | frozenset):
             return JsSet(value)

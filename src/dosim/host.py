@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import current
+from . import compat, current
 from .alarms import AlarmScheduler
 from .clock import VirtualClock
 from .context import DurableObjectState
@@ -379,7 +379,7 @@ class ObjectHost:
         Args:
             error: Raised inside the object.
         """
-        return cross_exception(error)
+        return cross_exception(error, self.namespace.app.compatibility)
 
     def error_for_caller(self, error: BaseException) -> BaseException:
         """Return a fresh copy of a stored reset error, safe to raise again.
@@ -420,6 +420,7 @@ class ObjectHost:
         incarnation.active += 1
         self._cancel_eviction()
         clock_token = self.clock.activate()
+        compat_token = compat.activate(self.namespace.app.compatibility)
         token = current.enter(incarnation)
         # ``from workers import env, waitUntil`` inside the object reach its env and keep
         # this instance alive, as ``ctx.waitUntil`` does.
@@ -446,6 +447,7 @@ class ObjectHost:
         finally:
             restore_globals()
             current.leave(token)
+            compat.restore(compat_token)
             VirtualClock.deactivate(clock_token)
             incarnation.active -= 1
             self.maybe_schedule_eviction()

@@ -45,6 +45,7 @@ import marshal
 from decimal import Decimal
 from typing import Any
 
+from . import compat
 from .eager import start_now
 from .errors import JsException, cross_exception
 from .ffi import JsArray, JsBuffer, JsDate, JsMap, JsObject, JsSet, as_model, jsnull
@@ -237,9 +238,10 @@ def _wire_leaf(value: Any, functions: bool) -> Any:
     if isinstance(value, _JS_DATA) or value is jsnull:
         return _wire_js_value(value, functions)
     if functions and isinstance(value, FunctionStub):
-        return (_FUNCTION_TAG, value._function)  # sent on as the same function, not nested
+        # Sent on as the same function, not nested, still answering for its own app.
+        return (_FUNCTION_TAG, (value._function, value._compatibility))
     if functions and callable(value) and not isinstance(value, type):
-        return (_FUNCTION_TAG, value)
+        return (_FUNCTION_TAG, (value, compat.active()))  # the sending app's
     raise _clone_error(value)
 
 
@@ -296,7 +298,7 @@ def from_wire(wire: Any) -> Any:
         if tag == _EXCEPTION_TAG:
             return Exception(f"Error: {payload}")
         if tag == _FUNCTION_TAG:
-            return FunctionStub(payload)
+            return FunctionStub(*payload)
         if tag == _MAP_TAG:
             return JsDict({from_wire(key): from_wire(item) for key, item in payload})
     return wire  # objects with their own wire form (Request, Response) pass through
@@ -317,12 +319,15 @@ class FunctionStub:
 
     Args:
         function: The original callable.
+        compatibility: The sending app's (default: the active one).
     """
 
-    __slots__ = ("_function",)
+    __slots__ = ("_function", "_compatibility")
 
-    def __init__(self, function: Any) -> None:
+    def __init__(self, function: Any, compatibility: compat.Compatibility | None = None) -> None:
         self._function = function
+        # Its errors cross as the sending app's compatibility date says (dosim.compat).
+        self._compatibility = compatibility or compat.active()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the original with copies of the arguments; await the result.
@@ -337,20 +342,22 @@ class FunctionStub:
         sent = [rpc_copy(arg) for arg in args]
         if kwargs:
             sent.append(rpc_copy(kwargs))
-        return start_now(_call_original(self._function, sent))
+        return start_now(_call_original(self._function, sent, self._compatibility))
 
     def __repr__(self) -> str:
         name = getattr(self._function, "__qualname__", type(self._function).__name__)
         return f"FunctionStub({name})"
 
 
-async def _call_original(function: Any, sent: list[Any]) -> Any:
+async def _call_original(
+    function: Any, sent: list[Any], compatibility: compat.Compatibility
+) -> Any:
     try:
         result = function(*sent)
         if inspect.isawaitable(result):
             result = await result
     except Exception as error:
-        raise cross_exception(error) from None
+        raise cross_exception(error, compatibility) from None
     return rpc_copy(result)
 
 

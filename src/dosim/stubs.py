@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import compat
 from .current import current_incarnation
 from .eager import start_now
 from .errors import (
@@ -138,7 +139,12 @@ class DurableObjectStub:
             return await _call_method(instance, method, sent)
 
         result = await self._deliver(host, method, invoke)
-        result = rpc_copy(result)
+        # The result leaves the object: a function in it answers for the object's app.
+        token = compat.activate(self._runtime.app.compatibility)
+        try:
+            result = rpc_copy(result)
+        finally:
+            compat.restore(token)
         host.record("rpc.return", method=method)
         return result
 
@@ -157,7 +163,7 @@ class DurableObjectStub:
         except BaseException as error:
             if not isinstance(error, Exception):
                 raise
-            crossed = cross_exception(error)
+            crossed = cross_exception(error, self._runtime.app.compatibility)
             host.record("rpc.raise", method=label, error=error_summary(crossed))
             raise crossed from None
         faults.after_call(self, label, host)
