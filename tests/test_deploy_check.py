@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+if sys.platform == "emscripten":
+    pytest.skip("a host tool (copies folders, runs npm): not for Pyodide", allow_module_level=True)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools package
 from tools import deploy_check as dc  # noqa: E402
