@@ -188,12 +188,22 @@ class ObjectDatabase:
     ``SQLITE_DEFAULT_FOREIGN_KEYS=1``.
 
     Args:
-        path: Database file, or None for a private in-memory database.
+        path: Database file, or None for a private in-memory database. A file that does
+            not exist yet is created by the first write (see the module docstring).
         sql_enabled: True for SQLite-backed classes (``new_sqlite_classes``), False for
             KV-backed ones, which get the KV limits and no SQL API.
+        on_open: Called with the database each time it opens its file (to count open
+            files, :class:`~dosim.storage.pool.DatabasePool`).
 
     Attributes:
-        conn: The :class:`sqlite3.Connection` (autocommit mode; dosim issues BEGIN/COMMIT).
+        conn: The :class:`sqlite3.Connection` (autocommit mode; dosim issues BEGIN/COMMIT);
+            while released, a stand-in that reopens the database when used.
+        path: The file, or None.
+        on_disk: Whether the file exists (false: the scratch database until the first write).
+        is_open: Whether :attr:`conn` is open (false once :meth:`release` closed it).
+        readers: Cursors handed to app code that may still read rows (each has a
+            ``reading`` property); while one reads, the database is not released.
+        spare: A finished cursor of :attr:`conn` that ``sql.exec`` reuses, or None.
         sql_enabled: Whether the class is SQLite-backed.
         authorizer: The :class:`~dosim.storage.authorizer.SqlAuthorizer` on the connection.
         kv: The hidden KV table with its write-back cache.
