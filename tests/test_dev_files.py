@@ -3,10 +3,10 @@
 * Thousands of objects under ``ulimit -n 256``: the server (a subprocess with that limit)
   creates a file per written object, none for objects only read, keeps its open files
   bounded, and starts again on the same folder under the same limit. The object count is
-  :data:`OBJECTS`: ``DOSIM_FD_TEST_OBJECTS`` (``nox -s tests`` sets 10,000), 1,000 by
+  :data:`OBJECTS`: ``DOSIM_FD_TEST_OBJECTS`` (``nox -s tests`` sets 10,000), 500 by
   default, because each new object costs about 30 ms of fsyncs on a small VM (its file
   created with a durable first commit, and the least recently used file checkpointed as
-  it closes), so 10,000 take about five minutes there.
+  it closes), so 10,000 took 411 s there.
 * A damaged object file no longer stops start-up: it is named in the log and moved to
   ``<state>/corrupt/<time>/``, and the other objects are served.
 * Objects with stored data stay listed by the inspector after eviction and a restart;
@@ -33,7 +33,7 @@ resource = pytest.importorskip("resource")
 import dev_helpers  # noqa: E402
 from dev_helpers import free_port, request, wait_until  # noqa: E402
 
-OBJECTS = int(os.environ.get("DOSIM_FD_TEST_OBJECTS", "1000"))
+OBJECTS = int(os.environ.get("DOSIM_FD_TEST_OBJECTS", "500"))
 """How many objects the file-descriptor test creates (see the module docstring)."""
 
 FILE_LIMIT = 256
