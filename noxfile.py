@@ -43,7 +43,8 @@ CORE_PYTHONS = ["3.11", "3.13"]
 def tests(session: nox.Session) -> None:
     """The whole suite: core + examples on CPython, then every other runtime."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-q", *session.posargs)
+    # tests/test_dev_files.py: the full 10,000 objects under `ulimit -n 256` (500 by default).
+    session.run("pytest", "-q", *session.posargs, env={"DOSIM_FD_TEST_OBJECTS": "10000"})
     for later in (
         "tests_py313",
         "sdk_surface",

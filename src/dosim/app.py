@@ -37,6 +37,8 @@ from .namespaces import DurableObjectNamespace, NamespaceRuntime
 from .objects import NamespaceView, ObjectView, StoredObjects, view_of
 from .objects import exists as object_exists
 from .settle import wait_all_tasks_blocked
+from .storage.database import CorruptDatabaseError
+from .storage.pool import DatabasePool, default_limit
 from .stubs import DurableObjectStub
 from .trace import Trace
 from .websockets import WebSocketClient
@@ -102,6 +104,10 @@ class App:
         compatibility_date: ``YYYY-MM-DD``; where a platform behaviour depends on it, dosim
             follows (:mod:`dosim.compat`). Default: :data:`dosim.compat.DEFAULT_DATE`.
         compatibility_flags: Flags that switch such behaviours on or off.
+        max_open_databases: With ``persist_to``, how many object databases may keep their
+            files open once the others are at rest (three file descriptors each; see
+            :mod:`dosim.storage.pool`). By default a sixth of the process's free file
+            descriptors, between 8 and 256.
     """
 
     def __init__(
@@ -117,6 +123,7 @@ class App:
         persist_to: str | Path | None = None,
         compatibility_date: str | None = None,
         compatibility_flags: tuple[str, ...] | list[str] = (),
+        max_open_databases: int | None = None,
     ) -> None:
         if worker is not None and not inspect.isclass(worker):
             raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
@@ -128,6 +135,10 @@ class App:
         self.faults = Faults(self)
         self.persist_to = Path(persist_to) if persist_to is not None else None
         self.compatibility = compat.Compatibility.of(compatibility_date, compatibility_flags)
+        self.database_pool: DatabasePool | None = None
+        if self.persist_to is not None:
+            limit = default_limit() if max_open_databases is None else max_open_databases
+            self.database_pool = DatabasePool(limit)
         self._background: set[asyncio.Future[Any]] = set()
         self.namespaces: dict[str, NamespaceRuntime] = {}
         bindings: dict[str, Any] = dict(vars or {})
@@ -413,13 +424,20 @@ class App:
 
         On Cloudflare a stored alarm fires whether or not anything touched the object
         since; an app that starts again on the same folder (``dosim dev``) calls this
-        first. Nothing is constructed: objects wake when an event reaches them.
+        first. Nothing is constructed: objects wake when an event reaches them. Each
+        database is closed again after its alarm is read (reopened when used), and
+        listed by :meth:`objects` from then on.
+
+        A file SQLite finds damaged (or not a database) is left alone and reported in
+        ``corrupt``: that object behaves as if it had no storage.
 
         Returns:
-            How many objects were opened and have alarms, and the files skipped.
+            How many objects were opened and have alarms, the files skipped and the
+            damaged ones.
         """
         opened = alarms = 0
         skipped: list[Path] = []
+        corrupt: list[tuple[Path, str]] = []
         if self.persist_to is None:
             return StoredObjects(0, 0, ())
         for runtime in self.namespaces.values():
@@ -433,10 +451,14 @@ class App:
                     skipped.append(file)
                     continue
                 host = runtime.host_for(object_id)
-                host.database  # noqa: B018 - opening it schedules the stored alarm
+                try:
+                    host.open_stored()  # reading the alarm schedules it
+                except CorruptDatabaseError as error:
+                    corrupt.append((file, error.message))
+                    continue
                 opened += 1
                 alarms += host.alarms.time is not None
-        return StoredObjects(opened, alarms, tuple(skipped))
+        return StoredObjects(opened, alarms, tuple(skipped), tuple(corrupt))
 
     def find_object(self, binding: str, hex_id: str) -> ObjectView | None:
         """Return the view of one object by its id in hex, or ``None`` if it does not exist.

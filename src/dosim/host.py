@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import compat, current
@@ -34,6 +33,7 @@ from .errors import (
 )
 from .gates import InputGate, OutputGate
 from .storage import DurableObjectStorage, ObjectDatabase
+from .storage.database import CorruptDatabaseError, is_corrupt
 from .websockets import ObjectSockets, disconnect
 from .workers.compat import set_runtime_globals
 from .workers.entrypoints import DurableObjectAbort
@@ -292,7 +292,7 @@ class ObjectHost:
         self.incarnation: Incarnation | None = None
         self._generation = 0
         self._database: Any = None
-        self._storage_opened = False
+        self._stored = False
         self.alarms = AlarmScheduler(self, seed=f"{namespace.app.seed}:{self.hex_id}")
         self._eviction_timer: Any = None
         self.pending_fault: Callable[[], None] | None = None
@@ -313,15 +313,79 @@ class ObjectHost:
     # -- storage ------------------------------------------------------------------------
     @property
     def database(self) -> Any:
-        """The object's SQLite database, opened on first use."""
+        """The object's SQLite database, opened on first use.
+
+        On disk (``persist_to``) the file is created by the first write and the
+        connection is closed while the object is at rest and the app has many open
+        (:mod:`dosim.storage.pool`); using the database reopens it.
+        """
         if self._database is None:
             path = self.app.database_path(self.namespace, self.hex_id)
-            if path is not None:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._database = ObjectDatabase(path, sql_enabled=self.namespace.sql_enabled)
-            self._storage_opened = True
+            pool = self.app.database_pool if path is not None else None
+            self._database = ObjectDatabase(
+                path,
+                sql_enabled=self.namespace.sql_enabled,
+                on_open=self._database_opened if pool is not None else None,
+            )
             self.alarms.sync(record=False)
         return self._database
+
+    def _database_opened(self, database: ObjectDatabase) -> None:
+        self.app.database_pool.opened(database, lambda: self.release_database(database))
+
+    def release_database(self, database: Any = None) -> bool:
+        """Close the object's database file if nothing needs it (see :mod:`dosim.storage.pool`).
+
+        An instance running an event, with background tasks or standard WebSockets keeps
+        it; so does a database with anything uncommitted or a cursor being read. Without
+        an instance in memory the database object itself is dropped too.
+
+        Args:
+            database: The database to release (default: the object's current one).
+
+        Returns:
+            Whether it is closed now.
+        """
+        database = self._database if database is None else database
+        if database is None:
+            return True
+        current = database is self._database
+        incarnation = self.incarnation
+        if current and incarnation is not None and not incarnation.idle:
+            return False
+        if not database.release():
+            return False
+        pool = self.app.database_pool
+        if pool is not None:
+            pool.closed(database)
+        if current:
+            self._stored = self._stored or database.stored
+            if incarnation is None:
+                self._database = None
+        return True
+
+    def open_stored(self) -> None:
+        """Open the stored database to schedule its alarm, then let it close (a restart).
+
+        Raises:
+            CorruptDatabaseError: SQLite says the file is damaged or not a database; the
+                object is left as if it had no storage.
+        """
+        try:
+            database = self.database
+        except Exception as error:
+            database, self._database = self._database, None
+            if database is not None:
+                database.close()
+                if self.app.database_pool is not None:
+                    self.app.database_pool.closed(database)
+            if is_corrupt(error):
+                path = self.app.database_path(self.namespace, self.hex_id)
+                raise CorruptDatabaseError(str(path), str(error)) from error
+            raise
+        self._stored = self._stored or database.stored
+        if self.incarnation is None:
+            self.release_database(database)
 
     def storage_for(self, incarnation: Incarnation) -> Any:
         """Build the ``ctx.storage`` object of an incarnation.
@@ -349,11 +413,15 @@ class ObjectHost:
             self.alarms.sync(record=True)
 
     def has_stored_data(self) -> bool:
-        """Whether the object has been created (its database opened, now or before).
+        """Whether the object has storage (in memory: opened; on disk: it wrote).
 
-        An evicted file-backed object closes its database but still exists.
+        A file-backed object that was only read has none. An evicted file-backed object
+        closes its database but still exists.
         """
-        return self._storage_opened
+        if not self._stored:
+            database = self._database
+            self._stored = database is not None and database.stored
+        return self._stored
 
     # -- incarnations -------------------------------------------------------------------
     def current(self) -> Incarnation:
@@ -419,6 +487,9 @@ class ObjectHost:
             binding.incarnation = incarnation
         incarnation.active += 1
         self._cancel_eviction()
+        pool = self.app.database_pool
+        if pool is not None and self._database is not None:
+            pool.used(self._database)
         clock_token = self.clock.activate()
         compat_token = compat.activate(self.namespace.app.compatibility)
         token = current.enter(incarnation)
@@ -451,6 +522,8 @@ class ObjectHost:
             VirtualClock.deactivate(clock_token)
             incarnation.active -= 1
             self.maybe_schedule_eviction()
+            if pool is not None and pool.over:
+                pool.trim()
 
     def _fire_pending_fault(self) -> None:
         fault, self.pending_fault = self.pending_fault, None
@@ -496,11 +569,10 @@ class ObjectHost:
             disconnect(socket)  # standard sockets cannot outlive their instance
         self.retire(incarnation)
         self.record("eviction", hibernated_sockets=len(self.websockets.hibernatable))
-        if self.app.persist_to is not None and self._database is not None:
+        if self.app.persist_to is not None:
             # On disk the database can be reopened on the next event: free its files now,
             # so an app with many objects does not hold three open files per object.
-            self._database.close()
-            self._database = None
+            self.release_database()
         return True
 
     def reset(self, error: BaseException, reason: str) -> bool:
@@ -571,3 +643,5 @@ class ObjectHost:
         """Close the database (app shutdown)."""
         if self._database is not None:
             self._database.close()
+            if self.app.database_pool is not None:
+                self.app.database_pool.closed(self._database)

@@ -9,10 +9,12 @@ without changing anything.
 The dev server's inspector, the docs sandbox's Objects panel and the testing helpers all
 read objects through this module, never through the runtime's internals.
 
-An object is listed once it exists for the platform: its storage was opened, or an
-instance was constructed. A stub alone creates nothing. An app on a ``persist_to``
-folder lists the objects stored there once they are opened
-(:meth:`dosim.App.open_stored_objects` opens them all, as ``dosim dev`` does at start).
+An object is listed once it exists for the platform: an instance was constructed, or it
+has storage (in memory: its storage was opened; on disk: it wrote, so its file exists).
+A stub alone creates nothing, and an evicted file-backed object that was only read
+leaves nothing behind. An app on a ``persist_to`` folder lists the objects stored there
+once they are opened (:meth:`dosim.App.open_stored_objects` opens them all, as
+``dosim dev`` does at start), evicted or not.
 """
 
 from __future__ import annotations
@@ -53,11 +55,14 @@ class StoredObjects:
         objects: How many stored objects were opened.
         alarms: How many of them have an alarm scheduled.
         skipped: Files in a namespace's folder that are not one of its objects.
+        corrupt: ``(file, SQLite's message)`` for each object file SQLite found damaged or
+            not a database; those objects were not opened.
     """
 
     objects: int
     alarms: int
     skipped: tuple[Path, ...]
+    corrupt: tuple[tuple[Path, str], ...] = ()
 
 
 def exists(host: ObjectHost) -> bool:

@@ -44,7 +44,7 @@ from ..loader import forget_app_modules
 from . import bridge, inspector, reload, requestlog
 from .names import NameBook
 from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms
-from .state import apply_local_migrations, default_state_dir
+from .state import apply_local_migrations, default_state_dir, set_aside
 from .tracebuffer import TraceBuffer
 from .websocket_seam import WS_MAX_SIZE, BridgeRegistry, bridge_websocket
 
@@ -170,6 +170,9 @@ class DevServer:
         report = app.open_stored_objects()
         for file in report.skipped:
             log.warning("dosim dev: %s is not an object of its namespace; ignored", file)
+        for file, message in report.corrupt:  # damaged object files: moved, the rest served
+            moved = set_aside(file, self.state_dir or file.parent.parent)
+            log.error("dosim dev: %s is damaged (%s); moved to %s", file, message, moved)
         if report.objects:
             log.info(
                 "dosim dev: reopened %d stored object(s), %d with a pending alarm",

@@ -16,6 +16,11 @@ alarm missed while the machine was down runs as soon as possible), and the inspe
 lists the objects. Opening does not construct instances;
 constructors run on the first event, as usual.
 
+An object file SQLite finds damaged (or not a database) does not stop the server:
+:func:`set_aside` moves it, with its ``-wal``/``-shm`` files, to
+``<state>/corrupt/<UTC time>/<worker>-<ClassName>/`` and the server logs where it went;
+that object starts empty and the others are served.
+
 At startup :func:`apply_local_migrations` applies the config's pending
 ``renamed_classes`` / ``deleted_classes`` / ``transferred_classes`` to these folders (the
 tags already applied are kept in ``migrations.json``), so a rename can be rehearsed on
@@ -29,6 +34,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,8 @@ __all__ = [
     "APPLIED_FILE",
     "default_state_dir",
     "apply_local_migrations",
+    "CORRUPT_DIR",
+    "set_aside",
 ]
 
 STATE_DIR = Path(".dosim") / "state"
@@ -54,6 +62,34 @@ def default_state_dir(app_dir: str | Path) -> Path:
         app_dir: The folder holding ``wrangler.toml``.
     """
     return Path(app_dir) / STATE_DIR
+
+
+# -- damaged object files --------------------------------------------------------------------
+CORRUPT_DIR = "corrupt"
+"""The folder under the state folder where damaged object files are moved."""
+
+
+def set_aside(file: str | Path, state_dir: str | Path, *, now: float | None = None) -> Path:
+    """Move a damaged object file and its ``-wal``/``-shm``/``-journal`` out of the way.
+
+    Args:
+        file: ``<state>/<worker>-<ClassName>/<id>.sqlite``.
+        state_dir: The state folder.
+        now: The time to name the folder after (seconds since the epoch; default now).
+
+    Returns:
+        Where the database file went:
+        ``<state>/corrupt/<YYYYmmdd-HHMMSS>/<worker>-<ClassName>/<id>.sqlite``.
+    """
+    file = Path(file)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
+    target = Path(state_dir) / CORRUPT_DIR / stamp / file.parent.name
+    target.mkdir(parents=True, exist_ok=True)
+    for suffix in _DB_SUFFIXES:
+        part = file.parent / (file.name + suffix)
+        if part.exists():
+            os.replace(part, target / part.name)
+    return target / file.name
 
 
 # -- migrations on local state ---------------------------------------------------------------

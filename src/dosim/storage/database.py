@@ -15,12 +15,27 @@ each commit to reschedule the alarm.
 dosim's own SQL (the hidden ``_cf_KV`` and ``_cf_METADATA`` tables, savepoints) starts with
 a per-database comment token, so app SQL can never reuse one of those statements from
 Python's prepared-statement cache and slip past the authorizer.
+
+A file-backed database keeps its file closed as long as it can:
+
+* **no file before the first write.** An object whose file does not exist yet runs on a
+  private in-memory *scratch* database: reads see an empty object, as they would on the
+  file. The first write (:meth:`ObjectDatabase.begin_write`, dosim's own metadata, or app
+  SQL found to write) moves it to its file, which is created then; nothing was written to
+  the scratch database before, so nothing needs copying. An object that is only read, or
+  does nothing, leaves no file.
+* **closed when at rest.** :meth:`ObjectDatabase.release` closes the connection when no
+  transaction or savepoint is open, nothing is pending and no cursor is being read; the
+  next use of :attr:`ObjectDatabase.conn` reopens it (see :mod:`dosim.storage.pool`, which
+  decides when). Connection settings app SQL changed (``PRAGMA foreign_keys`` and the
+  like) and the test page limit are carried over to the new connection.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -29,7 +44,13 @@ from . import limits
 from .authorizer import SqlAuthorizer
 from .kv import KvStore
 
-__all__ = ["StorageHost", "ObjectDatabase", "sqlite_error_message"]
+__all__ = [
+    "StorageHost",
+    "ObjectDatabase",
+    "CorruptDatabaseError",
+    "sqlite_error_message",
+    "is_corrupt",
+]
 
 T = TypeVar("T")
 
@@ -52,6 +73,55 @@ _PRIMARY_NAMES = {
 _ALARM_KEY = 1
 _BOOKMARK_KEY = 2
 _UNKNOWN: Any = object()
+# Connection settings app SQL may change (authorizer.ALLOWED_PRAGMAS) that a reopened
+# connection must keep; ``case_sensitive_like`` cannot be read back and is probed instead,
+# ``defer_foreign_keys`` ends with each transaction.
+_CONNECTION_PRAGMAS = (
+    "foreign_keys",
+    "recursive_triggers",
+    "reverse_unordered_selects",
+    "legacy_alter_table",
+    "ignore_check_constraints",
+)
+
+
+def is_corrupt(error: BaseException) -> bool:
+    """Whether ``error`` says a database file is damaged or not a database at all.
+
+    Args:
+        error: An exception from :mod:`sqlite3`.
+    """
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    return isinstance(error, sqlite3.DatabaseError) and code in (
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    )
+
+
+class CorruptDatabaseError(Exception):
+    """An object's database file is damaged (SQLite says ``SQLITE_CORRUPT`` or ``NOTADB``).
+
+    Args:
+        path: The file.
+        message: SQLite's text.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+class _Closed:
+    """Stands in for the connection of a released database: any use reopens it."""
+
+    __slots__ = ("_database",)
+
+    def __init__(self, database: ObjectDatabase) -> None:
+        self._database = database
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._database.reopen(), name)
 
 
 class StorageHost(Protocol):
@@ -118,12 +188,22 @@ class ObjectDatabase:
     ``SQLITE_DEFAULT_FOREIGN_KEYS=1``.
 
     Args:
-        path: Database file, or None for a private in-memory database.
+        path: Database file, or None for a private in-memory database. A file that does
+            not exist yet is created by the first write (see the module docstring).
         sql_enabled: True for SQLite-backed classes (``new_sqlite_classes``), False for
             KV-backed ones, which get the KV limits and no SQL API.
+        on_open: Called with the database each time it opens its file (to count open
+            files, :class:`~dosim.storage.pool.DatabasePool`).
 
     Attributes:
-        conn: The :class:`sqlite3.Connection` (autocommit mode; dosim issues BEGIN/COMMIT).
+        conn: The :class:`sqlite3.Connection` (autocommit mode; dosim issues BEGIN/COMMIT);
+            while released, a stand-in that reopens the database when used.
+        path: The file, or None.
+        on_disk: Whether the file exists (false: the scratch database until the first write).
+        is_open: Whether :attr:`conn` is open (false once :meth:`release` closed it).
+        readers: Cursors handed to app code that may still read rows (each has a
+            ``reading`` property); while one reads, the database is not released.
+        spare: A finished cursor of :attr:`conn` that ``sql.exec`` reuses, or None.
         sql_enabled: Whether the class is SQLite-backed.
         authorizer: The :class:`~dosim.storage.authorizer.SqlAuthorizer` on the connection.
         kv: The hidden KV table with its write-back cache.
@@ -135,30 +215,27 @@ class ObjectDatabase:
             paths test it before calling :meth:`begin_write`).
     """
 
-    def __init__(self, path: str | None = None, *, sql_enabled: bool) -> None:
-        self.conn = sqlite3.connect(
-            ":memory:" if path is None else path,
-            isolation_level=None,
-            check_same_thread=False,
-            cached_statements=256,
-        )
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        sql_enabled: bool,
+        on_open: Callable[[ObjectDatabase], None] | None = None,
+    ) -> None:
+        self.path = path
         self.sql_enabled = sql_enabled
         self.fail_next_commit = False
         self.broken: str | None = None
+        self.on_disk = path is not None and os.path.exists(path)
+        self.is_open = True
+        self.readers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.spare: sqlite3.Cursor | None = None
+        self._on_open = on_open
         self._token = f"/*{os.urandom(6).hex()}*/ "
-        conn = self.conn
-        if path is not None:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.Error:  # pragma: no cover - filesystems without shared memory
-                pass
-            conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        for name, value in limits.SQLITE_LIMITS.items():
-            if hasattr(sqlite3, name):
-                conn.setlimit(getattr(sqlite3, name), value)
+        self._settings: list[str] = []
+        self._max_pages: int | None = None
         self.authorizer = SqlAuthorizer()
-        conn.set_authorizer(self.authorizer)
+        self.conn = self._connect()
         self.kv = KvStore(self)
         self._txn = False  # dosim issued BEGIN and has not committed or rolled back yet
         self.dirty = False
@@ -178,6 +255,152 @@ class ObjectDatabase:
         )
         self._q_meta_get = sql("SELECT value FROM _cf_METADATA WHERE key = ?")
         self._q_meta_set = sql("INSERT OR REPLACE INTO _cf_METADATA VALUES (?, ?)")
+        if self.on_disk and on_open is not None:
+            on_open(self)
+
+    # --- the connection: scratch, file, released ------------------------------------------
+
+    @property
+    def stored(self) -> bool:
+        """Whether the object has storage: in memory once opened, on disk once written."""
+        return self.path is None or self.on_disk
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open and configure a connection: to the file once on disk, else in memory."""
+        path = self.path if self.on_disk else None
+        if path is not None:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        conn = sqlite3.connect(
+            ":memory:" if path is None else path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=256,
+        )
+        try:
+            if path is not None:
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.Error:  # pragma: no cover - filesystems without shared memory
+                    pass
+                conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            for name, value in limits.SQLITE_LIMITS.items():
+                if hasattr(sqlite3, name):
+                    conn.setlimit(getattr(sqlite3, name), value)
+            conn.set_authorizer(self.authorizer)
+            for statement in self._settings:
+                conn.execute(statement)
+            if self._max_pages is not None:
+                conn.execute(self.sql(f"PRAGMA max_page_count = {self._max_pages}"))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _keep_settings(self, conn: sqlite3.Connection) -> None:
+        """Remember the connection settings app SQL may have changed, for the next one."""
+        sql = self.sql
+        settings = [
+            sql(f"PRAGMA {name}={int(conn.execute(sql(f'PRAGMA {name}')).fetchone()[0])}")
+            for name in _CONNECTION_PRAGMAS
+        ]
+        if not conn.execute(sql("SELECT 'a' LIKE 'A'")).fetchone()[0]:
+            settings.append(sql("PRAGMA case_sensitive_like=1"))
+        self._settings = settings
+
+    def _use(self, conn: sqlite3.Connection | _Closed) -> None:
+        self.conn = conn
+        self.kv.use(conn)
+        self.spare = None
+
+    def _reading(self) -> bool:
+        return any(reader.reading for reader in list(self.readers))
+
+    @property
+    def at_rest(self) -> bool:
+        """Nothing uncommitted, nothing pending, no cursor being read: closing loses nothing."""
+        return not (
+            self._txn
+            or self._savepoints
+            or self.dirty
+            or self._deferred
+            or self.kv.pending
+            or self.broken is not None
+            or self.fail_next_commit
+            or (self.is_open and self.conn.in_transaction)
+            or self._reading()
+        )
+
+    def release(self) -> bool:
+        """Close the file connection if the database is :attr:`at_rest`; the next use reopens it.
+
+        A database that is not file-backed is never released (its memory is the storage).
+
+        Returns:
+            Whether the connection is closed now.
+        """
+        if not self.is_open:
+            return True
+        if self.path is None or not self.at_rest:
+            return False
+        conn = self.conn
+        try:
+            self._keep_settings(conn)
+        except sqlite3.Error:
+            return False
+        self._use(_Closed(self))
+        self.is_open = False
+        conn.close()
+        return True
+
+    def reopen(self) -> sqlite3.Connection:
+        """Return the open connection, opening it again if it was released.
+
+        Raises:
+            sqlite3.Error: The file could not be opened.
+        """
+        if self.is_open:
+            return self.conn  # type: ignore[return-value]
+        if not self.on_disk and self.path is not None and os.path.exists(self.path):
+            self.on_disk = True  # another app on the same folder created it meanwhile
+        conn = self._connect()
+        self._use(conn)
+        self.is_open = True
+        self._forget_cached_state()
+        if self.on_disk and self._on_open is not None:
+            self._on_open(self)
+        return conn
+
+    def _to_disk(self) -> None:
+        """Move a fresh object from its scratch database to its file (its first write).
+
+        Nothing was written to the scratch database, so nothing is copied; an open
+        transaction and its savepoints are opened again on the file. A cursor still
+        reading the scratch database keeps it.
+        """
+        if self.on_disk or self.path is None:
+            return
+        scratch = self.conn
+        if self.is_open:
+            self._keep_settings(scratch)  # type: ignore[arg-type]
+        self.on_disk = True
+        try:
+            conn = self._connect()
+        except BaseException:
+            self.on_disk = False
+            raise
+        reading = self._reading()
+        self._use(conn)
+        self.is_open = True
+        self._forget_cached_state()
+        if self._txn:
+            conn.execute(self._q_begin)
+            for name in self._savepoints:
+                conn.execute(self.sql(f"SAVEPOINT {name}"))
+        if not reading and isinstance(scratch, sqlite3.Connection):
+            scratch.close()
+        if self._on_open is not None:
+            self._on_open(self)
 
     def sql(self, text: str) -> str:
         """Return ``text`` marked as dosim's own (trusted) SQL for this database.
@@ -223,6 +446,8 @@ class ObjectDatabase:
         """
         if self.dirty:
             return False
+        if not self.on_disk and self.path is not None:
+            self._to_disk()
         if not self._txn:
             self.conn.execute(self._q_begin)
             self._txn = True
@@ -292,7 +517,7 @@ class ObjectDatabase:
         self._forget_cached_state()
         self._savepoints.clear()
         self._txn = self.dirty = self._deferred = False
-        if self.conn.in_transaction:
+        if self.is_open and self.conn.in_transaction:
             try:
                 self.conn.execute(self._q_rollback)
             except sqlite3.Error:  # pragma: no cover - nothing left to roll back
@@ -432,6 +657,8 @@ class ObjectDatabase:
         return None if row is None else row[0]
 
     def _write_meta(self, key: int, value: int | None) -> None:
+        if not self.on_disk and self.path is not None:
+            self._to_disk()
         try:
             if not self._has_meta():
                 self.conn.execute(self._q_meta_create)
@@ -502,10 +729,16 @@ class ObjectDatabase:
         Args:
             pages: Largest number of database pages (``PRAGMA max_page_count``).
         """
+        self._max_pages = int(pages)
         self.conn.execute(self.sql(f"PRAGMA max_page_count = {int(pages)}"))
 
     def close(self) -> None:
-        """Roll back anything uncommitted and close the connection."""
+        """Roll back anything uncommitted and close the connection (for good)."""
+        if not self.is_open:
+            return
         if self.conn.in_transaction:
             self.rollback()
-        self.conn.close()
+        self.is_open = False
+        conn = self.conn
+        self._use(_Closed(self))
+        conn.close()

@@ -203,6 +203,14 @@ class KvStore:
         self._q_count = sql("SELECT count(*) FROM _cf_KV")
         self._q_list: dict[tuple[bool, bool, bool], str] = {}
 
+    def use(self, conn: Any) -> None:
+        """Run on ``conn`` from now on (the database reopened or moved to its file).
+
+        Args:
+            conn: The database's new connection (or its stand-in while released).
+        """
+        self._conn = conn
+
     def forget_table(self) -> None:
         """Forget whether ``_cf_KV`` exists (after a rollback or deleteAll)."""
         self._exists = None
@@ -338,6 +346,13 @@ class SyncKvListIterator:
         self._cursor = cursor
         self._generation = store.generation
         self._canceled = False
+        if cursor is not None:
+            store._db.readers.add(self)  # its connection stays open while it reads
+
+    @property
+    def reading(self) -> bool:
+        """Whether rows are left to read from an open SQLite cursor."""
+        return self._cursor is not None and self._generation == self._store.generation
 
     def __iter__(self) -> SyncKvListIterator:
         return self

@@ -225,7 +225,7 @@ class SqlStorageCursor:
     iterating only reads its rows. ``raw()`` shares this cursor's position.
     """
 
-    __slots__ = ("_cur", "_desc", "_read", "_written")
+    __slots__ = ("_cur", "_desc", "_read", "_written", "__weakref__")
 
     def __init__(self, cur: sqlite3.Cursor | None, written: int) -> None:
         desc = None if cur is None else cur.description
@@ -233,6 +233,11 @@ class SqlStorageCursor:
         self._desc = desc
         self._read = 0
         self._written = written
+
+    @property
+    def reading(self) -> bool:
+        """Whether rows are left to read from the SQLite cursor (its connection stays open)."""
+        return self._cur is not None
 
     def _fetch(self) -> tuple | None:
         cur = self._cur
@@ -353,7 +358,6 @@ class SqlStorage:
         self._host = host
         self._plans: dict[str, _Plan] = {}
         self._cached = 0
-        self._spare: sqlite3.Cursor | None = None
 
     @property
     def databaseSize(self) -> int:
@@ -430,7 +434,7 @@ class SqlStorage:
             text = plan.pieces[0]
             if plan.writes[0] and not db.dirty and db.begin_write():
                 host.writes_pending()
-            cur = self._spare or db.conn.cursor()
+            cur = db.spare or db.conn.cursor()
             auth = db.authorizer
             auth.user = True  # in case SQLite re-prepares the statement (schema change)
             auth.statement = text
@@ -446,12 +450,14 @@ class SqlStorage:
         if cur.description is None:
             # No result rows: the cursor is finished and immutable, so one object per row
             # count can be shared, and the sqlite3 cursor reused for the next statement.
-            self._spare = cur
+            db.spare = cur
             written = cur.rowcount
             done = _FINISHED.get(written)
             return done if done is not None else SqlStorageCursor(None, max(written, 0))
-        self._spare = None
-        return SqlStorageCursor(cur, 0)
+        db.spare = None
+        cursor = SqlStorageCursor(cur, 0)
+        db.readers.add(cursor)  # the connection stays open while it reads
+        return cursor
 
     def _exec_plan(self, plan: _Plan, params: Any) -> sqlite3.Cursor:
         """Run a multi-statement or first-seen query; return the last statement's cursor."""
@@ -460,7 +466,7 @@ class SqlStorage:
         if plan.empty_tail:
             last += 1  # every statement is a prelude; the empty tail fails after them
         for index in range(last):
-            self._spare = self._run(plan, index, (), False)
+            self._db.spare = self._run(plan, index, (), False)
         if plan.empty_tail:
             raise platform_error("Error", limits.MSG_NO_STATEMENT)
         names = plan.names[last]
@@ -484,7 +490,28 @@ class SqlStorage:
         elif writes is None and not db.in_transaction and text.lstrip()[:6].upper() != "PRAGMA":
             db.ensure_transaction()  # a first-time statement may write: be inside the txn
             opened = True
-        cur = self._spare or db.conn.cursor()
+        cur = self._execute(text, params, is_last)
+        auth = db.authorizer
+        if writes is None:
+            # No authorizer call means SQLite reused a cached statement: assume it writes.
+            writes = plan.writes[index] = auth.wrote or auth.calls == 0
+            if writes:
+                if not db.on_disk and db.path is not None:
+                    # The first write of a fresh object ran on its scratch database: move
+                    # to the file (the scratch write is dropped) and run the statement there.
+                    if db.begin_write():
+                        self._host.writes_pending()
+                    cur = self._execute(text, params, is_last)
+                elif db.begin_write():
+                    self._host.writes_pending()
+            elif opened:
+                db.release_clean_transaction()
+        return cur
+
+    def _execute(self, text: str, params: Any, is_last: bool) -> sqlite3.Cursor:
+        """Run one statement of app SQL under the authorizer's rules."""
+        db = self._db
+        cur = db.spare or db.conn.cursor()
         auth = db.authorizer
         auth.start(text)
         try:
@@ -493,14 +520,6 @@ class SqlStorage:
             raise self._error(exc, text, is_last) from None
         finally:
             auth.user = False
-        if writes is None:
-            # No authorizer call means SQLite reused a cached statement: assume it writes.
-            writes = plan.writes[index] = auth.wrote or auth.calls == 0
-            if writes:
-                if db.begin_write():
-                    self._host.writes_pending()
-            elif opened:
-                db.release_clean_transaction()
         return cur
 
     def _error(self, exc: sqlite3.Error, statement: str, is_last: bool) -> Exception:
