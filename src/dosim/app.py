@@ -27,7 +27,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import cpulimit
 from .clock import DEFAULT_START_MS, VirtualClock
+from .cpulimit import DEFAULT_CPU_MS, CpuLimitExceeded
 from .faults import Faults
 from .host import ObjectHost
 from .ids import DurableObjectId
@@ -98,6 +100,8 @@ class App:
         seed: Seeds everything random (``newUniqueId``, alarm retry jitter).
         start_time: Virtual start, in ms since the epoch (default 2025-01-01T00:00:00Z).
         persist_to: Folder for one SQLite file per object; ``None`` keeps storage in memory.
+        cpu_ms: CPU time, in ms, each invocation may use (``limits.cpu_ms``); ``None``
+            for the platform's default (30 s). Enforced where :mod:`dosim.cpulimit` can.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class App:
         seed: int = 0,
         start_time: int = DEFAULT_START_MS,
         persist_to: str | Path | None = None,
+        cpu_ms: int | None = None,
     ) -> None:
         if worker is not None and not inspect.isclass(worker):
             raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
@@ -121,6 +126,7 @@ class App:
         self.trace = Trace()
         self.faults = Faults(self)
         self.persist_to = Path(persist_to) if persist_to is not None else None
+        self.cpu_ms = DEFAULT_CPU_MS if cpu_ms is None else cpu_ms
         self._background: set[asyncio.Future[Any]] = set()
         self.namespaces: dict[str, NamespaceRuntime] = {}
         bindings: dict[str, Any] = dict(vars or {})
@@ -188,6 +194,7 @@ class App:
             seed=seed,
             start_time=start_time,
             persist_to=persist_to,
+            cpu_ms=config.cpu_ms,
         )
 
     # -- driving ------------------------------------------------------------------------
@@ -212,6 +219,8 @@ class App:
             RuntimeError: If the app has no Worker entry class.
             Exception: Whatever the Worker's handler raised (tests see the real error;
                 the dev server turns it into a 500 response).
+            CpuLimitExceeded: The handler used more than its CPU time limit (the dev
+                server answers 503, as Cloudflare's error 1102).
         """
         if self.worker is None:
             raise RuntimeError(
@@ -234,6 +243,7 @@ class App:
         ctx = ExecutionContext(self)
         # ``from workers import env, waitUntil`` reach this invocation's, as on Cloudflare.
         restore_globals = set_runtime_globals(env=self.env, wait_until=ctx.waitUntil)
+        cpu_token = cpulimit.enter(self.cpu_ms)
         try:
             worker = self.worker(ctx, self.env)
             handler = getattr(worker, "fetch", None)
@@ -244,10 +254,11 @@ class App:
             response = handler(request)
             if inspect.isawaitable(response):
                 response = await response
-        except Exception as error:
+        except (Exception, CpuLimitExceeded) as error:
             self._record_request(request, error=f"{type(error).__name__}: {error}")
             raise
         finally:
+            cpulimit.leave(cpu_token)
             restore_globals()
             VirtualClock.deactivate(token)
         self._record_request(request, status=getattr(response, "status", None))
