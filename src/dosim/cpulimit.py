@@ -12,8 +12,10 @@ and was reset."`` (:data:`dosim.errors.MSG_CPU_RESET`).
 
 dosim does the same on CPython when the event loop runs in the main thread (``dosim
 dev``, and tests of app code): :func:`enter` and :func:`leave` bracket each event the
-runtime delivers (to an object, and the Worker's ``fetch``). While one is in progress, a
-watchdog thread posts a heartbeat to the loop every few milliseconds; when the loop has
+runtime delivers (to an object, and the Worker's ``fetch``): they mark the code that
+runs for the event, and the tasks it starts, with the event's limit. From the first event
+on, a watchdog thread posts a heartbeat to that event loop every few milliseconds (every
+100 ms with the default limit); when the loop has
 not run it while the main thread used more than the limit of **CPU time** (the main
 thread's CPU clock, ``time.pthread_getcpuclockid``; wall time where the system has no
 such clock, as on macOS), the watchdog sends ``SIGXCPU`` to the main thread, and the
@@ -73,9 +75,7 @@ class CpuLimitExceeded(BaseException):
     """
 
 
-_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "dosim_cpu_limit", default=None
-)
+_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar("dosim_cpu_limit", default=None)
 _MAIN = threading.main_thread().ident
 
 
@@ -93,8 +93,7 @@ class _Watchdog:
     """Notices a main-thread event loop stuck in one callback and interrupts it."""
 
     def __init__(self) -> None:
-        self.armed = 0  # events in progress on the main thread (written there only)
-        self.threshold_ms = MAX_CPU_MS  # the smallest limit among them
+        self.threshold_ms = MAX_CPU_MS  # the smallest limit of the loop's events
         self.loop: asyncio.AbstractEventLoop | None = None
         self.clock = _cpu_clock()
         # The heartbeat in flight: a number, and the main thread's CPU clock when it
@@ -113,9 +112,7 @@ class _Watchdog:
             current = signal.getsignal(signal.SIGXCPU)
             if current in (signal.SIG_DFL, signal.SIG_IGN, None):
                 signal.signal(signal.SIGXCPU, _on_sigxcpu)
-                self.thread = threading.Thread(
-                    target=self.run, name="dosim-cpu-limit", daemon=True
-                )
+                self.thread = threading.Thread(target=self.run, name="dosim-cpu-limit", daemon=True)
                 self.thread.start()
                 self.usable = True
         return self.usable
@@ -126,14 +123,10 @@ class _Watchdog:
 
     def run(self) -> None:  # pragma: no cover - timing is exercised by the tests
         while True:
-            if self.armed <= 0:
-                self.pending = None
-                time.sleep(0.05)
-                continue
             threshold = self.threshold_ms / 1000
             time.sleep(min(0.1, max(0.005, threshold / 10)))
             loop = self.loop
-            if loop is None or loop.is_closed() or not loop.is_running() or self.armed <= 0:
+            if loop is None or loop.is_closed() or not loop.is_running():
                 self.pending = None
                 continue
             now = self.clock()
@@ -187,20 +180,20 @@ def enter(limit_ms: int) -> contextvars.Token[int | None] | None:
         limit_ms: The event's CPU time limit in ms.
 
     Returns:
-        The token to pass to :func:`leave` (``None`` when nothing was armed).
+        The token to pass to :func:`leave` (``None`` where the limit is not enforced).
     """
     dog = _watchdog
     if dog is None or threading.get_ident() != _MAIN:
         return None
-    if dog.armed <= 0:
+    loop = asyncio.get_running_loop()
+    if loop is not dog.loop:
         if not dog.start():
             return None
-        dog.loop = asyncio.get_running_loop()
-        dog.armed = 0
+        dog.pending = None
         dog.threshold_ms = limit_ms
+        dog.loop = loop
     elif limit_ms < dog.threshold_ms:
         dog.threshold_ms = limit_ms
-    dog.armed += 1
     return _limit.set(limit_ms)
 
 
@@ -216,6 +209,3 @@ def leave(token: contextvars.Token[int | None] | None) -> None:
         _limit.reset(token)
     except ValueError:  # left from another context (a coroutine closed by the collector)
         pass
-    dog = _watchdog
-    if dog is not None:
-        dog.armed -= 1
