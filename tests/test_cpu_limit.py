@@ -187,6 +187,7 @@ async def test_a_background_task_over_the_limit_resets_its_object(app):
         await stub.count()
 
 
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no threads in Pyodide")
 def test_off_the_main_thread_the_limit_is_not_enforced_and_nothing_breaks():
     result = []
     app = App(Default, {"BUSY": Busy}, cpu_ms=LIMIT_MS)
