@@ -38,6 +38,7 @@ PICTURE = {
         "dosim.storage",
         "dosim.config",
         "dosim.migrations",
+        "dosim.cpulimit",
         "dosim.serialization",
         "dosim.ids",
         "dosim.clock",

@@ -27,8 +27,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import compat
+from . import compat, cpulimit
 from .clock import DEFAULT_START_MS, VirtualClock
+from .cpulimit import DEFAULT_CPU_MS, CpuLimitExceeded
 from .faults import Faults
 from .host import ObjectHost
 from .ids import DurableObjectId
@@ -108,6 +109,8 @@ class App:
             files open once the others are at rest (three file descriptors each; see
             :mod:`dosim.storage.pool`). By default a sixth of the process's free file
             descriptors, between 8 and 256.
+        cpu_ms: CPU time, in ms, each invocation may use (``limits.cpu_ms``); ``None``
+            for the platform's default (30 s). Enforced where :mod:`dosim.cpulimit` can.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class App:
         compatibility_date: str | None = None,
         compatibility_flags: tuple[str, ...] | list[str] = (),
         max_open_databases: int | None = None,
+        cpu_ms: int | None = None,
     ) -> None:
         if worker is not None and not inspect.isclass(worker):
             raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
@@ -139,6 +143,7 @@ class App:
         if self.persist_to is not None:
             limit = default_limit() if max_open_databases is None else max_open_databases
             self.database_pool = DatabasePool(limit)
+        self.cpu_ms = DEFAULT_CPU_MS if cpu_ms is None else cpu_ms
         self._background: set[asyncio.Future[Any]] = set()
         self.namespaces: dict[str, NamespaceRuntime] = {}
         bindings: dict[str, Any] = dict(vars or {})
@@ -208,6 +213,7 @@ class App:
             persist_to=persist_to,
             compatibility_date=config.compatibility_date,
             compatibility_flags=tuple(config.compatibility_flags),
+            cpu_ms=config.cpu_ms,
         )
 
     # -- driving ------------------------------------------------------------------------
@@ -232,6 +238,8 @@ class App:
             RuntimeError: If the app has no Worker entry class.
             Exception: Whatever the Worker's handler raised (tests see the real error;
                 the dev server turns it into a 500 response).
+            CpuLimitExceeded: The handler used more than its CPU time limit (the dev
+                server answers 503, as Cloudflare's error 1102).
         """
         if self.worker is None:
             raise RuntimeError(
@@ -255,6 +263,7 @@ class App:
         ctx = ExecutionContext(self)
         # ``from workers import env, waitUntil`` reach this invocation's, as on Cloudflare.
         restore_globals = set_runtime_globals(env=self.env, wait_until=ctx.waitUntil)
+        cpu_token = cpulimit.enter(self.cpu_ms)
         try:
             worker = self.worker(ctx, self.env)
             handler = getattr(worker, "fetch", None)
@@ -265,10 +274,11 @@ class App:
             response = handler(request)
             if inspect.isawaitable(response):
                 response = await response
-        except Exception as error:
+        except (Exception, CpuLimitExceeded) as error:
             self._record_request(request, error=f"{type(error).__name__}: {error}")
             raise
         finally:
+            cpulimit.leave(cpu_token)
             restore_globals()
             compat.restore(compat_token)
             VirtualClock.deactivate(token)

@@ -2,7 +2,8 @@
 
 dosim apps are configured exactly as for Cloudflare (spec §4.5). :func:`load_config`
 reads the keys the simulator needs (``name``, ``main``, ``compatibility_date``,
-``compatibility_flags``, ``durable_objects.bindings``, ``migrations``, ``vars``), checks
+``compatibility_flags``, ``durable_objects.bindings``, ``migrations``, ``vars``,
+``limits.cpu_ms``), checks
 them the way wrangler does, and returns a frozen :class:`AppConfig`. Every other key is
 ignored, so a real project's config file loads unchanged.
 
@@ -16,7 +17,8 @@ and ``packages/wrangler/src/dev``) and reproduced here:
   comments and trailing commas (wrangler parses both with ``allowTrailingComma``).
 * **Paths.** ``main`` is resolved relative to the folder holding the config file.
 * **Environments** (``load_config(path, env="staging")``): ``name``, ``main``,
-  ``compatibility_date``, ``compatibility_flags`` and ``migrations`` are *inherited*: a
+  ``compatibility_date``, ``compatibility_flags``, ``migrations`` and ``limits`` are
+  *inherited*: a
   value in ``[env.staging]`` replaces the top-level one, otherwise the top-level one is
   used. An inherited ``name`` gets ``-<env>`` appended (``"app"`` becomes
   ``"app-staging"``); a ``name`` set in the environment is used as is. (The docs call
@@ -34,6 +36,10 @@ and ``packages/wrangler/src/dev``) and reproduced here:
   undefined``); ``wrangler deploy`` would refuse such a config because the platform
   requires a migration for every new class.
 * ``.py`` entry points need the ``python_workers`` compatibility flag (wrangler's check).
+* ``limits.cpu_ms`` is the CPU time each invocation may use (:mod:`dosim.cpulimit`).
+  wrangler only checks that it is a number; the platform takes whole milliseconds up to
+  300,000 (5 minutes), and dosim refuses other values at load.
+  ``limits.subrequests`` is accepted and not enforced.
 
 Choices dosim makes where wrangler is lenient or non-deterministic:
 
@@ -60,6 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .cpulimit import MAX_CPU_MS
 from .migrations import Migration, MigrationError, StorageBackend, apply_migrations
 
 __all__ = [
@@ -88,6 +95,7 @@ _MIGRATION_KEYS = frozenset(
         "transferred_classes",
     }
 )
+_LIMITS_KEYS = frozenset({"cpu_ms", "subrequests"})
 _PYTHON_FLAG_MSG = "The `python_workers` compatibility flag is required to use Python."
 
 
@@ -166,6 +174,9 @@ class AppConfig:
             binds as parsed JSON).
         path: Absolute path of the config file.
         env: The selected environment, or ``None`` for the top level.
+        cpu_ms: ``limits.cpu_ms``: the CPU time, in ms, one invocation may use, or
+            ``None`` when the file sets none (the platform's default applies,
+            :data:`dosim.cpulimit.DEFAULT_CPU_MS`).
     """
 
     name: str
@@ -177,6 +188,7 @@ class AppConfig:
     vars: dict[str, Any]
     path: Path
     env: str | None = None
+    cpu_ms: int | None = None
 
     def class_names(self) -> tuple[str, ...]:
         """List the bound classes this Worker defines itself.
@@ -396,6 +408,7 @@ class _Section:
     bindings: tuple[DurableObjectBinding, ...] | None = None
     migrations: tuple[Migration, ...] | None = None
     vars: dict[str, Any] | None = None
+    cpu_ms: int | None = None
     present: set[str] = field(default_factory=set)
 
 
@@ -434,7 +447,20 @@ def _read_section(r: _Reader, raw: dict[str, Any], prefix: str) -> _Section:
         s.migrations = _read_migrations(r, raw["migrations"], p + "migrations")
     if raw.get("vars") is not None:
         s.vars = _read_vars(r, raw["vars"], p + "vars")
+    if raw.get("limits") is not None:
+        s.cpu_ms = _read_limits(r, raw["limits"], p + "limits")
     return s
+
+
+def _read_limits(r: _Reader, raw: Any, key: str) -> int | None:
+    limits = r.mapping(key, raw)
+    r.unexpected(key, limits, _LIMITS_KEYS)
+    value = limits.get("cpu_ms")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_CPU_MS:
+        r.wrong(key + ".cpu_ms", f"a whole number of milliseconds from 1 to {MAX_CPU_MS}", value)
+    return value
 
 
 def _read_bindings(r: _Reader, raw: Any, key: str) -> tuple[DurableObjectBinding, ...]:
@@ -707,4 +733,6 @@ def load_config(path: str | os.PathLike[str], env: str | None = None) -> AppConf
         vars=dict(variables),
         path=file,
         env=env or None,
+        # ``limits`` is inherited as a whole: an environment's table replaces the top one.
+        cpu_ms=section.cpu_ms if "limits" in section.present else top.cpu_ms,
     )

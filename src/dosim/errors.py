@@ -57,6 +57,7 @@ __all__ = [
     "MSG_ABORT_DEFAULT",
     "MSG_STORAGE_COMMIT_FAILED",
     "MSG_BCW_TIMEOUT",
+    "MSG_CPU_RESET",
     "MSG_BCW_NESTED",
     "MSG_EVICTED_STORAGE",
     "MSG_RESERVED_METHOD",
@@ -82,6 +83,9 @@ MSG_BCW_TIMEOUT = (
     "The call was canceled and the Durable Object was reset."
 )
 MSG_BCW_NESTED = "blockConcurrencyWhile() calls are nested too deeply."
+# What the caller of an object that exceeded its CPU time limit sees (the text as
+# production logs show it; the platform's docs do not list it).
+MSG_CPU_RESET = "Durable Object exceeded its CPU time limit and was reset."
 # dosim's own text: the platform never evicts an instance with work pending, but a test
 # can (``evict_durable_object``); the old instance's leftover tasks then meet this.
 MSG_EVICTED_STORAGE = (

@@ -7,7 +7,8 @@ input and output gates (see :mod:`dosim.gates`). An incarnation ends by
 * **eviction** — idle for 10 s of virtual time: memory is gone, storage stays, callers
   never notice (the next event constructs a new instance);
 * **reset** — ``ctx.abort()``, a failed commit, an exception or timeout in
-  ``blockConcurrencyWhile``, or an injected fault: uncommitted writes are discarded, every
+  ``blockConcurrencyWhile``, the CPU limit (:mod:`dosim.cpulimit`), or an injected
+  fault: uncommitted writes are discarded, every
   event still running in it fails, and stubs that reached it keep failing with the same
   error (``durableObjectReset``); new stubs reach a fresh instance.
 """
@@ -19,12 +20,14 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import compat, current
+from . import compat, cpulimit, current
 from .alarms import AlarmScheduler
 from .clock import VirtualClock
 from .context import DurableObjectState
+from .cpulimit import CpuLimitExceeded
 from .errors import (
     MSG_ABORT_DEFAULT,
+    MSG_CPU_RESET,
     MSG_EVICTED_STORAGE,
     JsException,
     copy_exception,
@@ -163,7 +166,9 @@ class Incarnation:
         def done(finished: asyncio.Future[Any]) -> None:
             self._tasks.discard(finished)
             if not finished.cancelled():
-                finished.exception()  # reported through the reset, not as "never retrieved"
+                # reported through the reset, not as "never retrieved"
+                if isinstance(finished.exception(), CpuLimitExceeded):
+                    self.reset(cpu_limit_error(), reason="cpu limit")
             self.host.maybe_schedule_eviction()
 
         task.add_done_callback(done)
@@ -226,6 +231,8 @@ class Incarnation:
         """
         if self.error is not None:
             return
+        if isinstance(error, CpuLimitExceeded):
+            error, reason = cpu_limit_error(), "cpu limit"
         self.error = self.host.crossed_error(error)
         was_current = self.live and self.host.incarnation is self
         self.live = False
@@ -263,6 +270,11 @@ class Incarnation:
             "Error", str(getattr(error, "message", error)), durable_object_reset=True
         )
         self.reset(flagged, reason="commit failed")
+
+
+def cpu_limit_error() -> BaseException:
+    """What callers of an object that exceeded its CPU limit see (flags inferred)."""
+    return platform_error("Error", MSG_CPU_RESET, durable_object_reset=True)
 
 
 def _loop_running() -> bool:
@@ -498,6 +510,7 @@ class ObjectHost:
         restore_globals = set_runtime_globals(
             env=self.namespace.env, wait_until=incarnation.wait_until
         )
+        cpu_token = cpulimit.enter(self.app.cpu_ms)
         try:
             if incarnation.instance is None:
                 incarnation.construct(object_id or self.id)
@@ -510,12 +523,16 @@ class ObjectHost:
             return result
         except DurableObjectAbort:
             raise self.error_for_caller(incarnation.error) from None
+        except CpuLimitExceeded as exceeded:
+            incarnation.reset(exceeded, reason="cpu limit")
+            raise self.error_for_caller(incarnation.error) from None
         except BaseException:
             self._fire_pending_fault()
             incarnation.check()
             incarnation.output_gate.release()  # writes before the exception still commit
             raise
         finally:
+            cpulimit.leave(cpu_token)
             restore_globals()
             current.leave(token)
             compat.restore(compat_token)

@@ -39,6 +39,7 @@ __all__ = [
     "to_worker_request",
     "to_http_response",
     "worker_error_response",
+    "cpu_limit_response",
     "too_large_response",
 ]
 
@@ -180,6 +181,19 @@ def worker_error_response(error: BaseException) -> PlainTextResponse:
         "Worker threw exception (dosim dev shows the traceback; Cloudflare would answer "
         "with Error 1101 and no details)\n\n" + text,
         status_code=500,
+    )
+
+
+def cpu_limit_response() -> PlainTextResponse:
+    """The ``503`` sent when the Worker's ``fetch`` exceeded its CPU time limit.
+
+    Cloudflare answers with its error page 1102 ("Worker exceeded CPU time limit."); the
+    status, 503, is inferred.
+    """
+    return PlainTextResponse(
+        "Worker exceeded CPU time limit. (Cloudflare would answer with Error 1102; the "
+        "limit is limits.cpu_ms in the wrangler config, 30000 ms by default)\n",
+        status_code=503,
     )
 
 

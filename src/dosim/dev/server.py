@@ -12,6 +12,11 @@ their alarms fire), and serves it with uvicorn:
 * a file watcher rebuilds the app when its Python files change
   (:mod:`dosim.dev.reload`); requests already running finish on the old app.
 
+A handler that computes past the CPU limit (``limits.cpu_ms``, :mod:`dosim.cpulimit`) is
+interrupted: an object is reset and its caller gets the platform's error, a Worker's
+``fetch`` gets ``503`` (Cloudflare's error 1102). Ctrl+C or SIGTERM always stops the
+server, a second signal at once (:mod:`dosim.dev.stopping`).
+
 Durability: a response leaves only after the Worker's ``fetch`` returned, and by then
 every object it called has committed its writes (the output gate holds each object's
 reply until its implicit transaction is committed, and file databases commit with
@@ -40,11 +45,13 @@ from starlette.websockets import WebSocket
 
 from ..app import App
 from ..config import load_config
+from ..cpulimit import CpuLimitExceeded
 from ..loader import forget_app_modules
 from . import bridge, inspector, reload, requestlog
 from .names import NameBook
 from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms
 from .state import apply_local_migrations, default_state_dir, set_aside
+from .stopping import StoppableServer
 from .tracebuffer import TraceBuffer
 from .websocket_seam import WS_MAX_SIZE, BridgeRegistry, bridge_websocket
 
@@ -282,6 +289,9 @@ class DevServer:
                 except Exception as failure:  # noqa: BLE001 - shown as a 500 in dev
                     error = f"{type(failure).__name__}: {failure}"
                     response = bridge.worker_error_response(failure)
+                except CpuLimitExceeded as exceeded:
+                    error = f"{type(exceeded).__name__}: {exceeded}"
+                    response = bridge.cpu_limit_response()
         if request.url.query:
             path += "?" + request.url.query
         duration = (time.perf_counter() - started) * 1000
@@ -362,5 +372,5 @@ class DevServer:
         )
 
     async def serve(self) -> None:
-        """Serve until interrupted (Ctrl+C / SIGTERM)."""
-        await uvicorn.Server(self.uvicorn_config()).serve()
+        """Serve until interrupted (Ctrl+C / SIGTERM; a second one exits at once)."""
+        await StoppableServer(self.uvicorn_config()).serve()

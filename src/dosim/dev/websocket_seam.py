@@ -51,6 +51,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket as StarletteWebSocket
 
+from ..cpulimit import CpuLimitExceeded
 from ..websockets import (
     CLOSED,
     MAX_MESSAGE_BYTES,
@@ -349,6 +350,9 @@ async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
         except Exception as failure:  # noqa: BLE001 - shown as a 500 in dev
             error = f"{type(failure).__name__}: {failure}"
             refusal = bridge.worker_error_response(failure)
+        except CpuLimitExceeded as exceeded:
+            error = f"{type(exceeded).__name__}: {exceeded}"
+            refusal = bridge.cpu_limit_response()
     status = 101 if end is not None else refusal.status_code
     log.info(
         requestlog.format_line(
