@@ -103,7 +103,7 @@ class Default(WorkerEntrypoint):
                          ("set-cookie", "b=2"), ("x-extra", "yes")],
             )
         if parts[:1] == ["boom"]:
-            raise ValueError("boom from the worker")
+            raise ValueError(query.get("message", "boom from the worker"))
         if parts[:1] == ["slow"]:
             await asyncio.sleep(float(query.get("s", "0.5")))
             return Response(VERSION)
@@ -241,6 +241,17 @@ def test_one_log_line_per_request_names_the_objects_touched(app_dir, caplog):
     assert lines[0].startswith("POST /add/alpha/k1 200 ") and lines[0].endswith("LOG:alpha")
     assert " ms" in lines[0]
     assert lines[1].startswith("GET /version 200 ") and lines[1].endswith("-")
+
+
+def test_control_characters_from_the_request_are_escaped_in_the_log(app_dir, caplog):
+    caplog.set_level(logging.INFO, logger="dosim.dev")
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        assert server.get("/%1b]0;pwned%07/%1b[2J")[0] == 404
+        assert server.get("/boom?message=%1b[31mred%0Aline")[0] == 500
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GET")]
+    assert lines[0].startswith("GET /\\x1b]0;pwned\\x07/\\x1b[2J 404 "), lines[0]
+    assert lines[1].endswith("(error: ValueError: \\x1b[31mred\\nline)"), lines[1]
+    assert not any("\x1b" in line or "\x07" in line or "\n" in line for line in lines)
 
 
 # -- real time and persistence ------------------------------------------------------------

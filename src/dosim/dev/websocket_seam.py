@@ -376,11 +376,11 @@ async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
             disconnect(end)
     log.info(
         "WS %s closed %s by %s after %.1f s (%d in, %d out)%s",
-        path,
+        requestlog.printable(path),
         pump.close_code,
         pump.closed_by or "server",
         time.perf_counter() - opened,
         pump.messages_in,
         pump.messages_out,
-        f": {pump.close_reason}" if pump.close_reason else "",
+        f": {requestlog.printable(pump.close_reason)}" if pump.close_reason else "",
     )
