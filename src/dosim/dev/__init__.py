@@ -16,6 +16,7 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``names``              object names seen, remembered across restarts (display only)
 ``inspector``          the ``/__dosim/`` page and its JSON API
 ``reload``             watching files and rebuilding the app
+``ports``              checking the port is free before start-up, with a hint
 ``templates``          ``dosim new``: copying a starter app
 =====================  ==============================================================
 
