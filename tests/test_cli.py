@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import socket
 import subprocess
 import sys
 import tomllib
@@ -152,7 +153,10 @@ def test_new_without_arguments_lists_templates_with_a_summary(capsys):
 
 def test_dev_reports_an_app_it_cannot_load_and_exits_1(tmp_path, caplog):
     pytest.importorskip("uvicorn")
-    assert main(["dev", str(tmp_path), "--port", "1"]) == 1
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["dev", str(tmp_path), "--port", str(port)]) == 1
     assert "cannot load the app" in caplog.text and "no wrangler config file" in caplog.text
 
 
@@ -254,3 +258,40 @@ def test_migrate_check_reads_an_app_in_the_src_layout(tmp_path, capsys):
 @pytest.mark.parametrize("template", sorted(available_templates()))
 def test_migrate_check_passes_on_every_starter(template, capsys):
     assert main(["migrate", "--check", str(templates_root() / template)]) == 0, template
+
+
+@needs_templates
+def test_dev_says_the_port_is_taken_before_any_banner_and_exits_1(tmp_path):
+    pytest.importorskip("uvicorn")
+    app = create_app("counter", tmp_path / "app")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "dosim.cli", "dev", str(app), "--port", str(port)]
+            + ["--in-memory", "--no-reload"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1, run.stderr
+    assert "serving" not in run.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in run.stderr
+    assert "--port" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_the_port_check_suggests_a_free_port_next_to_the_taken_one():
+    from dosim.dev.ports import PortUnavailable, check_port
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(PortUnavailable) as info:
+            check_port("127.0.0.1", port)
+    suggested = info.value.suggestion
+    assert suggested is not None and port < suggested <= port + 20
+    assert f"--port {suggested}" in str(info.value)
+    check_port("127.0.0.1", suggested)  # nothing listens there: no error

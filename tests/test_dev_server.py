@@ -103,7 +103,7 @@ class Default(WorkerEntrypoint):
                          ("set-cookie", "b=2"), ("x-extra", "yes")],
             )
         if parts[:1] == ["boom"]:
-            raise ValueError("boom from the worker")
+            raise ValueError(query.get("message", "boom from the worker"))
         if parts[:1] == ["slow"]:
             await asyncio.sleep(float(query.get("s", "0.5")))
             return Response(VERSION)
@@ -243,6 +243,17 @@ def test_one_log_line_per_request_names_the_objects_touched(app_dir, caplog):
     assert lines[1].startswith("GET /version 200 ") and lines[1].endswith("-")
 
 
+def test_control_characters_from_the_request_are_escaped_in_the_log(app_dir, caplog):
+    caplog.set_level(logging.INFO, logger="dosim.dev")
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        assert server.get("/%1b]0;pwned%07/%1b[2J")[0] == 404
+        assert server.get("/boom?message=%1b[31mred%0Aline")[0] == 500
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GET")]
+    assert lines[0].startswith("GET /\\x1b]0;pwned\\x07/\\x1b[2J 404 "), lines[0]
+    assert lines[1].endswith("(error: ValueError: \\x1b[31mred\\nline)"), lines[1]
+    assert not any("\x1b" in line or "\x07" in line or "\n" in line for line in lines)
+
+
 # -- real time and persistence ------------------------------------------------------------
 def test_response_arrives_only_after_the_write_is_committed_to_the_file(app_dir):
     with ThreadedServer(app_dir) as server:
@@ -341,6 +352,113 @@ def test_url_over_16_kb_gets_414(app_dir):
         fits = server.get("/version?" + "q" * 15_000)
     assert too_long[0] == 414
     assert fits[0] == 200
+
+
+def _raw_exchange(port, data, timeout=5.0):
+    """Send raw bytes; return what the server answers until it closes (or b"" on reset)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with contextlib.suppress(OSError):
+            s.sendall(data)
+        received = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                received += chunk
+        return received
+
+
+def test_headers_up_to_cloudflares_128_kb_reach_the_worker(app_dir):
+    headers = {f"x-big-{i}": "v" * 12_000 for i in range(9)}  # 108 KB in all
+    headers["x-test"] = "still here"
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        status, _, body = server.post("/echo", body=b"hi", headers=headers)
+    assert status == 201, body
+    assert json.loads(body)["x_test"] == "still here"
+
+
+def test_headers_over_128_kb_get_431_with_a_reason_and_the_server_keeps_serving(app_dir):
+    many = b"".join(b"x-big-%d: %s\r\n" % (i, b"v" * 12_000) for i in range(11))  # 132 KB
+    one = b"x-huge: " + b"v" * 200_000 + b"\r\n"  # over h11's buffer: refused mid-stream
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        parsed = _raw_exchange(
+            server.port, b"GET /version HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"
+        )
+        streamed = _raw_exchange(
+            server.port, b"GET /version HTTP/1.1\r\nHost: x\r\n" + one + b"\r\n"
+        )
+        long_url = _raw_exchange(server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\n\r\n")
+        after = server.get("/version")
+    for answer in (parsed, streamed):
+        assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
+        assert b"128 KB" in answer
+    assert long_url.startswith(b"HTTP/1.1 414 "), long_url[:200]
+    assert after[0] == 200 and after[2] == b"v1"
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch):
+    from dosim.dev import httpprotocol
+
+    monkeypatch.setattr(httpprotocol, "HEAD_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(httpprotocol, "BODY_TIMEOUT_SECONDS", 0.8)
+    monkeypatch.setattr(httpprotocol, "KEEP_ALIVE_SECONDS", 0.5)
+
+
+def _trickle(port, head, pause=0.1, limit=6.0):
+    """Send ``head`` one byte at a time (then keep sending); return (answer, seconds)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as s:
+        data = head + b"x" * 1000
+        try:
+            for byte in data:
+                s.sendall(bytes([byte]))
+                time.sleep(pause)
+                if time.monotonic() - started > limit:
+                    break
+        except OSError:
+            pass
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(4096):
+                answer += chunk
+    return answer, time.monotonic() - started
+
+
+def test_a_request_head_sent_byte_by_byte_is_cut_off_with_408(app_dir, short_timeouts):
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        answer, took = _trickle(server.port, b"GET /version HTTP/1.1\r\nX-Slow: ")
+        assert server.get("/version")[2] == b"v1"
+    assert took < 3.0, f"the slow client was served for {took:.1f} s"
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout"), answer
+
+
+def test_a_body_that_never_finishes_is_cut_off_and_others_are_served(app_dir, short_timeouts):
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        slow = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        slow.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc")
+        started = time.monotonic()
+        assert server.get("/version")[2] == b"v1"  # served while the body is awaited
+        with contextlib.suppress(OSError):
+            while slow.recv(4096):
+                pass
+        took = time.monotonic() - started
+        slow.close()
+    assert took < 3.0, f"the unfinished body held the connection {took:.1f} s"
+
+
+def test_silent_and_idle_keep_alive_connections_are_closed(app_dir, short_timeouts):
+    with ThreadedServer(app_dir, in_memory=True) as server:
+        started = time.monotonic()
+        silent = _raw_exchange(server.port, b"", timeout=5)
+        silent_took = time.monotonic() - started
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("GET", "/version")
+        assert conn.getresponse().read() == b"v1"
+        started = time.monotonic()
+        assert conn.sock.recv(1) == b""  # the server closed the idle connection
+        idle_took = time.monotonic() - started
+        conn.close()
+    assert silent == b"" and silent_took < 3.0
+    assert idle_took < 3.0
 
 
 def test_garbage_request_line_gets_400_and_the_server_keeps_serving(app_dir):

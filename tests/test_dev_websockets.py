@@ -165,6 +165,42 @@ def test_dropped_connection_is_seen_by_the_object_as_1006(server):
     assert event.detail["code"] == 1006
 
 
+@pytest.mark.parametrize("how", ["close", "shutdown", "reset"])
+def test_a_client_leaving_while_the_room_broadcasts_logs_no_warning(server, caplog, how):
+    # The object may be sending to a client whose connection just ended: that is a normal
+    # departure, not a bridge error, whichever way the client left.
+    caplog.set_level(logging.INFO)
+    uvicorn_logger = logging.getLogger("uvicorn")  # does not propagate to the root
+    uvicorn_logger.addHandler(caplog.handler)
+    try:
+        for round_ in range(4):
+            with server.connect(close_timeout=0.2) as alice, server.connect() as bob:
+                join(alice, "alice")
+                join(bob, f"bob{round_}")
+                for _ in range(40):
+                    alice.send(json.dumps({"type": "message", "text": "y" * 2000}))
+                if how == "close":
+                    bob.close()
+                elif how == "shutdown":
+                    bob.socket.shutdown(socket.SHUT_RDWR)
+                    bob.socket.close()
+                else:
+                    linger = struct.pack("ii", 1, 0)  # close with a TCP reset
+                    bob.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    bob.socket.close()
+                for _ in range(40):
+                    alice.send(json.dumps({"type": "message", "text": "z" * 2000}))
+                receive_until(alice, lambda m: m["type"] == "presence" and "left" in m)
+        wait_until(
+            lambda: sum(r.getMessage().startswith("WS ") for r in caplog.records) >= 8,
+            what="every close log line",
+        )
+    finally:
+        uvicorn_logger.removeHandler(caplog.handler)
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert not noisy, [r.getMessage() for r in noisy]
+
+
 # -- refusals ------------------------------------------------------------------------------
 def test_plain_get_of_the_socket_path_gets_426(server):
     status, body = server.http_get("/room/lobby/ws")

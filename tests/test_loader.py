@@ -4,6 +4,8 @@ import importlib
 import pkgutil
 import sys
 
+import pytest
+
 import dosim.workers
 import workers
 from dosim import App
@@ -151,3 +153,25 @@ def test_the_fixture_stops_looking_at_the_projects_root(tmp_path):
     (tmp_path / "other" / "tests").mkdir()
     # No config in the project: the test's folder, which then fails to load, saying so.
     assert find_app_folder(tmp_path / "other" / "tests") == tmp_path / "other" / "tests"
+
+
+def test_a_binding_to_a_function_says_it_binds_a_function_not_a_class(tmp_path):
+    _write(tmp_path / "wrangler.toml", APP_CONFIG.format(main="worker.py"))
+    _write(tmp_path / "worker.py", "def Thing(ctx, env):\n    return None\n")
+    with pytest.raises(LookupError, match=r"'THINGS' binds a function, not a class") as raised:
+        App.from_config(tmp_path)
+    assert "worker.py" in str(raised.value) and "def Thing" in str(raised.value)
+
+
+def test_a_binding_to_some_other_value_names_its_type(tmp_path):
+    _write(tmp_path / "wrangler.toml", APP_CONFIG.format(main="worker.py"))
+    _write(tmp_path / "worker.py", "Thing = 3\n")
+    with pytest.raises(LookupError, match=r"'THINGS' binds an int, not a class"):
+        App.from_config(tmp_path)
+
+
+def test_a_binding_to_a_missing_name_still_says_it_is_not_defined(tmp_path):
+    _write(tmp_path / "wrangler.toml", APP_CONFIG.format(main="worker.py"))
+    _write(tmp_path / "worker.py", "")
+    with pytest.raises(LookupError, match="does not define it"):
+        App.from_config(tmp_path)

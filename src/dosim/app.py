@@ -87,6 +87,30 @@ class ExecutionContext:
         """Accepted for parity; there is no origin behind a simulated Worker."""
 
 
+def _not_a_class(config: Any, binding: Any, found: Any) -> str:
+    """Why a binding's ``class_name`` cannot be used: undefined, or not a class.
+
+    A function or other value of that name is told apart from a missing one, since
+    "does not define it" misleads someone looking at ``def Counter(...)`` in the file.
+    """
+    main = Path(config.main).name
+    where = f"{config.path}: binding {binding.name!r}"
+    if found is None:
+        return f"{where} names class {binding.class_name!r}, but {main} does not define it"
+    if inspect.isroutine(found):
+        kind = "a function"
+        hint = f"def {binding.class_name}"
+    else:
+        kind_name = type(found).__name__
+        kind = f"{'an' if kind_name[:1].lower() in 'aeiou' else 'a'} {kind_name}"
+        hint = f"{binding.class_name} = ..."
+    return (
+        f"{where} binds {kind}, not a class: {binding.class_name!r} in {main} is "
+        f"{hint}; a Durable Object binding needs "
+        f"class {binding.class_name}(DurableObject)"
+    )
+
+
 class App:
     """A simulated Worker and its Durable Objects.
 
@@ -195,10 +219,7 @@ class App:
                 continue  # a class of another Worker: not simulated here
             found = getattr(module, binding.class_name, None)
             if not inspect.isclass(found):
-                raise LookupError(
-                    f"{config.path}: binding {binding.name!r} names class "
-                    f"{binding.class_name!r}, but {Path(config.main).name} does not define it"
-                )
+                raise LookupError(_not_a_class(config, binding, found))
             classes[binding.name] = found
             if config.storage_backend(binding.class_name) == "kv":
                 kv.append(binding.class_name)

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from .config import ConfigError, load_config
+from .dev.ports import PortUnavailable, check_port
 from .dev.templates import (
     DEFAULT_TEMPLATE,
     MSG_NO_TEMPLATES,
@@ -117,6 +118,13 @@ def _run_dev(args: argparse.Namespace) -> int:
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        # Before loading the app (and migrating its state): a taken port is the
+        # commonest start-up failure, and uvicorn would only notice after the banner.
+        check_port(args.host, args.port)
+    except PortUnavailable as taken:
+        print(f"dosim dev: {taken}", file=sys.stderr)
+        return 1
     options = {}
     if args.max_body_size is not None:
         options["max_body_bytes"] = args.max_body_size

@@ -10,17 +10,20 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``realtime``           drives the app's virtual clock from the wall clock
 ``state``              where state lives; applying migrations to it
 ``bridge``             HTTP request/response conversion, body limit, error pages
+``httpprotocol``       uvicorn's HTTP protocol with the header limit and read timeouts
 ``websocket_seam``     bridges real WebSockets to the simulated client ends
 ``requestlog``         one log line per request, with the objects it touched
 ``tracebuffer``        the recent trace events, for the inspector's live view
 ``names``              object names seen, remembered across restarts (display only)
 ``inspector``          the ``/__dosim/`` page and its JSON API
 ``reload``             watching files and rebuilding the app
+``ports``              checking the port is free before start-up, with a hint
 ``templates``          ``dosim new``: copying a starter app
 =====================  ==============================================================
 
-Only ``server``, ``bridge``, ``inspector``, ``reload`` and ``websocket_seam`` import the
-``dev`` extra's packages; the rest is stdlib, so ``dosim new`` works without it.
+Only ``server``, ``bridge``, ``httpprotocol``, ``inspector``, ``reload`` and
+``websocket_seam`` import the ``dev`` extra's packages; the rest is stdlib, so ``dosim
+new`` works without it.
 (``dosim migrate --check`` lives in the core, in :mod:`dosim.migrations`.) The simulator
 core never imports this package.
 """

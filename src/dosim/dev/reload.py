@@ -1,7 +1,8 @@
 """Reloading the app when its files change, keeping storage.
 
 :func:`watch` waits for changes to Python files or the wrangler config under the app's
-folder (the state folder and caches are ignored) and asks the server to reload.
+folder (the state folder, hidden folders, virtualenvs and caches are ignored) and asks
+the server to reload.
 :func:`dosim.loader.forget_app_modules` makes the next ``App.from_config`` import the app's
 code afresh: it drops the app's own modules from :data:`sys.modules` (so ``from helpers
 import x`` in the main module re-imports ``helpers``) and the simulator's cached main
@@ -28,16 +29,25 @@ log = logging.getLogger("dosim.dev")
 
 _IGNORED_PARTS = frozenset(
     {
-        ".dosim",
-        ".wrangler",
         "__pycache__",
-        ".git",
-        ".venv",
-        ".venv-workers",
+        "venv",
         "python_modules",
         "node_modules",
     }
 )
+"""Folder names never watched (besides hidden ones such as ``.venv``, ``.venv-workers``,
+``.dosim``, ``.wrangler`` and ``.git``): ``pip install`` or ``pywrangler sync`` writing
+thousands of ``.py`` files there must not reload the app once per batch."""
+
+_VENV_MARKER = "pyvenv.cfg"
+"""The file every virtualenv has at its root (PEP 405), whatever the folder's name."""
+
+
+def _ignored_folder(folder: Path, name: str) -> bool:
+    """Whether files under ``folder`` (a folder inside the app) never trigger a reload."""
+    if name.startswith(".") or name in _IGNORED_PARTS:
+        return True
+    return (folder / _VENV_MARKER).is_file()
 
 
 def is_app_source(path: str | Path, app_dir: Path, state_dir: Path | None) -> bool:
@@ -49,7 +59,9 @@ def is_app_source(path: str | Path, app_dir: Path, state_dir: Path | None) -> bo
         state_dir: The state folder (never a trigger), or ``None``.
 
     Returns:
-        True for ``.py`` files and wrangler config files outside ignored folders.
+        True for ``.py`` files and wrangler config files of the app; false under
+        hidden folders, virtualenvs (any folder holding ``pyvenv.cfg``, or named
+        ``venv``), ``python_modules``, ``node_modules`` and ``__pycache__``.
     """
     file = Path(path)
     if file.suffix != ".py" and file.name not in CONFIG_FILE_NAMES:
@@ -60,7 +72,14 @@ def is_app_source(path: str | Path, app_dir: Path, state_dir: Path | None) -> bo
         return False
     if state_dir is not None and file.resolve().is_relative_to(state_dir):
         return False
-    return not (_IGNORED_PARTS & set(relative.parts[:-1]))
+    if file.name.startswith("."):
+        return False  # editor temporaries; a module name cannot start with a dot anyway
+    folder = app_dir
+    for name in relative.parts[:-1]:
+        folder = folder / name
+        if _ignored_folder(folder, name):
+            return False
+    return True
 
 
 async def watch(

@@ -11,6 +11,10 @@ A line reads::
 
     POST /apples/increment 200 3.1 ms  COUNTER:apples
     GET /x 500 0.4 ms  -  (error: ValueError: boom)
+
+Everything in a line that came from a client or from app code (method, path, object
+names, error text) goes through :func:`printable` first: the path is percent-decoded
+before it gets here, so ``/%1b[2J`` would otherwise clear the developer's terminal.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from __future__ import annotations
 import collections
 import contextvars
 import logging
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["recording", "note_event", "format_line", "log"]
+__all__ = ["recording", "note_event", "format_line", "printable", "log"]
 
 log = logging.getLogger("dosim.dev")
 
@@ -38,6 +43,43 @@ _ALARM_LINES = {
     "alarm.retry": "alarm {label} raised ({error}); retry {retryCount} in {delay_ms} ms",
     "alarm.drop": "alarm {label} dropped: {reason}",
 }
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+"""C0/C1 controls and DEL, line and paragraph separators."""
+
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Direction overrides and isolates: they reorder what the terminal shows (CVE-2021-42574)."""
+
+
+def printable(text: str) -> str:
+    r"""Escape the characters of ``text`` that a terminal would act on or hide.
+
+    Controls become ``\x1b``, ``\n`` and the like; bidirectional controls and line
+    separators become ``\u202e``; any other character, accented or emoji, is kept.
+
+    Args:
+        text: Text from a request or from app code.
+
+    Returns:
+        The text, safe to print on one terminal line.
+    """
+    if text.isprintable():
+        return text  # the common case: no per-character work
+    out = []
+    for char in text:
+        if char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif char in _BIDI_CONTROLS or unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 @contextmanager
@@ -65,7 +107,10 @@ def note_event(event: Any) -> None:
     """
     touched = _touched.get()
     if touched is None and event.kind in _ALARM_LINES and event.namespace is not None:
-        facts = collections.defaultdict(lambda: "?", event.detail)
+        facts = collections.defaultdict(
+            lambda: "?",
+            {k: printable(v) if isinstance(v, str) else v for k, v in event.detail.items()},
+        )
         facts["label"] = _label(event.namespace, event.object_id or "?", event.name)
         log.info(_ALARM_LINES[event.kind].format_map(facts))
         return
@@ -77,7 +122,8 @@ def note_event(event: Any) -> None:
 
 
 def _label(binding: str, hex_id: str, name: str | None) -> str:
-    return f"{binding}:{name}" if name is not None else f"{binding}:{hex_id[:12]}…"
+    shown = printable(name) if name is not None else f"{hex_id[:12]}…"
+    return f"{printable(binding)}:{shown}"
 
 
 def format_line(
@@ -92,16 +138,17 @@ def format_line(
 
     Args:
         method: HTTP method.
-        path: Path and query string (cut to 200 characters).
+        path: Path and query string (escaped, then cut to 200 characters).
         status: Status code sent.
         duration_ms: Time from receiving the request to having the response, in ms.
         touched: From :func:`recording`.
         error: A short description of a Worker exception, if one was raised.
     """
     objects = ", ".join(_label(b, i, n) for (b, i), n in touched.items()) or "-"
+    path = printable(path)
     if len(path) > _MAX_PATH_CHARS:
         path = path[: _MAX_PATH_CHARS - 1] + "…"
-    line = f"{method} {path} {status} {duration_ms:.1f} ms  {objects}"
+    line = f"{printable(method)} {path} {status} {duration_ms:.1f} ms  {objects}"
     if error:
-        line += f"  (error: {error})"
+        line += f"  (error: {printable(error)})"
     return line

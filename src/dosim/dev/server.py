@@ -47,7 +47,7 @@ from ..app import App
 from ..config import load_config
 from ..cpulimit import CpuLimitExceeded
 from ..loader import forget_app_modules
-from . import bridge, inspector, reload, requestlog
+from . import bridge, httpprotocol, inspector, reload, requestlog
 from .names import NameBook
 from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms
 from .state import apply_local_migrations, default_state_dir, set_aside
@@ -369,6 +369,8 @@ class DevServer:
             lifespan="on",
             timeout_graceful_shutdown=5,
             ws_max_size=WS_MAX_SIZE,
+            # h11 plus the 128 KB header limit (431) and read timeouts (slowloris).
+            http=httpprotocol.DevHttpProtocol,
         )
 
     async def serve(self) -> None:

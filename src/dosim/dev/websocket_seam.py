@@ -50,6 +50,7 @@ import time
 from typing import Any
 
 from starlette.websockets import WebSocket as StarletteWebSocket
+from starlette.websockets import WebSocketDisconnect
 
 from ..cpulimit import CpuLimitExceeded
 from ..websockets import (
@@ -80,6 +81,9 @@ RELOAD_CLOSE_CODE = 1012
 RELOAD_CLOSE_REASON = "dosim dev reloaded the app"
 RESET_CLOSE_CODE = 1011
 """Sent on the wire when the object's end dropped (1006 cannot be sent in a close frame)."""
+_LEFT_GRACE_SECONDS = 5.0
+"""How long a send that found the client gone waits for the inbound side to report how
+it left (its close code) before reporting a dropped connection itself."""
 _MAX_REASON_BYTES = 123  # a close frame's payload is ≤ 125 bytes, 2 of them the code
 _HANDSHAKE_HEADERS = frozenset(
     {
@@ -209,11 +213,16 @@ class RealSocketBridge:
             kind, payload = await self._outbox.get()
             if kind == "message":
                 data = payload[0]
-                self.messages_out += 1
                 if isinstance(data, str):
-                    await self._ws.send({"type": "websocket.send", "text": data})
+                    frame = {"type": "websocket.send", "text": data}
                 else:
-                    await self._ws.send({"type": "websocket.send", "bytes": data.to_bytes()})
+                    frame = {"type": "websocket.send", "bytes": data.to_bytes()}
+                try:
+                    await self._ws.send(frame)
+                except (WebSocketDisconnect, OSError):
+                    await self._client_left_while_sending()
+                    return
+                self.messages_out += 1
                 continue
             if kind == "shutdown":
                 code, reason = payload
@@ -231,6 +240,16 @@ class RealSocketBridge:
                     {"type": "websocket.close", "code": code, "reason": _wire_reason(reason)}
                 )
             return
+
+    async def _client_left_while_sending(self) -> None:
+        """The client went away while the object was sending to it: a normal departure.
+
+        The inbound side has (or is about to have) the ``websocket.disconnect`` saying
+        how it left, with the client's close code; it ends :meth:`run`, which cancels
+        this wait. Only if it never comes is the connection reported as dropped.
+        """
+        await asyncio.sleep(_LEFT_GRACE_SECONDS)
+        self._client_closed({"code": 1006, "reason": None})
 
 
 class BridgeRegistry:
@@ -380,11 +399,11 @@ async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
             disconnect(end)
     log.info(
         "WS %s closed %s by %s after %.1f s (%d in, %d out)%s",
-        path,
+        requestlog.printable(path),
         pump.close_code,
         pump.closed_by or "server",
         time.perf_counter() - opened,
         pump.messages_in,
         pump.messages_out,
-        f": {pump.close_reason}" if pump.close_reason else "",
+        f": {requestlog.printable(pump.close_reason)}" if pump.close_reason else "",
     )
