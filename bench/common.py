@@ -54,7 +54,12 @@ PEER_ENV = {
     "NO_COLOR": "1",
     "FORCE_COLOR": "0",
 }
-DROPPED_ENV = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_ACCOUNT_ID", "NODE_OPTIONS")
+DROPPED_ENV = (
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_API_KEY",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "NODE_OPTIONS",
+)
 
 _peer_state: tuple[bool, str] | None = None
 
@@ -209,6 +214,7 @@ class Row:
     dosim: list[float] = field(default_factory=list)
     peer: list[float] = field(default_factory=list)
     peer_note: str = ""  # why the peer has no figures, or where its figure comes from
+    limit: float | None = None  # an absolute goal for dosim's median instead of a ratio
 
     def ratio(self) -> float | None:
         if not self.dosim or not self.peer:
@@ -216,6 +222,10 @@ class Row:
         return statistics.median(self.dosim) / statistics.median(self.peer)
 
     def met(self) -> str:
+        if self.limit is not None and self.dosim:
+            median = statistics.median(self.dosim)
+            ok = median >= self.limit if self.better == "higher" else median <= self.limit
+            return "yes" if ok else "NO"
         ratio = self.ratio()
         if self.goal is None or ratio is None:
             return "-"

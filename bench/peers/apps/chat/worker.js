@@ -148,7 +148,10 @@ export default {
   async fetch(request, env) {
     const path = new URL(request.url).pathname;
     const route = ROOM_ROUTE.exec(path);
-    if (route === null || !route[2]) return new Response("not found\n", { status: 404 });
+    if (path !== "/" && route === null) return new Response("not found\n", { status: 404 });
+    if (path === "/" || !route[2]) {
+      return new Response("chat (bench twin: no page)\n", { headers: { "Content-Type": "text/plain" } });
+    }
     if ((request.headers.get("Upgrade") ?? "").toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade\n", { status: 426 });
     }
