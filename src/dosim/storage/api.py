@@ -158,7 +158,7 @@ class DurableObjectStorage:
             found, ordered by their UTF-8 bytes.
         """
         if type(keys) is not list:
-            self._host.storage_op("get", key=keys)
+            self._host.storage_fact("get", "key", keys)
             if self._db.broken is not None:
                 raise self._db.broken_error()
             key = keys if type(keys) is str and keys.isascii() else as_key(keys)
@@ -207,7 +207,7 @@ class DurableObjectStorage:
             # The common case, kept flat because it is the hot path of most objects, and
             # run without a coroutine: it finishes here, its error raised where awaited.
             try:
-                host.storage_op("put", key=keyOrEntries)
+                host.storage_fact("put", "key", keyOrEntries)
                 db = self._db
                 if db.broken is not None:
                     raise db.broken_error()
@@ -236,7 +236,7 @@ class DurableObjectStorage:
             elif options is None:
                 options = kwargs
         if type(keyOrEntries) is not dict:
-            host.storage_op("put", key=keyOrEntries)
+            host.storage_fact("put", "key", keyOrEntries)
             self._check()
             if value is _MISSING:
                 raise TypeError(limits.MSG_PUT_UNDEFINED)
@@ -270,7 +270,7 @@ class DurableObjectStorage:
             For one key whether it existed; for a list how many of the keys existed.
         """
         if type(keys) is not list:
-            self._host.storage_op("delete", key=keys)
+            self._host.storage_fact("delete", "key", keys)
             self._check()
             key = self._key(keys)
             self._write()

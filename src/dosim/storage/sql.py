@@ -413,7 +413,7 @@ class SqlStorage:
             TypeError: A binding of an unsupported type or an unsafe integer.
         """
         host = self._host
-        host.storage_op("sql.exec", query=query)
+        host.storage_fact("sql.exec", "query", query)
         db = self._db
         if db.broken is not None or not db.sql_enabled:
             self._check()
