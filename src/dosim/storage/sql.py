@@ -120,8 +120,14 @@ def _param_names(params: list[str]) -> tuple | None:
     return tuple(dict.fromkeys(p[1:] for p in params))
 
 
-def _bindings(values: tuple) -> list:
+def _bindings(values: tuple) -> tuple | list:
     """Convert Python bindings the way they reach SQLite on the platform (see module doc)."""
+    for value in values:
+        kind = type(value)
+        if not (kind is str or kind is float or value is None or kind is bytes):
+            break
+    else:
+        return values  # nothing to convert (text, floats, NULL, blobs): SQLite takes the tuple
     out = []
     append = out.append
     for value in values:
