@@ -155,11 +155,25 @@ def pyodide(session: nox.Session) -> None:
 
 @nox.session(python=CORE_PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Print the benchmark figures (bench/)."""
+    """Print the benchmark figures (bench/), beside Miniflare 4 and wrangler dev run here.
+
+    The peers are pinned in bench/peers/ and installed there by the bench (npm ci, with a
+    Node.js 22 from the npm registry); a peer that cannot run is named in the table.
+    ``nox -s bench -- --no-peers`` measures dosim alone; ``-- --short`` runs fewer, shorter
+    rounds (a smoke run). All runs go to bench/results/latest.json; bench/summary.py prints
+    the goals table last.
+    """
     session.install("-e", ".[test]")
     env = {"PYTHONHASHSEED": "0"}
+    if "--no-peers" in session.posargs:
+        env["DOSIM_BENCH_PEERS"] = "0"
+    if "--short" in session.posargs:
+        env["DOSIM_BENCH_SHORT"] = "1"
+    results = ROOT / "bench" / "results" / "latest.json"
+    results.unlink(missing_ok=True)  # the summary reads this run's figures only
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         session.run("python", str(script), env=env)
+    session.run("python", str(ROOT / "bench" / "summary.py"), env=env)
     if os.environ.get("CI"):
         session.log("benchmarks printed above")
 

@@ -1,31 +1,33 @@
-"""`dosim dev` over real loopback sockets, beside Miniflare 4 and wrangler dev (issue 3).
+"""`dosim dev` over real loopback sockets, beside Miniflare 4 and wrangler dev in the same run.
 
-Rows (peers measured on a 2-core machine, as the issue gives them):
+Rows (each a ratio dosim / peer; peers from bench/peers/, see bench/common.py):
 
-* HTTP through Worker → object RPC (``POST /bench/increment`` on ``examples/counter``)
-  with ``wrk`` at concurrency 1 and 32, ~5 s each, in-memory state and on-disk state;
-* chat broadcast (``examples/chat``, rate limit raised): 50 real WebSocket clients in one
-  room, 1,000 messages sent in a burst (deliveries/s), then 1,000 closed-loop messages
-  (one sender waits for its own echo before sending the next; p50/p99 latency);
-* cold start: process launch → first ``200``, median of 3.
+* HTTP through Worker → object RPC (``POST /bench/increment`` on ``examples/counter`` and
+  its JS twin bench/peers/apps/counter) with ``wrk`` at concurrency 1 and 32: in memory
+  (``dosim dev --in-memory`` beside Miniflare 4, whose state is in memory by default) and
+  on disk (``dosim dev --persist-to``, every acknowledged write durable, beside
+  ``wrangler dev --persist-to``);
+* chat broadcast (``examples/chat`` and bench/peers/apps/chat, rate limit raised): 50 real
+  WebSocket clients in one room, 1,000 messages sent in a burst (deliveries/s), then 1,000
+  closed-loop messages (one sender waits for its own echo before sending the next;
+  p50/p99 latency), dosim beside Miniflare 4;
+* cold start: process launch → first ``200``.
 
-Every server is a ``python -m dosim.cli dev`` subprocess on a free 127.0.0.1 port with
-its request log sent to /dev/null, stopped with SIGTERM (then SIGKILL) at the end. The
-script prints a table and asserts nothing. Without ``wrk`` the HTTP rows say so.
+All servers run at once, each on a free 127.0.0.1 port in its own process group (stopped
+with SIGTERM, then SIGKILL), and the measurements alternate between them round by round,
+so the machine's noise falls on every side. Every server gets a warm-up before the first
+round. The script prints a table and asserts nothing. Without ``wrk`` the HTTP rows say so.
 
-Run: ``python bench/bench_dev_server.py``.
+Run: ``python bench/bench_dev_server.py`` (``DOSIM_BENCH_SHORT=1``: one short round).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.client
 import json
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,138 +35,138 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (
+    ROOT,
+    SHORT,
+    Row,
+    free_port,
+    miniflare_command,
+    peer_env,
+    peers,
+    print_rows,
+    record,
+    server,
+    wrangler_command,
+)
+
 COUNTER = ROOT / "examples" / "counter"
 CHAT = ROOT / "examples" / "chat"
-WRK_SECONDS = 5
+ROUNDS = 1 if SHORT else 3
+WRK_SECONDS = 2 if SHORT else 4
 CLIENTS = 50
-MESSAGES = 1_000
-COLD_STARTS = 3
-START_TIMEOUT = 30.0
+MESSAGES = 300 if SHORT else 1_000
+COLD_STARTS = 1 if SHORT else 3
 
-rows: list[tuple[str, str, str, str]] = []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+rows: list[Row] = []
 
 
-def http_status(port: int, path: str = "/", timeout: float = 1.0) -> int | None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    except OSError:
-        return None
-    finally:
-        conn.close()
+def dosim_command(app_dir: Path, port: int, *options: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dosim.cli",
+        "dev",
+        str(app_dir),
+        "--port",
+        str(port),
+        "--no-reload",
+        *options,
+    ]
 
 
-@contextlib.contextmanager
-def dev_server(app_dir: Path, *options: str, ready_path: str = "/__dosim/api/app"):
-    """Run `dosim dev` in a subprocess; yield (port, seconds from launch to first 200)."""
-    port = free_port()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dosim.cli",
-            "dev",
-            str(app_dir),
-            "--port",
-            str(port),
-            "--no-reload",
-            *options,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
+def dosim_server(app_dir: Path, port: int, *options: str, ready_path="/__dosim/api/app"):
+    return server(dosim_command(app_dir, port, *options), port, ready_path)
+
+
+def miniflare_server(app: str, port: int):
+    ready = "/" if app == "chat" else "/bench"
+    return server(miniflare_command(app, port), port, ready, env=peer_env())
+
+
+def wrangler_server(app: str, port: int, state: Path):
+    return server(
+        wrangler_command(app, port, state), port, "/bench", env=peer_env(), cwd=state.parent
     )
-    try:
-        deadline = started + START_TIMEOUT
-        while http_status(port, ready_path, timeout=0.5) != 200:
-            if process.poll() is not None or time.perf_counter() > deadline:
-                raise RuntimeError(f"dosim dev did not start (exit code {process.poll()})")
-            time.sleep(0.005)
-        yield port, time.perf_counter() - started
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
 
 
-# -- (a) HTTP with wrk ------------------------------------------------------------------------
-def wrk_rps(port: int, connections: int, script: Path) -> float:
+# -- HTTP with wrk ------------------------------------------------------------------------------
+def wrk_rps(port: int, connections: int, script: Path, seconds: int = WRK_SECONDS) -> float:
     threads = min(connections, 2)
     out = subprocess.run(
         [
             "wrk",
             f"-t{threads}",
             f"-c{connections}",
-            f"-d{WRK_SECONDS}s",
+            f"-d{seconds}s",
             "-s",
             str(script),
             f"http://127.0.0.1:{port}/bench/increment",
         ],
         capture_output=True,
         text=True,
-        timeout=WRK_SECONDS + 30,
+        timeout=seconds + 30,
         check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
-        print(f"  (wrk saw {errors.group(1)} non-2xx responses)")
+        print(f"  (wrk saw {errors.group(1)} non-2xx responses on port {port})")
     return float(match.group(1)) if match else float("nan")
 
 
-def bench_http(work: Path) -> None:
-    peers = {1: ("≈1,800", "≈680"), 32: ("≈2,500", "≈1,150")}
-    if shutil.which("wrk") is None:
-        rows.append(
-            (
-                "HTTP Worker → object RPC",
-                "skipped: wrk not installed " "(apt-get install -y wrk)",
-                "≈1,800 / ≈2,500",
-                "≈680 / ≈1,150",
-            )
+def bench_http(work: Path, usable: bool, note: str) -> None:
+    groups = [
+        ("in memory", "Miniflare 4", None),
+        ("on disk, every ack durable", "wrangler dev", 1.0),
+    ]
+    table = {
+        (group, c): Row(
+            f"HTTP → Worker → RPC, c={c}, {group}",
+            "req/s",
+            "higher",
+            peer,
+            goal=goal if c == 32 else None,
+            goal_text=">= 1.0x" if c == 32 else "-",
+            peer_note=note,
         )
+        for group, peer, goal in groups
+        for c in (1, 32)
+    }
+    table["in memory", 32].goal = 1.0
+    table["in memory", 32].goal_text = ">= 1.0x"
+    rows.extend(table.values())
+    if shutil.which("wrk") is None:
+        for row in table.values():
+            row.peer_note = "skipped: wrk not installed (apt-get install -y wrk)"
         return
     script = work / "post.lua"
     script.write_text('wrk.method = "POST"\n')
-    for label, options in (
-        ("in-memory", ("--in-memory",)),
-        ("on-disk", ("--persist-to", str(work / "counter-state"))),
-    ):
-        with dev_server(COUNTER, *options) as (port, _):
-            wrk_rps(port, 1, script)  # ~warm-up is the first second of each run; fine
+    with contextlib.ExitStack() as stack:
+        ports: dict[tuple[str, str], int] = {}
+        ports["in memory", "dosim"] = free_port()
+        stack.enter_context(dosim_server(COUNTER, ports["in memory", "dosim"], "--in-memory"))
+        ports["on disk, every ack durable", "dosim"] = port = free_port()
+        stack.enter_context(dosim_server(COUNTER, port, "--persist-to", str(work / "dosim-state")))
+        if usable:
+            ports["in memory", "peer"] = port = free_port()
+            stack.enter_context(miniflare_server("counter", port))
+            ports["on disk, every ack durable", "peer"] = port = free_port()
+            stack.enter_context(wrangler_server("counter", port, work / "wrangler-state"))
+        for port in ports.values():
+            wrk_rps(port, 32, script, seconds=2)  # warm-up: imports, JIT, caches
+        for _ in range(ROUNDS):
             for connections in (1, 32):
-                rps = wrk_rps(port, connections, script)
-                miniflare, wrangler = peers[connections]
-                rows.append(
-                    (
-                        f"HTTP RPC, c={connections}, {label} (req/s)",
-                        f"{rps:,.0f}",
-                        miniflare,
-                        wrangler,
-                    )
-                )
+                for (group, side), port in ports.items():
+                    row = table[group, connections]
+                    figures = row.dosim if side == "dosim" else row.peer
+                    figures.append(wrk_rps(port, connections, script))
 
 
-# -- (b) chat broadcast -------------------------------------------------------------------------
-async def chat_run(port: int) -> tuple[float, float, float]:
+# -- chat broadcast -----------------------------------------------------------------------------
+async def chat_run(port: int, room: str) -> tuple[float, float, float]:
     from websockets.asyncio.client import connect
 
-    url = f"ws://127.0.0.1:{port}/room/bench/ws"
+    url = f"ws://127.0.0.1:{port}/room/{room}/ws"
     clients = []
     for index in range(CLIENTS):
         ws = await connect(url, max_size=None, compression=None, open_timeout=10)
@@ -214,55 +216,76 @@ async def chat_run(port: int) -> tuple[float, float, float]:
     return burst, quantiles[49], quantiles[98]
 
 
-def bench_chat(work: Path) -> None:
+def bench_chat(work: Path, usable: bool, note: str) -> None:
     app = work / "chat"
     shutil.copytree(CHAT, app, ignore=shutil.ignore_patterns(".dosim", "__pycache__"))
     config = app / "wrangler.toml"
     config.write_text(
         re.sub(r'RATE_LIMIT_PER_10S = "\d+"', 'RATE_LIMIT_PER_10S = "1000000"', config.read_text())
     )
-    with dev_server(app, "--in-memory") as (port, _):
-        burst, p50, p99 = asyncio.run(chat_run(port))
-    rows.append(
-        (f"chat broadcast burst, {CLIENTS} clients (deliveries/s)", f"{burst:,.0f}", "≈16,000", "-")
-    )
-    rows.append(
-        ("chat closed-loop latency p50 / p99 (ms)", f"{p50:.1f} / {p99:.1f}", "2.5 / 7.1", "-")
-    )
+    burst = Row(f"chat burst, {CLIENTS} clients", "deliveries/s", "higher", "Miniflare 4")
+    p50 = Row("chat closed loop p50", "ms", "lower", "Miniflare 4", 1.0, "<= 1.0x")
+    p99 = Row("chat closed loop p99", "ms", "lower", "Miniflare 4", 1.0, "<= 1.0x")
+    for row in (burst, p50, p99):
+        row.peer_note = note
+    rows.extend((burst, p50, p99))
+    with contextlib.ExitStack() as stack:
+        ports = {"dosim": free_port()}
+        stack.enter_context(dosim_server(app, ports["dosim"], "--in-memory"))
+        if usable:
+            ports["peer"] = free_port()
+            stack.enter_context(miniflare_server("chat", ports["peer"]))
+        for round_ in range(ROUNDS):
+            for side, port in ports.items():
+                figures = asyncio.run(chat_run(port, f"bench{round_}"))
+                for row, figure in zip((burst, p50, p99), figures, strict=True):
+                    (row.dosim if side == "dosim" else row.peer).append(figure)
 
 
-# -- (c) cold start ------------------------------------------------------------------------------
-def bench_cold_start(work: Path) -> None:
-    times = []
+# -- cold start ---------------------------------------------------------------------------------
+def bench_cold_start(work: Path, usable: bool, note: str) -> None:
+    vs_miniflare = Row("cold start → first 200, in memory", "s", "lower", "Miniflare 4")
+    vs_wrangler = Row("cold start → first 200, on disk", "s", "lower", "wrangler dev")
+    in_memory: list[float] = []
+    on_disk: list[float] = []
     for run in range(COLD_STARTS):
+        port = free_port()
+        with dosim_server(COUNTER, port, "--in-memory", ready_path="/bench") as took:
+            in_memory.append(took)
+        port = free_port()
         state = work / f"cold-{run}"
-        with dev_server(COUNTER, "--persist-to", str(state), ready_path="/bench") as (_, took):
-            times.append(took)
-    rows.append(
-        (
-            f"cold start → first 200 (s, median of {COLD_STARTS})",
-            f"{statistics.median(times):.2f}",
-            "0.58",
-            "1.18",
-        )
-    )
+        with dosim_server(COUNTER, port, "--persist-to", str(state), ready_path="/bench") as took:
+            on_disk.append(took)
+        if usable:
+            port = free_port()
+            with miniflare_server("counter", port) as took:
+                vs_miniflare.peer.append(took)
+            port = free_port()
+            with wrangler_server("counter", port, work / f"wrangler-cold-{run}") as took:
+                vs_wrangler.peer.append(took)
+    vs_miniflare.dosim, vs_wrangler.dosim = in_memory, on_disk
+    for row in (vs_miniflare, vs_wrangler):
+        row.peer_note = note
+    rows.extend((vs_miniflare, vs_wrangler))
 
 
 def main() -> None:
+    usable, versions = peers()
+    note = "" if usable else f"peer could not run: {versions}"
     with tempfile.TemporaryDirectory(prefix="dosim-bench-") as folder:
         work = Path(folder)
         for bench in (bench_http, bench_chat, bench_cold_start):
             try:
-                bench(work)
+                bench(work, usable, note)
             except Exception as error:  # noqa: BLE001 - print the row as failed, go on
-                rows.append((bench.__name__, f"failed: {type(error).__name__}: {error}", "", ""))
-    widths = [max(len(row[i]) for row in rows + [HEADER]) for i in range(4)]
-    print("\n`dosim dev` over loopback (this machine) beside the issue's peer figures")
-    for row in [HEADER, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+                rows.append(Row(bench.__name__, "-", "higher", "-", peer_note=f"failed: {error!r}"))
+    print_rows(
+        f"`dosim dev` over loopback, {ROUNDS} interleaved round(s); peers: {versions}",
+        [r for r in rows if r.unit not in ("s", "ms")],
+    )
+    print_rows("latencies and start-up", [r for r in rows if r.unit in ("s", "ms")], digits=2)
+    record("dev_server", rows, peers=versions, wrk_seconds=WRK_SECONDS, messages=MESSAGES)
 
-
-HEADER = ("benchmark", "dosim dev", "Miniflare 4", "wrangler dev")
 
 if __name__ == "__main__":
     main()

@@ -12,6 +12,9 @@ class FakeHost:
     def storage_op(self, op, **detail):
         self.ops.append((op, detail))
 
+    def storage_fact(self, op, fact, value):
+        self.storage_op(op, **{fact: value})
+
     def writes_pending(self):
         self.pending_calls += 1
 

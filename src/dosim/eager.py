@@ -24,7 +24,7 @@ import collections.abc
 from collections.abc import Coroutine
 from typing import Any
 
-__all__ = ["settled", "start_now"]
+__all__ = ["finished", "settled", "start_now"]
 
 
 class _Settled(collections.abc.Coroutine):
@@ -62,7 +62,16 @@ class _Settled(collections.abc.Coroutine):
         self.done = True
 
     def __await__(self) -> Any:
-        return self
+        # A generator, not ``self``: ``await`` then gets the result the way it gets a
+        # coroutine's (no StopIteration raised through a Python-level ``__next__``),
+        # which halves the cost of awaiting a storage call.
+        if self.done:
+            raise RuntimeError("cannot reuse already awaited coroutine")
+        self.done = True
+        if self.error is not None:
+            raise self.error
+        return self.value
+        yield  # unreachable: makes this method a generator
 
     def __next__(self) -> Any:
         return self.send(None)
@@ -72,6 +81,16 @@ class _Settled(collections.abc.Coroutine):
 
     def __repr__(self) -> str:
         return "<settled platform call>"
+
+
+def finished(value: Any = None, error: BaseException | None = None) -> Any:
+    """The awaitable of a call that already ran without a coroutine (a storage hot path).
+
+    Args:
+        value: What awaiting it returns.
+        error: What awaiting it raises instead, if not None.
+    """
+    return _Settled(value, error)
 
 
 def settled(body: Coroutine[Any, Any, Any]) -> Any:

@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ..eager import settled
+from ..eager import finished, settled
 from ..errors import platform_error
 from ..serialization import JsDict, decode_value, encode_value
 from . import limits
@@ -158,7 +158,7 @@ class DurableObjectStorage:
             found, ordered by their UTF-8 bytes.
         """
         if type(keys) is not list:
-            self._host.storage_op("get", key=keys)
+            self._host.storage_fact("get", "key", keys)
             if self._db.broken is not None:
                 raise self._db.broken_error()
             key = keys if type(keys) is str and keys.isascii() else as_key(keys)
@@ -177,10 +177,9 @@ class DurableObjectStorage:
                 found[key] = blob
         return JsDict((key, decode_value(found[key])) for key in sorted(found))
 
-    @_starts_when_called
-    async def put(
+    def put(
         self, keyOrEntries: Any, value: Any = _MISSING, options: Any = None, /, **kwargs: Any
-    ) -> None:
+    ) -> Any:
         """Write one pair (``put(key, value)``) or several (``put({key: value, ...})``).
 
         A multi-pair put is validated as a whole before anything is written.
@@ -192,6 +191,10 @@ class DurableObjectStorage:
             **kwargs: Options as keywords; in the one-pair form without ``value`` they
                 become the value (see the module docstring).
 
+        Returns:
+            An awaitable: the write is done when ``put`` returns (as on the platform, an
+            un-awaited put still happens); awaiting it raises the call's error, if any.
+
         Raises:
             TypeError: ``put() called with undefined value.`` (no value), the usage text
                 when a dict is followed by something that is not an options dict, or a
@@ -201,30 +204,39 @@ class DurableObjectStorage:
         """
         host = self._host
         if type(keyOrEntries) is str and value is not _MISSING and not kwargs:
-            # The common case, kept flat because it is the hot path of most objects.
-            host.storage_op("put", key=keyOrEntries)
-            db = self._db
-            if db.broken is not None:
-                raise db.broken_error()
-            key = keyOrEntries if keyOrEntries.isascii() else as_key(keyOrEntries)
-            blob = encode_value(value)
-            if self._kv_limits:
-                key = self._key(key)
-                if len(blob) > _MAX_VALUE:
-                    self._value(key, value)
-            elif len(key) * 4 + len(blob) > _ROW_FAST_LIMIT:
-                check_sqlite_row(key, blob)
-            if not db.dirty and db.begin_write():
-                host.writes_pending()
-            self._kv.pending[key] = blob
-            return
+            # The common case, kept flat because it is the hot path of most objects, and
+            # run without a coroutine: it finishes here, its error raised where awaited.
+            try:
+                host.storage_fact("put", "key", keyOrEntries)
+                db = self._db
+                if db.broken is not None:
+                    raise db.broken_error()
+                key = keyOrEntries if keyOrEntries.isascii() else as_key(keyOrEntries)
+                blob = encode_value(value)
+                if self._kv_limits:
+                    key = self._key(key)
+                    if len(blob) > _MAX_VALUE:
+                        self._value(key, value)
+                elif len(key) * 4 + len(blob) > _ROW_FAST_LIMIT:
+                    check_sqlite_row(key, blob)
+                if not db.dirty and db.begin_write():
+                    host.writes_pending()
+                self._kv.pending[key] = blob
+            except Exception as error:  # noqa: BLE001 - delivered where the call is awaited
+                return finished(error=error)
+            return finished()
+        return settled(self._put(keyOrEntries, value, options, **kwargs))
+
+    async def _put(self, keyOrEntries: Any, value: Any, options: Any, /, **kwargs: Any) -> None:
+        """Every other form of :meth:`put` (see there)."""
+        host = self._host
         if kwargs:  # Pyodide: keywords become one trailing JS object argument
             if value is _MISSING:
                 value = kwargs
             elif options is None:
                 options = kwargs
         if type(keyOrEntries) is not dict:
-            host.storage_op("put", key=keyOrEntries)
+            host.storage_fact("put", "key", keyOrEntries)
             self._check()
             if value is _MISSING:
                 raise TypeError(limits.MSG_PUT_UNDEFINED)
@@ -258,7 +270,7 @@ class DurableObjectStorage:
             For one key whether it existed; for a list how many of the keys existed.
         """
         if type(keys) is not list:
-            self._host.storage_op("delete", key=keys)
+            self._host.storage_fact("delete", "key", keys)
             self._check()
             key = self._key(keys)
             self._write()

@@ -138,6 +138,9 @@ class StorageHost(Protocol):
             **detail: Facts for the trace event (key, key count, query).
         """
 
+    def storage_fact(self, op: str, fact: str, value: Any) -> None:
+        """Like ``storage_op(op, **{fact: value})``: one fact, the hot path (get, put, exec)."""
+
     def writes_pending(self) -> None:
         """Note that the implicit transaction has writes; commit it at the end of the turn."""
 

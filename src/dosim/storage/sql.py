@@ -120,8 +120,14 @@ def _param_names(params: list[str]) -> tuple | None:
     return tuple(dict.fromkeys(p[1:] for p in params))
 
 
-def _bindings(values: tuple) -> list:
+def _bindings(values: tuple) -> tuple | list:
     """Convert Python bindings the way they reach SQLite on the platform (see module doc)."""
+    for value in values:
+        kind = type(value)
+        if not (kind is str or kind is float or value is None or kind is bytes):
+            break
+    else:
+        return values  # nothing to convert (text, floats, NULL, blobs): SQLite takes the tuple
     out = []
     append = out.append
     for value in values:
@@ -417,7 +423,7 @@ class SqlStorage:
             TypeError: A binding of an unsupported type or an unsafe integer.
         """
         host = self._host
-        host.storage_op("sql.exec", query=query)
+        host.storage_fact("sql.exec", "query", query)
         db = self._db
         if db.broken is not None or not db.sql_enabled:
             self._check()
