@@ -282,6 +282,7 @@ def test_dev_says_the_port_is_taken_before_any_banner_and_exits_1(tmp_path):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no listening sockets in Pyodide")
 def test_the_port_check_suggests_a_free_port_next_to_the_taken_one():
     from dosim.dev.ports import PortUnavailable, check_port
 
