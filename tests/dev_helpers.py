@@ -6,9 +6,13 @@ Import only after ``pytest.importorskip("uvicorn")``: this module needs the ``de
 from __future__ import annotations
 
 import http.client
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,52 @@ def request(port: int, method: str, path: str, body=None, headers=None, timeout:
         return response.status, response.getheaders(), response.read()
     finally:
         conn.close()
+
+
+def start_dev_subprocess(
+    app_dir: Path,
+    port: int,
+    log: Path,
+    *,
+    extra_args: tuple[str, ...] = (),
+    preexec_fn: Callable[[], None] | None = None,
+    timeout: float = 20.0,
+) -> subprocess.Popen:
+    """Run ``python -m dosim.cli dev`` in a subprocess, output appended to ``log``.
+
+    Returns once the inspector answers (fails at once if the server exits early).
+    """
+    with log.open("ab") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dosim.cli", "dev", str(app_dir), "--port", str(port)]
+            + list(extra_args),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=preexec_fn,  # noqa: PLW1509 - tests pass only setrlimit
+        )
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early:\n{log.read_text()}")
+        try:
+            return request(port, "GET", "/__dosim/api/app", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    wait_until(ready, timeout=timeout, step=0.1, what="the dev server subprocess")
+    return process
+
+
+def stop_dev_subprocess(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the server; kill it if it has not exited after ``grace`` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 class ThreadedServer:

@@ -19,7 +19,7 @@ if sys.platform == "emscripten" or not hasattr(signal, "SIGXCPU"):
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from dev_helpers import free_port, request, wait_until  # noqa: E402
+from dev_helpers import free_port, request, start_dev_subprocess  # noqa: E402
 
 from dosim.errors import MSG_CPU_RESET  # noqa: E402
 
@@ -101,24 +101,9 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self):
-        with self.log.open("ab") as handle:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "dosim.cli", "dev", str(self.app_dir)]
-                + ["--port", str(self.port), "--no-reload"],
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-
-        def ready():
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.log.read_text()}")
-            try:
-                return self.get("/__dosim/api/app", timeout=1)[0] == 200
-            except OSError:
-                return False
-
-        wait_until(ready, timeout=20, step=0.1, what="the dev server subprocess")
+        self.process = start_dev_subprocess(
+            self.app_dir, self.port, self.log, extra_args=("--no-reload",)
+        )
         return self
 
     def __exit__(self, *exc):

@@ -17,7 +17,6 @@ import http.client
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +30,7 @@ pytest.importorskip("uvicorn")
 resource = pytest.importorskip("resource")
 
 import dev_helpers  # noqa: E402
-from dev_helpers import free_port, request, wait_until  # noqa: E402
+from dev_helpers import free_port, request  # noqa: E402
 
 OBJECTS = int(os.environ.get("DOSIM_FD_TEST_OBJECTS", "500"))
 """How many objects the file-descriptor test creates (see the module docstring)."""
@@ -97,36 +96,13 @@ def _limit_files() -> None:
 
 
 def _start(app_dir: Path, port: int, log: Path) -> subprocess.Popen:
-    with log.open("ab") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dosim.cli", "dev", str(app_dir), "--port", str(port)]
-            + ["--no-reload"],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_limit_files,  # noqa: PLW1509 - only setrlimit, before exec
-        )
-
-    def ready():
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early:\n{log.read_text()}")
-        try:
-            return request(port, "GET", "/__dosim/api/app", timeout=1)[0] == 200
-        except OSError:
-            return False
-
-    wait_until(ready, timeout=120, step=0.1, what="the dev server subprocess")
-    return process
+    return dev_helpers.start_dev_subprocess(
+        app_dir, port, log, extra_args=("--no-reload",), preexec_fn=_limit_files, timeout=120
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    dev_helpers.stop_dev_subprocess(process, grace=30)
 
 
 def _open_fds(process: subprocess.Popen) -> int:

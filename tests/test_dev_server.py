@@ -546,35 +546,10 @@ def test_reload_with_broken_code_keeps_serving_the_old_code(app_dir, caplog):
 
 # -- kill -9 -------------------------------------------------------------------------------
 def start_subprocess(app_dir: Path, port: int, log: Path) -> subprocess.Popen:
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dosim.cli", "dev", str(app_dir), "--port", str(port)],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    handle.close()
-
-    def ready():
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early:\n{log.read_text()}")
-        try:
-            return request(port, "GET", "/__dosim/api/app", timeout=1)[0] == 200
-        except OSError:
-            return False
-
-    wait_until(ready, timeout=20, step=0.1, what="the dev server subprocess")
-    return process
+    return dev_helpers.start_dev_subprocess(app_dir, port, log)
 
 
-def stop_subprocess(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+stop_subprocess = dev_helpers.stop_dev_subprocess
 
 
 def test_kill_9_under_write_load_loses_no_acknowledged_write(tmp_path):
