@@ -29,12 +29,16 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))  # the tools package
+from tools.deploy_check import DROPPED_ENV, WRANGLER_ENV  # noqa: E402
+
 PEERS = BENCH / "peers"
 RESULTS = BENCH / "results" / "latest.json"
 NODE = PEERS / "node_modules" / ".bin" / "node"
@@ -42,24 +46,9 @@ WRANGLER = PEERS / "node_modules" / "wrangler" / "bin" / "wrangler.js"
 SHORT = os.environ.get("DOSIM_BENCH_SHORT", "") not in ("", "0")
 PEERS_WANTED = os.environ.get("DOSIM_BENCH_PEERS", "1") not in ("", "0")
 
-# No telemetry, error reports, update banner (it asks the npm registry) or cf.json fetch
-# (workers.cloudflare.com); config in a throw-away folder rather than the user's.
-PEER_ENV = {
-    "WRANGLER_SEND_METRICS": "false",
-    "WRANGLER_SEND_ERROR_REPORTS": "false",
-    "WRANGLER_HIDE_BANNER": "true",
-    "CLOUDFLARE_CF_FETCH_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "CI": "true",
-    "NO_COLOR": "1",
-    "FORCE_COLOR": "0",
-}
-DROPPED_ENV = (
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_API_KEY",
-    "CLOUDFLARE_ACCOUNT_ID",
-    "NODE_OPTIONS",
-)
+# The deploy check's wrangler environment (no telemetry, error reports, update banner, no
+# credentials), plus no cf.json fetch (workers.cloudflare.com) for the dev servers.
+PEER_ENV = {**WRANGLER_ENV, "CLOUDFLARE_CF_FETCH_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
 _peer_state: tuple[bool, str] | None = None
 
