@@ -692,6 +692,7 @@ def run_sync(awaitable: Any) -> Any:
     Returns:
         Its result.
     """
+    # Imported here: run_sync is rare, and these cost start-up time for every import of dosim.
     import asyncio
     import concurrent.futures
 
