@@ -25,6 +25,7 @@ PICTURE = {
     "app": ("dosim.app", "dosim.objects", "dosim.loader"),
     "runtime": (
         "dosim.js",
+        "dosim.bindings",
         "dosim.namespaces",
         "dosim.stubs",
         "dosim.host",

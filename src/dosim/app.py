@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from . import compat, cpulimit
+from .bindings.declarations import BindingDeclaration
+from .bindings.host import BindingHost
 from .clock import DEFAULT_START_MS, VirtualClock
 from .cpulimit import DEFAULT_CPU_MS, CpuLimitExceeded
 from .faults import Faults
@@ -135,6 +137,10 @@ class App:
             descriptors, between 8 and 256.
         cpu_ms: CPU time, in ms, each invocation may use (``limits.cpu_ms``); ``None``
             for the platform's default (30 s). Enforced where :mod:`dosim.cpulimit` can.
+        bindings: More ``env`` entries, by binding name: a declaration from
+            :mod:`dosim.bindings` (``KvNamespaceBinding("cache")`` gives a simulated KV
+            namespace, stored in memory or under ``persist_to``), or any other object,
+            which ``env`` holds as it is (a test double).
     """
 
     def __init__(
@@ -152,6 +158,7 @@ class App:
         compatibility_flags: tuple[str, ...] | list[str] = (),
         max_open_databases: int | None = None,
         cpu_ms: int | None = None,
+        bindings: Mapping[str, Any] | None = None,
     ) -> None:
         if worker is not None and not inspect.isclass(worker):
             raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
@@ -170,7 +177,8 @@ class App:
         self.cpu_ms = DEFAULT_CPU_MS if cpu_ms is None else cpu_ms
         self._background: set[asyncio.Future[Any]] = set()
         self.namespaces: dict[str, NamespaceRuntime] = {}
-        bindings: dict[str, Any] = dict(vars or {})
+        extra = dict(bindings or {})
+        bindings = dict(vars or {})
         for binding, cls in (durable_objects or {}).items():
             if not inspect.isclass(cls):
                 raise TypeError(
@@ -181,6 +189,14 @@ class App:
             )
             self.namespaces[binding] = runtime
             bindings[binding] = DurableObjectNamespace(runtime)
+        self.binding_host = BindingHost(self)
+        self.binding_declarations: dict[str, BindingDeclaration] = {}
+        for binding, value in extra.items():
+            if isinstance(value, BindingDeclaration):
+                self.binding_declarations[binding] = value
+                bindings[binding] = value.create(self.binding_host, binding)
+            else:
+                bindings[binding] = value
         self.env = Env(bindings)
 
     # -- loading ------------------------------------------------------------------------

@@ -14,13 +14,16 @@ in the trace:
   object fails with "Network connection lost." (``retryable``), either before the object
   sees it or after it ran (so a retry runs it twice — test your idempotency).
 * :meth:`Faults.reset` — reset the object right now.
+* :meth:`Faults.fail_next_binding_call` — the next call to a KV namespace, D1 database, R2
+  bucket or service binding fails with the error that kind of binding gives when the
+  platform cannot serve a call (or the message you give).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import MSG_CODE_UPDATED, network_lost, platform_error
+from .errors import MSG_CODE_UPDATED, JsException, network_lost, platform_error
 
 if TYPE_CHECKING:
     from .app import App
@@ -37,6 +40,7 @@ class Faults:
         self._lose_before: dict[str, int] = {}
         self._lose_after: dict[str, int] = {}
         self._reset_on_call: dict[str, int] = {}
+        self._binding_failures: list[tuple[str, str | None, str | None]] = []
 
     def _host(self, target: Any) -> ObjectHost:
         return self._app.host_of(target)
@@ -136,6 +140,51 @@ class Faults:
             host.reset(error, reason="fault: code updated")
 
         host.pending_fault = fire
+
+    def fail_next_binding_call(
+        self, binding: str, method: str | None = None, *, message: str | None = None
+    ) -> None:
+        """Make the next call to a binding fail, before it reads or writes anything.
+
+        Args:
+            binding: The binding name (``"CACHE"``).
+            method: Only a call of this method (``"get"``); any method by default.
+            message: The error message; by default the one the platform gives when that
+                kind of binding cannot serve a call. Then the error is a
+                :class:`~dosim.errors.JsException` named ``Error``.
+        """
+        self._binding_failures.append((binding, method, message))
+
+    def take_binding_fault(
+        self, binding: str, method: str, default_error: Any
+    ) -> BaseException | None:
+        """Take the failure armed for this binding call, if any (called by bindings).
+
+        Args:
+            binding: The binding name.
+            method: The method being called.
+            default_error: Builds the binding's own error for a failed call.
+
+        Returns:
+            The error to raise, or ``None``.
+        """
+        for index, (name, wanted, message) in enumerate(self._binding_failures):
+            if name == binding and wanted in (None, method):
+                del self._binding_failures[index]
+                self._app.trace.record(
+                    self._app.clock.now_ms(),
+                    "fault",
+                    None,
+                    None,
+                    None,
+                    fault="binding_call",
+                    binding=binding,
+                    method=method,
+                )
+                if message is not None:
+                    return JsException(message)
+                return default_error()
+        return None
 
     @staticmethod
     def _take(table: dict[str, int], key: str) -> bool:

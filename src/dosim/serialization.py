@@ -59,6 +59,8 @@ __all__ = [
     "encode_value",
     "decode_value",
     "js_number",
+    "wire_date",
+    "wire_date_ms",
 ]
 
 _UTC = _dt.UTC
@@ -68,6 +70,26 @@ _FUNCTION_TAG = "\x00function"
 _MAP_TAG = "\x00map"  # a JavaScript Map: keys keep their types (an object's become str)
 _SCALARS = (str, int, float, bool)
 _MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def wire_date(ms: int) -> tuple[str, int]:
+    """Return the wire form of a JavaScript ``Date`` (what a binding returns for one).
+
+    Args:
+        ms: Milliseconds since the epoch.
+    """
+    return (_DATETIME_TAG, int(ms))
+
+
+def wire_date_ms(value: Any) -> int | None:
+    """Return the milliseconds of a wire ``Date``, or ``None`` when ``value`` is not one.
+
+    Args:
+        value: Any wire value.
+    """
+    if type(value) is tuple and len(value) == 2 and value[0] == _DATETIME_TAG:
+        return int(value[1])
+    return None
 
 
 def js_number(number: float) -> float | int:
