@@ -39,6 +39,7 @@ PICTURE = {
         "dosim.storage",
         "dosim.config",
         "dosim.migrations",
+        "dosim.bindingconfig",
         "dosim.cpulimit",
         "dosim.serialization",
         "dosim.ids",

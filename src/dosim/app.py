@@ -23,14 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from . import compat, cpulimit
-from .bindings.declarations import BindingDeclaration
+from .bindings.declarations import BindingDeclaration, declaration_of
 from .bindings.host import BindingHost
+from .bindings.unsupported import not_simulated_message
+from .bindings.wrapper import raw_js
 from .clock import DEFAULT_START_MS, VirtualClock
+from .config import ConfigWarning
 from .cpulimit import DEFAULT_CPU_MS, CpuLimitExceeded
 from .faults import Faults
 from .host import ObjectHost
@@ -141,6 +145,8 @@ class App:
             :mod:`dosim.bindings` (``KvNamespaceBinding("cache")`` gives a simulated KV
             namespace, stored in memory or under ``persist_to``), or any other object,
             which ``env`` holds as it is (a test double).
+        entrypoints: Named ``WorkerEntrypoint`` classes (by class name) that service
+            bindings with an ``entrypoint`` reach.
     """
 
     def __init__(
@@ -159,6 +165,7 @@ class App:
         max_open_databases: int | None = None,
         cpu_ms: int | None = None,
         bindings: Mapping[str, Any] | None = None,
+        entrypoints: Mapping[str, type] | None = None,
     ) -> None:
         if worker is not None and not inspect.isclass(worker):
             raise TypeError(f"App(worker=...) expects the Worker entry class, got {worker!r}")
@@ -189,6 +196,8 @@ class App:
             )
             self.namespaces[binding] = runtime
             bindings[binding] = DurableObjectNamespace(runtime)
+        self.entrypoints: dict[str, type] = dict(entrypoints or {})
+        self.linked_workers: dict[str, App] = {}
         self.binding_host = BindingHost(self)
         self.binding_declarations: dict[str, BindingDeclaration] = {}
         for binding, value in extra.items():
@@ -228,6 +237,14 @@ class App:
         config = load_config_cached(Path(path), environment)
         module = load_main_module(Path(config.main), fresh=fresh)
         worker = getattr(module, "Default", None)
+        entrypoints = {
+            name: value
+            for name, value in vars(module).items()
+            if inspect.isclass(value)
+            and issubclass(value, WorkerEntrypoint)
+            and value is not WorkerEntrypoint
+            and value.__module__ == module.__name__
+        }
         classes: dict[str, type] = {}
         kv: list[str] = []
         for binding in config.bindings:
@@ -239,11 +256,19 @@ class App:
             classes[binding.name] = found
             if config.storage_backend(binding.class_name) == "kv":
                 kv.append(binding.class_name)
+        for b in config.other_bindings:
+            if b.type == "unsupported":
+                message = not_simulated_message(b.name, b.config_key, b.options["description"])
+                warnings.warn(f"{config.path}: {message}", ConfigWarning, stacklevel=2)
         return cls(
             worker if inspect.isclass(worker) and issubclass(worker, WorkerEntrypoint) else None,
             classes,
             name=config.name,
-            vars=dict(config.vars),
+            # As Python code reads them on Cloudflare: a JSON var is a JavaScript value
+            # (an object arrives as a JsProxy, not a dict); secrets are strings.
+            vars={name: raw_js(value) for name, value in config.vars.items()} | config.secrets,
+            bindings={b.name: declaration_of(b) for b in config.other_bindings},
+            entrypoints=entrypoints,
             kv_classes=kv,
             seed=seed,
             start_time=start_time,
@@ -295,6 +320,44 @@ class App:
             if body is not None:
                 options["body"] = body
             request = Request(url, **options)
+        try:
+            response = await self.invoke_entrypoint(None, "fetch", (request,))
+        except (Exception, CpuLimitExceeded) as error:
+            self._record_request(request, error=f"{type(error).__name__}: {error}")
+            raise
+        self._record_request(request, status=getattr(response, "status", None))
+        return response
+
+    async def invoke_entrypoint(
+        self, entrypoint: str | None, method: str, args: tuple[Any, ...] | list[Any]
+    ) -> Any:
+        """Run one method of a Worker entrypoint as one invocation, and return its result.
+
+        A fresh instance of the entrypoint class gets a new ``ctx`` and the app's ``env``;
+        the app's clock, compatibility date and CPU limit apply, and ``from workers import
+        env`` reaches this app's bindings. :meth:`fetch` and service bindings use it.
+
+        Args:
+            entrypoint: A named ``WorkerEntrypoint`` class of the app, or ``None`` for the
+                default one (``Default``).
+            method: The method to call (``"fetch"``, or an RPC method).
+            args: Its arguments, as the method receives them.
+
+        Raises:
+            RuntimeError: The app has no such entrypoint.
+            TypeError: The entrypoint has no such method (the platform's text).
+            Exception: Whatever the method raised.
+        """
+        cls = self.worker if entrypoint is None else self.entrypoints.get(entrypoint)
+        if cls is None:
+            raise RuntimeError(
+                f"Worker {self.name!r} has no entrypoint {entrypoint or 'Default'!r}"
+                + (
+                    f" (named entrypoints: {', '.join(sorted(self.entrypoints))})"
+                    if self.entrypoints
+                    else ""
+                )
+            )
         token = self.clock.activate()
         compat_token = compat.activate(self.compatibility)
         ctx = ExecutionContext(self)
@@ -302,25 +365,32 @@ class App:
         restore_globals = set_runtime_globals(env=self.env, wait_until=ctx.waitUntil)
         cpu_token = cpulimit.enter(self.cpu_ms)
         try:
-            worker = self.worker(ctx, self.env)
-            handler = getattr(worker, "fetch", None)
+            worker = cls(ctx, self.env)
+            handler = getattr(worker, method, None)
             if not callable(handler):
-                # A class without fetch loads (workerd's wrapper answers every name) and
-                # fails each request when the handler is called.
-                raise TypeError(MSG_METHOD_MISSING.format(name="fetch"))
-            response = handler(request)
-            if inspect.isawaitable(response):
-                response = await response
-        except (Exception, CpuLimitExceeded) as error:
-            self._record_request(request, error=f"{type(error).__name__}: {error}")
-            raise
+                # A class without the method loads (workerd's wrapper answers every name)
+                # and fails each call when the handler is called.
+                raise TypeError(MSG_METHOD_MISSING.format(name=method))
+            result = handler(*args)
+            if inspect.isawaitable(result):
+                result = await result
         finally:
             cpulimit.leave(cpu_token)
             restore_globals()
             compat.restore(compat_token)
             VirtualClock.deactivate(token)
-        self._record_request(request, status=getattr(response, "status", None))
-        return response
+        return result
+
+    def link_worker(self, other: App) -> None:
+        """Let this app's service bindings reach ``other`` (a Worker loaded separately).
+
+        A service binding names a Worker (``service = "auth"``); the app of that name
+        must be linked before the binding is called. An app always reaches itself.
+
+        Args:
+            other: Another app; it is found by its ``name``.
+        """
+        self.linked_workers[other.name] = other
 
     def _record_request(self, request, **outcome) -> None:
         """Trace a request the worker handled, with its ``status`` or its ``error``."""

@@ -3,7 +3,8 @@
 dosim apps are configured exactly as for Cloudflare (spec §4.5). :func:`load_config`
 reads the keys the simulator needs (``name``, ``main``, ``compatibility_date``,
 ``compatibility_flags``, ``durable_objects.bindings``, ``migrations``, ``vars``,
-``limits.cpu_ms``), checks
+``limits.cpu_ms``, ``secrets.required``, and the other bindings: see
+:mod:`dosim.bindingconfig`, which also reads ``.dev.vars`` and ``.env``), checks
 them the way wrangler does, and returns a frozen :class:`AppConfig`. Every other key is
 ignored, so a real project's config file loads unchanged.
 
@@ -66,11 +67,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .bindingconfig import (
+    BINDING_KEYS,
+    BindingConfig,
+    BindingConfigProblem,
+    load_secrets,
+    read_bindings,
+)
 from .cpulimit import MAX_CPU_MS
 from .migrations import Migration, MigrationError, StorageBackend, apply_migrations
 
 __all__ = [
     "AppConfig",
+    "BindingConfig",
     "CONFIG_FILE_NAMES",
     "ConfigError",
     "ConfigWarning",
@@ -177,6 +186,11 @@ class AppConfig:
         cpu_ms: ``limits.cpu_ms``: the CPU time, in ms, one invocation may use, or
             ``None`` when the file sets none (the platform's default applies,
             :data:`dosim.cpulimit.DEFAULT_CPU_MS`).
+        other_bindings: KV namespaces, D1 databases, R2 buckets, service bindings and
+            the bindings dosim does not simulate (:mod:`dosim.bindingconfig`).
+        secrets: Secrets from ``.dev.vars`` or the ``.env`` files next to the config
+            (strings; they win over ``vars`` of the same name).
+        secrets_files: The files the secrets were read from.
     """
 
     name: str
@@ -189,6 +203,9 @@ class AppConfig:
     path: Path
     env: str | None = None
     cpu_ms: int | None = None
+    other_bindings: tuple[BindingConfig, ...] = ()
+    secrets: dict[str, str] = field(default_factory=dict)
+    secrets_files: tuple[Path, ...] = ()
 
     def class_names(self) -> tuple[str, ...]:
         """List the bound classes this Worker defines itself.
@@ -409,6 +426,8 @@ class _Section:
     migrations: tuple[Migration, ...] | None = None
     vars: dict[str, Any] | None = None
     cpu_ms: int | None = None
+    other_bindings: tuple[BindingConfig, ...] = ()
+    secrets_required: tuple[str, ...] | None = None
     present: set[str] = field(default_factory=set)
 
 
@@ -449,6 +468,15 @@ def _read_section(r: _Reader, raw: dict[str, Any], prefix: str) -> _Section:
         s.vars = _read_vars(r, raw["vars"], p + "vars")
     if raw.get("limits") is not None:
         s.cpu_ms = _read_limits(r, raw["limits"], p + "limits")
+    try:
+        s.other_bindings = read_bindings(raw, p)
+    except BindingConfigProblem as problem:
+        r.fail(problem.key, problem.detail)
+    secrets = raw.get("secrets")
+    if secrets is not None:
+        table = r.mapping(p + "secrets", secrets)
+        if table.get("required") is not None:
+            s.secrets_required = r.strings(p + "secrets.required", table["required"])
     return s
 
 
@@ -705,7 +733,7 @@ def load_config(path: str | os.PathLike[str], env: str | None = None) -> AppConf
         r.fail("compatibility_flags", _PYTHON_FLAG_MSG + f" Found {json.dumps(list(flags))}.")
 
     if section is not top:
-        for key in ("durable_objects", "vars"):
+        for key in ("durable_objects", "vars", *sorted(BINDING_KEYS)):
             if key in top.present and key not in section.present:
                 r.warn(
                     f"env.{env}",
@@ -722,6 +750,17 @@ def load_config(path: str | os.PathLike[str], env: str | None = None) -> AppConf
                 f"{b.name} assigned to Durable Object "
                 "and Environment Variable bindings; expected unique binding names",
             )
+    _check_unique_names(r, section)
+    required = section.secrets_required if "secrets" in section.present else top.secrets_required
+    secrets, secret_files, missing = load_secrets(file.parent, env or None, required)
+    if missing:
+        r.warn(
+            "secrets.required",
+            "required secrets missing from "
+            + (", ".join(f.name for f in secret_files) or ".dev.vars / .env")
+            + ": "
+            + ", ".join(missing),
+        )
 
     return AppConfig(
         name=name,
@@ -735,4 +774,24 @@ def load_config(path: str | os.PathLike[str], env: str | None = None) -> AppConf
         env=env or None,
         # ``limits`` is inherited as a whole: an environment's table replaces the top one.
         cpu_ms=section.cpu_ms if "limits" in section.present else top.cpu_ms,
+        other_bindings=section.other_bindings,
+        secrets=secrets,
+        secrets_files=tuple(secret_files),
     )
+
+
+def _check_unique_names(r: _Reader, section: _Section) -> None:
+    """Refuse a binding name used twice, as wrangler's config validation does."""
+    seen: dict[str, str] = {}
+    for b in section.bindings or ():
+        seen[b.name] = f"{section.prefix}durable_objects.bindings"
+    for name in section.vars or {}:
+        seen.setdefault(name, f"{section.prefix}vars")
+    for b in section.other_bindings:
+        if b.name in seen:
+            r.fail(
+                b.config_key + ".binding",
+                f"{b.name} is bound twice (also in {seen[b.name]}); "
+                "expected unique binding names",
+            )
+        seen[b.name] = b.config_key

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..bindingconfig import BindingConfig
 from .d1 import D1Database
 from .kv import KvNamespace
 from .r2 import R2Bucket
@@ -28,6 +29,7 @@ __all__ = [
     "R2BucketBinding",
     "ServiceBinding",
     "UnsupportedBinding",
+    "declaration_of",
 ]
 
 
@@ -132,3 +134,21 @@ class UnsupportedBinding(BindingDeclaration):
     def create(self, host: BindingHost, name: str) -> Any:
         """Make a stand-in that explains, on any use, how to replace it."""
         return NotSimulated(name, self.config_key, self.description)
+
+
+def declaration_of(config: BindingConfig) -> BindingDeclaration:
+    """Turn a binding read from a wrangler config into its declaration.
+
+    Args:
+        config: One entry of :attr:`dosim.config.AppConfig.other_bindings`.
+    """
+    options = config.options
+    if config.type == "kv":
+        return KvNamespaceBinding(options["id"])
+    if config.type == "d1":
+        return D1DatabaseBinding(options["id"], options.get("database_name", ""))
+    if config.type == "r2":
+        return R2BucketBinding(options["bucket_name"])
+    if config.type == "service":
+        return ServiceBinding(options["service"], options.get("entrypoint"))
+    return UnsupportedBinding(config.config_key, options.get("description", "a binding"))

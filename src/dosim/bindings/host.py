@@ -69,6 +69,28 @@ class BindingHost:
         if error is not None:
             raise error
 
+    def service_app(self, binding: str, service: str) -> Any:
+        """Find the app a service binding reaches.
+
+        Args:
+            binding: The binding name (for the error message).
+            service: The bound Worker's name.
+
+        Raises:
+            LookupError: No Worker of that name is loaded.
+        """
+        app = self._app
+        if service == app.name:
+            return app
+        linked = app.linked_workers.get(service)
+        if linked is None:
+            raise LookupError(
+                f"service binding {binding!r} names Worker {service!r}, which is not "
+                f"loaded; link it with app.link_worker(App.from_config(...)) (or serve both "
+                "with dosim dev -c <its config>)"
+            )
+        return linked
+
     def store(self, kind: str, key: str, schema: str) -> BindingStore:
         """Return the store of one binding's data, shared by bindings with the same key.
 
