@@ -41,7 +41,7 @@ from .host import ObjectHost
 from .ids import DurableObjectId
 from .loader import load_config_cached, load_main_module
 from .namespaces import DurableObjectNamespace, NamespaceRuntime
-from .objects import NamespaceView, ObjectView, StoredObjects, view_of
+from .objects import BindingView, NamespaceView, ObjectView, StoredObjects, view_of
 from .objects import exists as object_exists
 from .settle import wait_all_tasks_blocked
 from .storage.database import CorruptDatabaseError
@@ -536,6 +536,25 @@ class App:
             for binding, runtime in self.namespaces.items()
         ]
 
+    def binding_views(self) -> list[BindingView]:
+        """Return read-only views of the app's KV namespaces, D1 databases and R2 buckets."""
+        views = []
+        stores = self.binding_host.stores()
+        for binding, declaration in self.binding_declarations.items():
+            key = declaration.store_key
+            if key is None:
+                continue
+            views.append(
+                BindingView(
+                    binding=binding,
+                    type=key[0],
+                    key=key[1],
+                    _store=stores.get(key),
+                    _path=self.binding_host.store_path(*key),
+                )
+            )
+        return views
+
     def open_stored_objects(self) -> StoredObjects:
         """Open every object stored under ``persist_to``, so their alarms are scheduled.
 
@@ -663,10 +682,11 @@ class App:
         return str(self.persist_to / runtime.unique_key / f"{hex_id}.sqlite")
 
     def close(self) -> None:
-        """Close every object's database."""
+        """Close every object's database and every binding's store."""
         for runtime in self.namespaces.values():
             for host in runtime.hosts.values():
                 host.close()
+        self.binding_host.close()
 
     def __repr__(self) -> str:
         return f"App({self.name!r}, bindings={list(self.namespaces)})"

@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also let the inspector answer requests for this host name (default: loopback "
         "names only, against DNS rebinding); repeatable",
     )
+    dev.add_argument(
+        "--worker",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also load the Worker in PATH (its folder or config), so that service bindings "
+        "reach it; its state is kept in its own folder; repeatable",
+    )
     dev.set_defaults(run=_run_dev)
 
     new = commands.add_parser(
@@ -138,6 +146,7 @@ def _run_dev(args: argparse.Namespace) -> int:
             watch=not args.no_reload,
             environment=args.environment,
             inspector_hosts=args.inspector_host,
+            workers=args.worker,
             **options,
         )
     except Exception as error:  # noqa: BLE001 - the app could not load: say why, exit 1

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .host import ObjectHost
     from .ids import DurableObjectId
 
-__all__ = ["ObjectView", "NamespaceView", "StoredObjects", "view_of", "exists"]
+__all__ = ["ObjectView", "NamespaceView", "BindingView", "StoredObjects", "view_of", "exists"]
 
 
 @dataclass(frozen=True)
@@ -167,3 +167,50 @@ def view_of(host: ObjectHost) -> ObjectView:
         sockets=len(host.websockets.hibernatable),
         _host=host,
     )
+
+
+@dataclass(frozen=True)
+class BindingView:
+    """A read-only look at one KV namespace, D1 database or R2 bucket of the app.
+
+    Attributes:
+        binding: The binding name (``"CACHE"``).
+        type: ``"kv"``, ``"d1"`` or ``"r2"``.
+        key: The namespace id, database id or bucket name its data is keyed by.
+    """
+
+    binding: str
+    type: str
+    key: str
+    _store: Any = field(repr=False, compare=False, default=None)
+    _path: Path | None = field(repr=False, compare=False, default=None)
+
+    def tables(self) -> list[dict[str, Any]]:
+        """The binding's tables with their row counts (``[{"name", "rows"}]``).
+
+        For D1 these are the database's own tables; for KV and R2, the tables dosim keeps
+        their entries in.
+        """
+        with self._open() as connection:
+            return reader.tables(connection)
+
+    def table(self, name: str, offset: int = 0, limit: int = 100) -> dict[str, Any] | None:
+        """Read rows ``offset .. offset+limit`` of the table ``name``.
+
+        Args:
+            name: A name from :meth:`tables`.
+            offset: Rows to skip.
+            limit: Rows to return.
+
+        Returns:
+            ``{"columns", "rows", "total", "offset"}``, or ``None`` for an unknown table.
+        """
+        with self._open() as connection:
+            return reader.table_page(connection, name, offset, limit)
+
+    def _open(self) -> Any:
+        store = self._store
+        if store is not None and not store.on_disk:
+            return reader.open_reader(None, store.conn)
+        path = self._path if store is None else store.path
+        return reader.open_reader(str(path) if path is not None else None, None)

@@ -39,6 +39,11 @@ class BindingDeclaration:
     kind = "binding"
     """The binding's type, as the trace and the inspector name it."""
 
+    @property
+    def store_key(self) -> tuple[str, str] | None:
+        """``(kind, key)`` of the store holding the binding's data, or ``None``."""
+        return None
+
     def create(self, host: BindingHost, name: str) -> Any:
         """Make the value ``env.<name>`` holds.
 
@@ -60,6 +65,11 @@ class KvNamespaceBinding(BindingDeclaration):
     id: str
     kind = "kv"
 
+    @property
+    def store_key(self) -> tuple[str, str]:
+        """``("kv", id)``."""
+        return ("kv", self.id)
+
     def create(self, host: BindingHost, name: str) -> Any:
         """Make the namespace, wrapped as the SDK wraps it."""
         return BindingProxy(KvNamespace(host, name, self.id))
@@ -79,6 +89,11 @@ class D1DatabaseBinding(BindingDeclaration):
     database_name: str = ""
     kind = "d1"
 
+    @property
+    def store_key(self) -> tuple[str, str]:
+        """``("d1", id)``."""
+        return ("d1", self.id)
+
     def create(self, host: BindingHost, name: str) -> Any:
         """Make the database, wrapped as the SDK wraps it."""
         return BindingProxy(D1Database(host, name, self.id))
@@ -94,6 +109,11 @@ class R2BucketBinding(BindingDeclaration):
 
     bucket_name: str
     kind = "r2"
+
+    @property
+    def store_key(self) -> tuple[str, str]:
+        """``("r2", bucket_name)``."""
+        return ("r2", self.bucket_name)
 
     def create(self, host: BindingHost, name: str) -> Any:
         """Make the bucket, wrapped as the SDK wraps it."""

@@ -234,6 +234,28 @@ def routes(server: Any) -> list[BaseRoute]:
         events = server.traces.after(after, min(max(limit, 0), 2_000))
         return JSONResponse({"cursor": server.traces.cursor, "events": events})
 
+    def binding_view(request: Request) -> Any:
+        for view in server.app.binding_views():
+            if view.binding == request.path_params["binding"]:
+                return view
+        return _not_found("binding")
+
+    async def bindings(request: Request) -> Response:
+        return JSONResponse(
+            [
+                {"binding": v.binding, "type": v.type, "key": v.key, "tables": v.tables()}
+                for v in server.app.binding_views()
+            ]
+        )
+
+    async def binding_table(request: Request) -> Response:
+        found = binding_view(request)
+        if isinstance(found, JSONResponse):
+            return found
+        offset, limit = _page_args(request)
+        result = found.table(request.path_params["table"], offset, limit)
+        return _not_found("table") if result is None else JSONResponse(result)
+
     base = PREFIX + "/api/namespaces/{binding}/objects/{object_id}"
     endpoints = [
         (PREFIX, page),
@@ -245,5 +267,7 @@ def routes(server: Any) -> list[BaseRoute]:
         (base + "/kv", kv),
         (base + "/sql/{table}", sql),
         (PREFIX + "/api/trace", trace),
+        (PREFIX + "/api/bindings", bindings),
+        (PREFIX + "/api/bindings/{binding}/tables/{table}", binding_table),
     ]
     return [Route(path, _guarded(server, endpoint)) for path, endpoint in endpoints]

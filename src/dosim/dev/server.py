@@ -97,6 +97,9 @@ class DevServer:
         watch: Reload when the app's files change.
         environment: A ``[env.<name>]`` of the config to use.
         max_body_bytes: Largest request body accepted (``413`` above).
+        workers: Folders or configs of other Workers to load beside the app, so that its
+            service bindings reach them (``dosim dev --worker PATH``). Each keeps its state
+            in its own folder; they reload with the app.
         tick: Seconds between real-time clock ticks.
     """
 
@@ -113,6 +116,7 @@ class DevServer:
         max_body_bytes: int = bridge.MAX_BODY_BYTES,
         tick: float = DEFAULT_TICK_SECONDS,
         inspector_hosts: Iterable[str] = (),
+        workers: Iterable[str | Path] = (),
     ) -> None:
         path = Path(app_dir).resolve()
         self.config_path = path
@@ -124,6 +128,8 @@ class DevServer:
         if not in_memory:
             self.state_dir = Path(persist_to or default_state_dir(self.app_dir)).resolve()
         self.watch_files = watch
+        self.worker_paths = [Path(p).resolve() for p in workers]
+        self._linked: dict[int, list[App]] = {}
         self.max_body_bytes = max_body_bytes
         # The inspector shows every stored value: loopback host names only, unless told.
         self.inspector_hosts = inspector.LOOPBACK_HOSTS | {
@@ -171,6 +177,25 @@ class DevServer:
             start_time=wall_clock_ms(),
             persist_to=self.state_dir,
         )
+        linked = []
+        for path in self.worker_paths:
+            folder = path if path.is_dir() else path.parent
+            other = App.from_config(
+                path,
+                start_time=app.clock.now_ms(),
+                persist_to=default_state_dir(folder) if self.state_dir is not None else None,
+            )
+            # One machine, one clock: the app's real-time ticks run the linked Workers'
+            # alarms too (their timers live on the shared clock).
+            other.clock = app.clock
+            other.open_stored_objects()
+            app.link_worker(other)
+            other.link_worker(app)
+            for earlier in linked:
+                earlier.link_worker(other)
+                other.link_worker(earlier)
+            linked.append(other)
+        self._linked[id(app)] = linked
         app.trace.limit = TRACE_LIMIT
         for listener in (requestlog.note_event, self.traces.listener, self.names.listener):
             app.trace.subscribe(listener)
@@ -224,9 +249,14 @@ class DevServer:
         except ValueError:
             return Path(path).name
 
+    def _close(self, app: App) -> None:
+        for other in self._linked.pop(id(app), []):
+            other.close()
+        app.close()
+
     def _retire(self, app: App) -> None:
         if self._in_flight.get(id(app), 0) == 0:
-            app.close()
+            self._close(app)
         else:
             self._retired[id(app)] = app
 
@@ -249,7 +279,7 @@ class DevServer:
                 del self._in_flight[key]
                 retired = self._retired.pop(key, None)
                 if retired is not None:
-                    retired.close()
+                    self._close(retired)
 
     # -- HTTP ---------------------------------------------------------------------------
     async def handle_http(self, request: Request) -> Response:
@@ -342,10 +372,16 @@ class DevServer:
         bindings = (
             ", ".join(f"{n.binding} → {n.class_name}" for n in self.app.namespace_views()) or "none"
         )
+        others = ", ".join(
+            f"{v.binding} ({v.type.upper()} {v.key})" for v in self.app.binding_views()
+        )
+        linked = ", ".join(sorted(self.app.linked_workers))
         return (
             f"dosim dev: serving {self.app.name!r} on {where}\n"
             f"  Durable Objects: {bindings}\n"
-            f"  inspector (read-only): {where}{inspector.PREFIX}/"
+            + (f"  bindings: {others}\n" if others else "")
+            + (f"  linked Workers: {linked}\n" if linked else "")
+            + f"  inspector (read-only): {where}{inspector.PREFIX}/"
             f"  (token for changes: {self.inspector_token})\n"
             f"  state: {state}\n"
             f"  reload on change: {'on' if self.watch_files else 'off'}"
@@ -354,9 +390,9 @@ class DevServer:
     def close(self) -> None:
         """Close the app and any retired app still open (commits are already durable)."""
         for retired in list(self._retired.values()):
-            retired.close()
+            self._close(retired)
         self._retired.clear()
-        self.app.close()
+        self._close(self.app)
 
     def uvicorn_config(self) -> uvicorn.Config:
         """The uvicorn settings: loopback, no access log (ours is better), lifespan on."""
