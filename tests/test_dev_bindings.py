@@ -5,9 +5,17 @@ Service bindings: https://developers.cloudflare.com/workers/runtime-apis/binding
 """
 
 import json
+import sys
 from pathlib import Path
 
-from dev_helpers import ThreadedServer, request
+import pytest
+
+if sys.platform == "emscripten":
+    pytest.skip("the dev server needs sockets and threads", allow_module_level=True)
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from dev_helpers import ThreadedServer, request  # noqa: E402
 
 FRONT = """\
 name = "front"

@@ -219,6 +219,7 @@ class App:
         start_time: int = DEFAULT_START_MS,
         persist_to: str | Path | None = None,
         fresh: bool = False,
+        bindings: Mapping[str, Any] | None = None,
     ) -> App:
         """Load an app from a ``wrangler.toml`` (or ``.jsonc``/``.json``) or its folder.
 
@@ -233,6 +234,9 @@ class App:
             start_time: See :class:`App`.
             persist_to: See :class:`App`.
             fresh: Re-import the app's modules even if unchanged (used when reloading).
+            bindings: ``env`` entries that replace the config's of the same name, or add
+                to them: test doubles (for a binding dosim does not simulate, say) or
+                declarations from :mod:`dosim.bindings`.
         """
         config = load_config_cached(Path(path), environment)
         module = load_main_module(Path(config.main), fresh=fresh)
@@ -257,7 +261,7 @@ class App:
             if config.storage_backend(binding.class_name) == "kv":
                 kv.append(binding.class_name)
         for b in config.other_bindings:
-            if b.type == "unsupported":
+            if b.type == "unsupported" and b.name not in (bindings or {}):
                 message = not_simulated_message(b.name, b.config_key, b.options["description"])
                 warnings.warn(f"{config.path}: {message}", ConfigWarning, stacklevel=2)
         return cls(
@@ -267,7 +271,8 @@ class App:
             # As Python code reads them on Cloudflare: a JSON var is a JavaScript value
             # (an object arrives as a JsProxy, not a dict); secrets are strings.
             vars={name: raw_js(value) for name, value in config.vars.items()} | config.secrets,
-            bindings={b.name: declaration_of(b) for b in config.other_bindings},
+            bindings={b.name: declaration_of(b) for b in config.other_bindings}
+            | dict(bindings or {}),
             entrypoints=entrypoints,
             kv_classes=kv,
             seed=seed,

@@ -35,6 +35,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dosim_app(path): load the dosim_app fixture from this wrangler.toml or folder"
     )
+    config.addinivalue_line(
+        "markers",
+        "dosim_bindings(**bindings): env entries for the dosim_app fixture that replace or "
+        "add to the config's (test doubles)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -94,8 +99,11 @@ def _config_path(request: pytest.FixtureRequest) -> Path:
 def dosim_app(request: pytest.FixtureRequest) -> Any:
     """A fresh app loaded from the app's wrangler config (beside the test file or above it).
 
-    Storage is in memory and private to the test; the app is closed afterwards. Mark a
-    test with ``@pytest.mark.dosim_app("path/to/app")`` to load another folder.
+    Storage is in memory and private to the test, and so are the app's KV namespaces, D1
+    databases and R2 buckets (seed them through ``dosim_app.env``); the app is closed
+    afterwards. Mark a test with ``@pytest.mark.dosim_app("path/to/app")`` to load
+    another folder, and with ``@pytest.mark.dosim_bindings(NAME=double)`` to put a test
+    double in ``env`` (closest marker wins).
 
     Args:
         request: pytest's fixture request (to find the test file and its markers).
@@ -103,6 +111,9 @@ def dosim_app(request: pytest.FixtureRequest) -> Any:
     Yields:
         The :class:`dosim.App`.
     """
-    app = App.from_config(_config_path(request))
+    doubles: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("dosim_bindings"))):
+        doubles.update(marker.kwargs)
+    app = App.from_config(_config_path(request), bindings=doubles)
     yield app
     app.close()
