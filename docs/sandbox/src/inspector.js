@@ -1,6 +1,6 @@
 // The Objects panel: each app of a block's namespace, its objects (class, name, id,
-// KV entries, SQL tables, alarm, sockets) and a timeline of its trace, plus a clock
-// control that advances the app's virtual time.
+// KV entries, SQL tables, alarm, sockets), its KV/D1/R2 bindings, and a timeline of its
+// trace, plus a clock control that advances the app's virtual time.
 import { el } from "./dom.js";
 
 const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
@@ -11,7 +11,7 @@ function since(ms, start) {
 }
 
 const CATEGORY = [
-  [/^alarm/, "alarm"], [/^(eviction|reset|abort|construct|instance)/, "life"], [/^(commit|storage|sql|kv|txn)/, "storage"],
+  [/^alarm/, "alarm"], [/^(eviction|reset|abort|construct|instance)/, "life"], [/^(commit|storage|sql|kv|txn|binding)/, "storage"],
   [/^(rpc|call|fetch|request|response)/, "request"], [/^(websocket|socket|ws)/, "socket"],
 ];
 const category = (kind) => (CATEGORY.find(([re]) => re.test(kind)) || [null, "other"])[1];
@@ -50,6 +50,23 @@ function objectCard(ns, obj) {
       el("strong", {}, `${ns.binding} · ${obj.class} ${title}`), " ",
       el("code", { class: "dosim-id", title: obj.id }, obj.id.slice(0, 12) + "…"), " ", facts),
     kv, more, tables, empty);
+}
+
+const cell = (v) => (v === null ? "NULL" : String(v));
+
+function bindingCard(b) {
+  const tables = (b.tables || []).filter((t) => t.total);
+  const shown = tables.map((t) =>
+    el("div", { class: "dosim-scroll", tabindex: "0", role: "region", "aria-label": `${b.binding} ${t.name}` },
+      el("p", { class: "dosim-tables" }, el("code", {}, t.name), ` (${t.total} row${t.total === 1 ? "" : "s"})`),
+      el("table", { class: "dosim-kv" },
+        el("thead", {}, el("tr", {}, t.columns.map((c) => el("th", {}, c)))),
+        el("tbody", {}, t.rows.map((r) => el("tr", {}, r.map((v) => el("td", {}, el("code", {}, cell(v))))))))));
+  return el("li", { class: "dosim-object", "data-binding": b.binding },
+    el("div", { class: "dosim-object__head" },
+      el("strong", {}, `env.${b.binding} · ${b.type.toUpperCase()}`), " ",
+      el("code", { class: "dosim-id" }, b.key)),
+    shown.length ? shown : el("p", { class: "dosim-muted" }, b.error || "nothing stored"));
 }
 
 function timeline(app, highlightFrom) {
@@ -93,6 +110,8 @@ export function renderObjects(root, snapshot, { onAdvance, highlightFrom = Infin
           button),
         el("h4", {}, "Objects"),
         objects.length ? el("ul", { class: "dosim-objects" }, objects) : el("p", { class: "dosim-muted" }, "no objects yet"),
+        app.bindings && app.bindings.length ? el("h4", {}, "Bindings") : null,
+        app.bindings && app.bindings.length ? el("ul", { class: "dosim-objects" }, app.bindings.map(bindingCard)) : null,
         el("h4", {}, `Timeline (${app.trace_total} event${app.trace_total === 1 ? "" : "s"})`),
         timeline(app, highlightFrom)));
   }

@@ -12,7 +12,8 @@ JavaScript worker calls ``run``, ``snapshot`` and ``advance``; each returns a JS
   response as status, headers and body (read from a clone, so the reader's code can still
   read it), anything else but ``None`` as its ``repr``.
 * ``snapshot`` finds the ``dosim.App`` instances among a namespace's globals and
-  describes their objects (KV entries, SQL tables, alarm, sockets) and their trace.
+  describes their objects (KV entries, SQL tables, alarm, sockets), their KV, D1 and R2
+  bindings (the first rows of each table) and their trace.
 """
 
 import ast
@@ -297,6 +298,24 @@ def _object(view):
     return facts
 
 
+def _binding(view):
+    facts = {"binding": view.binding, "type": view.type, "key": view.key, "tables": []}
+    try:
+        for table in view.tables():
+            page = view.table(table["name"], 0, _KV_LIMIT) or {"columns": [], "rows": []}
+            facts["tables"].append(
+                {
+                    "name": table["name"],
+                    "total": table["rows"],
+                    "columns": page["columns"],
+                    "rows": page["rows"],
+                }
+            )
+    except Exception as error:  # noqa: BLE001 - a panel must not break a run
+        facts["error"] = str(error)
+    return facts
+
+
 def _describe(name, app):
     namespaces = [
         {
@@ -311,6 +330,7 @@ def _describe(name, app):
         "var": name,
         "now": app.clock.now_ms(),
         "namespaces": namespaces,
+        "bindings": [_binding(view) for view in app.binding_views()],
         "trace_total": len(events),
         "trace": events[-_TRACE_LIMIT:],
     }
