@@ -448,3 +448,44 @@ def test_inside_pyodide_app_code_gets_dosims_date_and_javascript_keeps_its_own()
     real = sys.modules["js"]._real
     assert real.Date is not djs.Date  # JavaScript's own Date is untouched
     assert real.eval("typeof Date.now()") == "number"
+
+
+# -- classes called without new --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: djs.Response("body"),
+        lambda: djs.Request("https://example.com"),
+        lambda: djs.Headers(),
+        lambda: djs.URL("https://example.com"),
+        lambda: djs.WebSocketPair(),
+        lambda: djs.WebSocketRequestResponsePair("ping", "pong"),
+    ],
+    ids=["Response", "Request", "Headers", "URL", "WebSocketPair", "WebSocketRequestResponsePair"],
+)
+def test_a_workerd_class_called_without_new_raises_workerds_type_error(call):
+    # workerd src/workerd/jsg/resource.c++ throwIfConstructorCalledAsFunction; Python's
+    # WebSocketPair() calls the JavaScript class as a function, as Pyodide does.
+    with pytest.raises(JsException) as caught:
+        call()
+    name = caught.value.message.split("'")[1]
+    assert caught.value.name == "TypeError"
+    assert caught.value.message == (
+        f"Failed to construct '{name}': Please use the 'new' operator, this object "
+        "constructor cannot be called as a function."
+    )
+
+
+@pytest.mark.parametrize("name", ["Map", "Set", "ArrayBuffer", "Uint8Array"])
+def test_a_builtin_class_called_without_new_raises_v8s_type_error(name):
+    # V8's text (observed under Node.js 20, whose V8 builds these built-ins as workerd's).
+    with pytest.raises(JsException, match=f"TypeError: Constructor {name} requires 'new'"):
+        getattr(djs, name)()
+
+
+def test_new_still_builds_them():
+    client, server = djs.WebSocketPair.new()
+    assert client is not server
+    assert djs.Map.new().size == 0

@@ -153,6 +153,17 @@ class JsException(Exception):
         return self
 
 
+MSG_JSG_NEW_REQUIRED = (
+    "Failed to construct '{name}': Please use the 'new' operator, this object constructor "
+    "cannot be called as a function."
+)
+"""A workerd API class (``Response``, ``WebSocketPair``, ...) called without ``new``
+(workerd ``src/workerd/jsg/resource.c++``, ``throwIfConstructorCalledAsFunction``)."""
+
+MSG_BUILTIN_NEW_REQUIRED = "Constructor {name} requires 'new'"
+"""A JavaScript built-in class (``Map``, ``Set``, ``ArrayBuffer``) called without ``new`` (V8)."""
+
+
 def platform_error(name: str, message: str, **flags: bool) -> Exception:
     """Build the exception Python app code sees for a JS error raised by the runtime.
 

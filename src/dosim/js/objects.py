@@ -35,7 +35,7 @@ from ..ffi import (
     js_to_string,
     jsnull,
 )
-from .base import JsFunction
+from .base import JsClass, JsFunction
 
 __all__ = [
     "ErrorConstructor",
@@ -164,7 +164,7 @@ def _entry(entry: Any) -> tuple[Any, Any]:
     raise JsException(MSG_NOT_ENTRY.format(value=js_to_string(entry)), name="TypeError")
 
 
-class MapConstructor(JsFunction):
+class MapConstructor(JsClass):
     """JavaScript's ``Map`` (``js.Map``)."""
 
     @js_method
@@ -182,7 +182,7 @@ class MapConstructor(JsFunction):
         return JsMap(_entry(entry) for entry in _iterate(entries))
 
 
-class SetConstructor(JsFunction):
+class SetConstructor(JsClass):
     """JavaScript's ``Set`` (``js.Set``)."""
 
     @js_method
@@ -210,7 +210,7 @@ class NumberConstructor(JsFunction):
         return _to_number(value)
 
 
-class ArrayBufferConstructor(JsFunction):
+class ArrayBufferConstructor(JsClass):
     """JavaScript's ``ArrayBuffer`` (``js.ArrayBuffer``)."""
 
     @js_method
@@ -257,7 +257,7 @@ class ErrorConstructor(JsFunction):
         return error
 
 
-class TypedArrayConstructor(JsFunction):
+class TypedArrayConstructor(JsClass):
     """``js.Uint8Array``: enough to make a buffer for ``crypto.getRandomValues``."""
 
     @js_method

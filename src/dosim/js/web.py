@@ -47,7 +47,7 @@ from ..workers.headers import HeaderList
 from ..workers.request import Request
 from ..workers.response import Response
 from ..workers.url import parse_url
-from .base import JsFunction
+from .base import JsFunction, WorkerdClass
 from .jsonvalues import stringify
 from .objects import own_entries
 
@@ -148,7 +148,7 @@ def _is_body_object(obj: Any) -> bool:
     return type(obj).__name__ in ("FormData", "Blob", "File", "ReadableStream", "ArrayBuffer")
 
 
-class HeadersConstructor(JsFunction):
+class HeadersConstructor(WorkerdClass):
     """JavaScript's ``Headers`` (``js.Headers``)."""
 
     @js_method
@@ -157,7 +157,7 @@ class HeadersConstructor(JsFunction):
         return headers_from(from_js(init) if isinstance(init, PyProxy) else init)
 
 
-class ResponseConstructor(JsFunction):
+class ResponseConstructor(WorkerdClass):
     """JavaScript's ``Response`` (``js.Response``), building a :class:`~dosim.workers.Response`."""
 
     @js_method
@@ -207,7 +207,7 @@ def _merge(current: HeaderList, init: Any) -> HeaderList:
     return headers
 
 
-class RequestConstructor(JsFunction):
+class RequestConstructor(WorkerdClass):
     """JavaScript's ``Request`` (``js.Request``), building a :class:`~dosim.workers.Request`."""
 
     @js_method
@@ -450,7 +450,7 @@ def _resolve(url: str, base: Any) -> str | None:
     return parse_url(urllib.parse.urljoin(base_href, url))
 
 
-class URLConstructor(JsFunction):
+class URLConstructor(WorkerdClass):
     """JavaScript's ``URL`` (``js.URL``)."""
 
     @js_method
@@ -497,7 +497,7 @@ class Fetch(JsFunction):
         return self._send(_platform_object(resource), init_members(init))
 
 
-class WebSocketConstructor(JsFunction):
+class WebSocketConstructor(WorkerdClass):
     """JavaScript's ``WebSocket`` (``js.WebSocket``): outgoing connections are not simulated."""
 
     @js_method

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..boundary import call_from_js, js_method, structured_clone, to_plain
 from ..current import current_incarnation
-from ..errors import platform_error
+from ..errors import MSG_JSG_NEW_REQUIRED, platform_error
 from ..ffi import JsBuffer, JsProxy, js_to_string, jsnull
 from ..serialization import encode_value
 from ..workers.body import ArrayBuffer
@@ -426,11 +426,27 @@ class WebSocket(JsProxy):
             peer._arrive(("close", (1006, MSG_ABNORMAL_CLOSE, False)))
 
 
-class WebSocketPair(JsProxy):
+class _NeedsNew(type):
+    """Metaclass of workerd API classes Python code builds with ``.new()`` only.
+
+    ``WebSocketPair()`` from Python calls the JavaScript class as a function, which
+    workerd refuses with a ``TypeError``; ``.new()`` is JavaScript's ``new``.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise platform_error("TypeError", MSG_JSG_NEW_REQUIRED.format(name=cls.__name__))
+
+    def construct(cls, *args: Any) -> Any:
+        """Build an instance (what ``.new()`` does)."""
+        return type.__call__(cls, *args)
+
+
+class WebSocketPair(JsProxy, metaclass=_NeedsNew):
     """Two connected WebSocket ends: ``client, server = WebSocketPair.new()``.
 
     Also indexable (``pair[0]``, ``pair[1]``) and ``pair.object_values()``, the ways
-    Python Workers code unpacks the JavaScript object.
+    Python Workers code unpacks the JavaScript object. ``WebSocketPair()`` without
+    ``.new`` raises workerd's ``TypeError``, as it does on Cloudflare.
     """
 
     _js_type = "WebSocketPair"
@@ -443,7 +459,7 @@ class WebSocketPair(JsProxy):
     @classmethod
     def new(cls) -> WebSocketPair:
         """Create a pair (the JavaScript ``new WebSocketPair()``)."""
-        return cls()
+        return cls.construct()
 
     def object_values(self) -> list[WebSocket]:
         """Return ``[client, server]``."""
@@ -456,7 +472,7 @@ class WebSocketPair(JsProxy):
         return (self.client, self.server)[index]
 
 
-class WebSocketRequestResponsePair(JsProxy):
+class WebSocketRequestResponsePair(JsProxy, metaclass=_NeedsNew):
     """A request text and the response the runtime sends for it without waking the object.
 
     Args:
@@ -485,7 +501,7 @@ class WebSocketRequestResponsePair(JsProxy):
             request: The exact message to answer.
             response: The answer.
         """
-        return cls(request, response)
+        return cls.construct(request, response)
 
 
 def attach_receiver(end: WebSocket, receiver: Callable[[SocketEvent], None]) -> None:
