@@ -156,6 +156,14 @@ async def test_a_non_string_key_is_converted_with_javascript_string(kv):
     assert await kv.get("1.5") == "float key"
 
 
+async def test_a_lone_surrogate_in_a_key_becomes_a_replacement_character(kv):
+    # inferred: workerd turns the JavaScript string into UTF-8 (kj::String), replacing
+    # unpaired surrogates with U+FFFD, as V8's UTF-8 conversion does.
+    await kv.put("a\ud800", "v")
+    assert await kv.get("a\ufffd") == "v"
+    assert [key.name for key in (await kv.list())["keys"]] == ["a\ufffd"]
+
+
 # --- key validation -------------------------------------------------------------------------
 
 

@@ -59,10 +59,19 @@ Where dosim differs:
   relies on that passes here and may fail on Cloudflare.
 * The 1-write-per-second limit per key and the 1,000 operations per invocation are not
   enforced; ``cacheStatus`` is always ``None``.
-* inferred: a ``list`` ``limit`` above 1000 is refused as Miniflare refuses it; a cursor
-  that was not returned by ``list`` is read leniently rather than refused.
+* A ``ReadableStream`` from dosim's ``workers`` types cannot yet be passed to ``put``
+  from Python: the SDK conversion refuses it with ``DataCloneError``. Read the body
+  (``await response.bytes()``) and put the bytes.
 * ``JSON`` parse errors (``type="json"``) are ``SyntaxError`` with Python's json module's
   wording, as for ``js.JSON.parse``.
+* Tombstones are not modelled: a ``list`` page is never empty while more keys follow.
+* inferred: a ``list`` ``limit`` above 1000 is refused as Miniflare refuses it; a cursor
+  that was not returned by ``list`` is read leniently (as Miniflare's base64 decoding does)
+  rather than refused; an omitted key or value is JavaScript's ``undefined`` converted to
+  the string ``"undefined"``; a lone surrogate in a key or text value becomes U+FFFD on
+  its way to UTF-8; an options argument that is not an object is refused with JSG's
+  ``Failed to execute ... is not of type 'ListOptions'`` (or ``'PutOptions'``); an
+  injected failure uses status 500 (what a real outage returns is not documented).
 """
 
 from __future__ import annotations
@@ -251,7 +260,7 @@ class KvNamespace(JsClassObject):
         Returns:
             An awaitable of ``None``.
         """
-        name = _js_string(key)
+        name = _js_key(key)
         return self._call("put", "PUT", {"key": name}, lambda: self._put(name, value, options))
 
     def delete(self, key: Any = UNDEFINED, *_ignored: Any) -> Any:
@@ -263,7 +272,7 @@ class KvNamespace(JsClassObject):
         Returns:
             An awaitable of ``None``.
         """
-        name = _js_string(key)
+        name = _js_key(key)
         return self._call("delete", "DELETE", {"key": name}, lambda: self._delete(name))
 
     def list(self, options: Any = UNDEFINED, *_ignored: Any) -> Any:
@@ -290,14 +299,14 @@ class KvNamespace(JsClassObject):
 
     def _read(self, op: str, key: Any, options: Any, *, with_metadata: bool) -> Any:
         if isinstance(key, list):
-            names = [_js_string(item) for item in key]
+            names = [_js_key(item) for item in key]
             return self._call(
                 op,
                 "GET_BULK",
                 {"keys": len(names)},
                 lambda: self._get_bulk(names, options, with_metadata),
             )
-        name = _js_string(key)
+        name = _js_key(key)
         return self._call(
             op, "GET", {"key": name}, lambda: self._get_one(name, options, with_metadata)
         )
@@ -534,7 +543,7 @@ def _list_options(options: Any) -> tuple[int, str | None, str | None]:
     cursor = fields.get("cursor", UNDEFINED)
     return (
         0 if limit is UNDEFINED else _js_int(limit),
-        None if prefix in (UNDEFINED, None) else _js_string(prefix),
+        None if prefix in (UNDEFINED, None) else _js_key(prefix),
         None if cursor in (UNDEFINED, None) else _js_string(cursor),
     )
 
@@ -576,6 +585,11 @@ def _utf8(text: str) -> bytes:
     except UnicodeEncodeError:
         joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
         return joined.encode("utf-8")
+
+
+def _js_key(value: Any) -> str:
+    """A key argument as the service receives it: ``String(value)``, sent as UTF-8."""
+    return _utf8(_js_string(value)).decode("utf-8")
 
 
 def _js_string(value: Any) -> str:
