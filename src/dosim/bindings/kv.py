@@ -88,7 +88,7 @@ from typing import Any
 from ..eager import finished
 from ..errors import JsException
 
-# The wire forms of a JavaScript Map and function have no public constructor yet.
+# serialization has no public helpers yet for the wire tags of a Map, an Error, a function.
 from ..serialization import (
     _EXCEPTION_TAG,
     _FUNCTION_TAG,
