@@ -61,6 +61,8 @@ __all__ = [
     "js_number",
     "wire_date",
     "wire_date_ms",
+    "wire_map",
+    "wire_tag",
 ]
 
 _UTC = _dt.UTC
@@ -69,6 +71,12 @@ _EXCEPTION_TAG = "\x00error"
 _FUNCTION_TAG = "\x00function"
 _MAP_TAG = "\x00map"  # a JavaScript Map: keys keep their types (an object's become str)
 _SCALARS = (str, int, float, bool)
+_TAG_NAMES = {
+    _DATETIME_TAG: "date",
+    _MAP_TAG: "map",
+    _EXCEPTION_TAG: "error",
+    _FUNCTION_TAG: "function",
+}
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -90,6 +98,29 @@ def wire_date_ms(value: Any) -> int | None:
     if type(value) is tuple and len(value) == 2 and value[0] == _DATETIME_TAG:
         return int(value[1])
     return None
+
+
+def wire_map(pairs: list[list[Any]]) -> tuple[str, list[list[Any]]]:
+    """Return the wire form of a JavaScript ``Map`` (it reaches Python as a ``JsDict``).
+
+    Args:
+        pairs: ``[key, value]`` pairs of wire values, in insertion order.
+    """
+    return (_MAP_TAG, pairs)
+
+
+def wire_tag(value: Any) -> str | None:
+    """Tell which tagged wire form ``value`` is.
+
+    Args:
+        value: Any wire value.
+
+    Returns:
+        ``"date"``, ``"map"``, ``"error"`` or ``"function"``; ``None`` for plain values.
+    """
+    if type(value) is not tuple or len(value) != 2:
+        return None
+    return _TAG_NAMES.get(value[0])
 
 
 def js_number(number: float) -> float | int:

@@ -29,6 +29,8 @@ Kinds (``TraceEvent.kind``):
 ``websocket.autoresponse``    an auto-response answered without waking the object
 ``websocket.error``           a WebSocket handler raised (``error``)
 ``console``                   ``js.console`` called inside an object (``level``, ``message``)
+``binding``                   a KV, D1, R2 or service binding was called (``binding``, ``type``,
+                              ``op``, plus op-specific detail)
 ============================  ==================================================================
 """
 

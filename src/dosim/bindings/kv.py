@@ -87,15 +87,7 @@ from typing import Any
 
 from ..eager import finished
 from ..errors import JsException
-
-# serialization has no public helpers yet for the wire tags of a Map, an Error, a function.
-from ..serialization import (
-    _EXCEPTION_TAG,
-    _FUNCTION_TAG,
-    _MAP_TAG,
-    js_number_to_string,
-    wire_date_ms,
-)
+from ..serialization import js_number_to_string, wire_date_ms, wire_map, wire_tag
 from ..workers.body import BodyMixin, ReadableStream, extract_body
 from ..workers.headers import HeaderList
 from .host import BindingHost
@@ -375,7 +367,7 @@ class KvNamespace(JsClassObject):
             raise _failed("GET_BULK", 413, MSG_BULK_TOO_LARGE)
         # The Map is built from the service's JSON object, skipping array-index names.
         pairs = [[key, value] for key, value in values.items() if not _is_array_index(key)]
-        return (_MAP_TAG, pairs)
+        return wire_map(pairs)
 
     def _put(self, key: str, value: Any, options: Any) -> None:
         expiration, ttl, metadata = _put_options(options)
@@ -620,9 +612,9 @@ def _js_string(value: Any) -> str:
         return "[object ReadableStream]"
     if isinstance(value, (set, frozenset)):
         return "[object Set]"
-    if isinstance(value, tuple) and value[:1] == (_MAP_TAG,):
+    if wire_tag(value) == "map":
         return "[object Map]"
-    if isinstance(value, tuple) and value[:1] == (_EXCEPTION_TAG,):
+    if wire_tag(value) == "error":
         return f"Error: {value[1]}"
     return "[object Object]"
 
@@ -749,6 +741,6 @@ def _json_stringify(value: Any) -> str | None:
     if ms is not None:  # Date.prototype.toJSON
         moment = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
         return '"' + moment.strftime("%Y-%m-%dT%H:%M:%S.") + f'{ms % 1000:03d}Z"'
-    if isinstance(value, tuple) and value[:1] == (_FUNCTION_TAG,):
+    if wire_tag(value) == "function":
         return None  # a function has no JSON form
     return "{}"

@@ -66,6 +66,11 @@ class ReadableStream:
     def _take(self) -> bytes:
         return self._owner._transfer(MSG_STREAM_DISTURBED) or b""
 
+    def __dosim_wire__(self) -> ReadableStream:
+        # A stream crosses into JavaScript (a KV or R2 put, an RPC argument) as itself:
+        # the receiver reads it, which disturbs it here too.
+        return self
+
     def __repr__(self) -> str:
         return "ReadableStream()"
 
