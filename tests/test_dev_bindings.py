@@ -81,3 +81,68 @@ def test_a_service_binding_reaches_a_worker_loaded_with_worker_and_secrets_load(
         "secret": "k-123",
     }
     assert "linked Workers: auth" in banner
+
+
+NOTES = """\
+name = "notes"
+main = "worker.py"
+compatibility_date = "2026-11-01"
+compatibility_flags = ["python_workers"]
+
+[[kv_namespaces]]
+binding = "NOTES"
+id = "notes-ns"
+"""
+
+NOTES_CODE = """\
+from workers import Response, WorkerEntrypoint
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        key = request.url.rsplit("/", 1)[1]
+        if request.method == "PUT":
+            await self.env.NOTES.put(key, await request.text())
+            return Response("stored")
+        value = await self.env.NOTES.get(key)
+        return Response(value if value is not None else "missing",
+                        status=200 if value is not None else 404)
+"""
+
+
+def test_kv_written_under_dosim_dev_survives_kill_9_and_the_inspector_lists_it(tmp_path):
+    import signal
+
+    from dev_helpers import free_port, start_dev_subprocess
+
+    app = tmp_path / "notes"
+    app.mkdir()
+    (app / "wrangler.toml").write_text(NOTES)
+    (app / "worker.py").write_text(NOTES_CODE)
+    log = tmp_path / "dev.log"
+    port = free_port()
+    server = start_dev_subprocess(app, port, log, extra_args=("--no-reload",))
+    try:
+        answers = [request(port, "PUT", f"/n/k{i}", body=f"v{i}".encode())[0] for i in range(20)]
+    finally:
+        server.send_signal(signal.SIGKILL)  # no shutdown: only committed writes survive
+        server.wait(10)
+    assert answers == [200] * 20
+    assert (app / ".dosim" / "state" / "kv" / "notes-ns.sqlite").is_file()
+
+    port = free_port()
+    server = start_dev_subprocess(app, port, log, extra_args=("--no-reload",))
+    try:
+        values = [request(port, "GET", f"/n/k{i}")[2] for i in range(20)]
+        status, _, body = request(port, "GET", "/__dosim/api/bindings")
+        [listed] = json.loads(body)
+        status_table, _, page = request(
+            port, "GET", f"/__dosim/api/bindings/NOTES/tables/{listed['tables'][0]['name']}"
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+    assert values == [f"v{i}".encode() for i in range(20)], "every acknowledged put survived"
+    assert status == 200 and listed["binding"] == "NOTES" and listed["type"] == "kv"
+    assert listed["key"] == "notes-ns" and listed["tables"][0]["rows"] == 20
+    assert status_table == 200 and json.loads(page)["total"] == 20

@@ -7,8 +7,9 @@ The rules, as Cloudflare states them and as dosim enforces them:
 2. **Awaiting storage keeps the input gate closed.** While an event awaits a storage
    call, no other event is delivered to the object. dosim's storage calls finish without
    yielding to the event loop, so nothing can slip in.
-3. **Awaiting anything else opens it.** ``asyncio.sleep``, a call to another object or an
-   outbound fetch let other events in; their writes may interleave with yours.
+3. **Awaiting anything else opens it.** ``asyncio.sleep``, a call to another object, an
+   outbound fetch or a KV, D1, R2 or service binding call let other events in; their
+   writes may interleave with yours.
 4. **blockConcurrencyWhile closes it explicitly.** While the callback runs, new events
    wait (in arrival order); so does each storage ``transaction()``.
 5. **Writes between awaits commit together.** Every write opens (or joins) the object's

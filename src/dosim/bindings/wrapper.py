@@ -16,6 +16,13 @@ for the binding classes it knows by constructor name) that:
   statement, an R2 object) in the same kind of wrapper, so its attributes and methods
   convert too. Streams, ``Response`` and ``Headers`` pass through unwrapped.
 
+**Awaiting a binding lets other events in.** A KV, D1, R2 or service call is a
+subrequest: while a Durable Object awaits it, its input gate is open and other events
+may run (https://blog.cloudflare.com/durable-objects-easy-fast-correct-choose-three/:
+only storage operations keep the gate closed). dosim's bindings do their work when
+called, then yield to the event loop before the awaiting code resumes, so a
+read-modify-write through KV inside an object can lose updates here as it can there.
+
 :class:`BindingProxy` does the same for dosim's binding implementations, which are written
 as the JavaScript objects they stand for: subclasses of :class:`JsClassObject` with the
 platform's camelCase method names, taking and returning wire values
@@ -24,6 +31,7 @@ platform's camelCase method names, taking and returning wire values
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from typing import Any
 
@@ -180,7 +188,9 @@ def _method(function: Any) -> Any:
 
 
 async def _settle(promise: Any) -> Any:
-    return convert_result(await promise)
+    result = await promise
+    await asyncio.sleep(0)  # the reply of a subrequest: see "Awaiting a binding" above
+    return convert_result(result)
 
 
 def convert_result(value: Any) -> Any:
@@ -297,4 +307,6 @@ class RawJsObject:
 
 
 async def _settle_raw(promise: Any) -> Any:
-    return raw_js(await promise)
+    result = await promise
+    await asyncio.sleep(0)  # the reply of a subrequest, as in _settle
+    return raw_js(result)
