@@ -465,6 +465,41 @@ async def test_pragma_toggles_apply_to_the_current_call_only(db):
     assert await like.first("m") == 1
 
 
+async def test_a_failed_call_resets_pragma_toggles_too(db):
+    # [docs/sql-statements] as above, when the call fails.
+    like = db.prepare("SELECT 'a' LIKE 'A' AS m")
+    await rejects(db.batch([db.prepare("PRAGMA case_sensitive_like = on"), db.prepare("X")]))
+    assert await like.first("m") == 1
+
+
+async def test_insert_or_rollback_ends_the_call_cleanly(db):
+    # SQLite rolls the whole transaction back itself on `OR ROLLBACK`: the batch fails with
+    # the constraint error and nothing of it is kept; the database stays usable.
+    await db.exec("CREATE TABLE u (x UNIQUE)\nINSERT INTO u VALUES (1)")
+    error = await rejects(
+        db.batch(
+            [
+                db.prepare("INSERT INTO u VALUES (2)"),
+                db.prepare("INSERT OR ROLLBACK INTO u VALUES (1)"),
+            ]
+        )
+    )
+    assert error.message == (
+        "D1_ERROR: UNIQUE constraint failed: u.x: SQLITE_CONSTRAINT"
+        " (extended: SQLITE_CONSTRAINT_UNIQUE)"
+    )
+    assert await db.prepare("SELECT x FROM u").raw() == [[1]]
+
+
+async def test_a_statement_without_sql_text_fails_when_run(db):
+    # [api] prepare() never throws; the service refuses a query without text (dosim's text:
+    # the platform's is not documented).
+    stmt = db.prepare()
+    assert stmt.statement is None
+    error = await rejects(stmt.all())
+    assert error.message.startswith("D1_ERROR: ")
+
+
 async def test_documented_limits(db):
     # [docs/platform/limits] 100 bound parameters, 100,000-byte statements, 2,000,000-byte
     # strings; the texts are SQLite's, formatted as workerd does.
@@ -649,6 +684,17 @@ async def test_data_persists_across_apps_and_reads_leave_no_file(tmp_path):
     second = make_app(persist_to=tmp_path)
     assert await second.env.DB.prepare("SELECT x FROM t").first("x") == "kept"
     second.binding_host.close()
+
+
+async def test_a_failed_first_write_leaves_no_file(tmp_path):
+    app = make_app(persist_to=tmp_path)
+    await rejects(
+        app.env.DB.batch([app.env.DB.prepare("CREATE TABLE t (x)"), app.env.DB.prepare("X")])
+    )
+    assert not (tmp_path / "d1").exists()
+    await app.env.DB.prepare("CREATE TABLE t (x)").run()
+    assert (tmp_path / "d1" / "db-id.sqlite").exists()
+    app.binding_host.close()
 
 
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")

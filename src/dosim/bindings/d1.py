@@ -99,6 +99,7 @@ FIRST_UNCONSTRAINED = "first-unconstrained"
 _JSRPC_FLAG = "d1_binding_jsrpc"
 _DUMP_STATUS = 404  # what Miniflare's D1 object answers for the route it does not serve
 _LARGEST_NUMBER = 2**53  # Pyodide sends a larger int as a BigInt
+_TRACE_SQL = 200  # characters of SQL kept in a trace event
 # What String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator).
 _JS_SPACE = (
     " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -434,7 +435,10 @@ class D1DatabaseSession(JsClassObject):
         """Run one call that reaches the database: fault check, work, trace; a Promise."""
         database = self._database
         host = database.host
-        detail: dict[str, Any] = {"query": query} if type(query) is str else {}
+        detail: dict[str, Any] = {}
+        if type(query) is str:
+            # Trace details stay small: a long query is cut (the trace is not a query log).
+            detail["query"] = query if len(query) <= _TRACE_SQL else query[:_TRACE_SQL] + "…"
         try:
             host.before_call(database.binding, op, _network_lost)
             value, facts = work()

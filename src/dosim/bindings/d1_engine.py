@@ -295,9 +295,8 @@ class D1Engine:
         plans = []
         for sql, params in queries:
             if type(sql) is not str:
-                raise D1QueryError(
-                    f"Expected a string of SQL, got {type(sql).__name__} (dosim: inferred text)"
-                )
+                # inferred: the service's answer to a query without SQL text is undocumented.
+                raise D1QueryError("a query's sql must be a string (dosim's text)")
             plan = _split(sql)
             if plan.pieces:
                 plans.append((plan, [sql_parameter(value) for value in params]))
