@@ -32,7 +32,7 @@ or ``memoryview`` (a BLOB, read back as a list of byte values) and lists of numb
 0 to 255 (a BLOB too). Anything else fails at once with ``D1_TYPE_ERROR: Type 'object'
 not supported for value '[object Object]'`` (JavaScript's ``typeof`` and ``String()`` of
 the value as the SDK converted it): a ``dict``, a ``set``, a ``datetime`` (a ``Date``),
-other lists, and integers beyond 2**53 (Pyodide sends them as a ``BigInt``: ``Type
+other lists, and integers beyond 2**53 - 1 (Pyodide sends them as a ``BigInt``: ``Type
 'bigint'``). Placeholders are ordered (``?1``) or anonymous (``?``).
 
 A failed query rejects with ``D1_ERROR: <the service's text>``, e.g. ``D1_ERROR: no such
@@ -98,7 +98,9 @@ FIRST_UNCONSTRAINED = "first-unconstrained"
 
 _JSRPC_FLAG = "d1_binding_jsrpc"
 _DUMP_STATUS = 404  # what Miniflare's D1 object answers for the route it does not serve
-_LARGEST_NUMBER = 2**53  # Pyodide sends a larger int as a BigInt
+# Pyodide sends an int beyond Number.MAX_SAFE_INTEGER as a BigInt (its docs, usage/
+# type-conversions).
+_LARGEST_NUMBER = 2**53 - 1
 _TRACE_SQL = 200  # characters of SQL kept in a trace event
 # What String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator).
 _JS_SPACE = (
