@@ -57,7 +57,7 @@ from ..storage.database import sqlite_error_message
 
 # The statement splitter and the error-offset search of ``ctx.storage.sql``: D1 runs on the
 # same SQLite, so a query splits and an error reads exactly as there.
-from ..storage.sql import _error_offset, _split
+from ..storage.sql import error_offset, split_statements
 from .store import BindingStore
 
 __all__ = [
@@ -297,7 +297,7 @@ class D1Engine:
             if type(sql) is not str:
                 # inferred: the service's answer to a query without SQL text is undocumented.
                 raise D1QueryError("a query's sql must be a string (dosim's text)")
-            plan = _split(sql)
+            plan = split_statements(sql)
             if plan.pieces:
                 plans.append((plan, [sql_parameter(value) for value in params]))
         if not plans:
@@ -383,7 +383,7 @@ class D1Engine:
             return D1QueryError(message)
         if text == "query string is too large":
             return D1QueryError("statement too long: SQLITE_TOOBIG")
-        return D1QueryError(sqlite_error_message(error, _error_offset(statement, text)))
+        return D1QueryError(sqlite_error_message(error, error_offset(statement, text)))
 
     # -- sessions ------------------------------------------------------------------------
     def bookmark(self) -> str:

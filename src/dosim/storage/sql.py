@@ -39,7 +39,14 @@ from .kv import as_key
 if TYPE_CHECKING:  # pragma: no cover
     from .database import ObjectDatabase, StorageHost
 
-__all__ = ["SqlStorage", "SqlStorageCursor", "SqlStorageRawIterator"]
+__all__ = [
+    "SqlStorage",
+    "SqlStorageCursor",
+    "SqlStorageRawIterator",
+    "StatementPlan",
+    "split_statements",
+    "error_offset",
+]
 
 _SAFE = limits.MAX_SAFE_INTEGER
 _SPACE = " \t\n\r\v\f"  # what workerd skips between statements
@@ -48,7 +55,7 @@ _WORD = re.compile(r"[^\W\d][\w$]*")
 _PARAM = re.compile(r"\w*")
 
 
-class _Plan:
+class StatementPlan:
     """How to run one query text: its statements and what is known about them."""
 
     __slots__ = ("pieces", "writes", "names", "empty_tail", "size", "simple", "used")
@@ -63,7 +70,7 @@ class _Plan:
         self.used = False  # hit since the cache last looked at it (CLOCK eviction)
 
 
-def _split(query: str) -> _Plan:
+def split_statements(query: str) -> StatementPlan:
     """Split ``query`` where SQLite's prepare would stop, skipping empty statements."""
     pieces: list[str] = []
     names: list = []
@@ -110,7 +117,7 @@ def _split(query: str) -> _Plan:
     if has_token:
         pieces.append(query[start:])
         names.append(_param_names(params))
-    return _Plan(pieces, names, start < n and not has_token or not pieces, len(query))
+    return StatementPlan(pieces, names, start < n and not has_token or not pieces, len(query))
 
 
 def _param_names(params: list[str]) -> tuple | None:
@@ -197,7 +204,7 @@ def _probe_error(text: str) -> str | None:
     return None
 
 
-def _error_offset(statement: str, message: str) -> int | None:
+def error_offset(statement: str, message: str) -> int | None:
     """Byte offset SQLite would report for ``message`` in ``statement`` (see module doc)."""
     match = _SYNTAX.match(message)
     if match is not None:
@@ -362,7 +369,7 @@ class SqlStorage:
     def __init__(self, database: ObjectDatabase, host: StorageHost) -> None:
         self._db = database
         self._host = host
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[str, StatementPlan] = {}
         self._cached = 0
 
     @property
@@ -379,7 +386,7 @@ class SqlStorage:
         if db.broken is not None:
             raise db.broken_error()
 
-    def _new_plan(self, query: Any) -> _Plan:
+    def _new_plan(self, query: Any) -> StatementPlan:
         """Split a query not in the cache and add it, evicting least recently used texts.
 
         Eviction is CLOCK (second chance), an LRU approximation that costs a hit nothing
@@ -390,7 +397,7 @@ class SqlStorage:
             plan = self._plans.get(query)
             if plan is not None:
                 return plan
-        plan = _split(query)
+        plan = split_statements(query)
         plans = self._plans
         plans[query] = plan
         self._cached += plan.size
@@ -465,7 +472,7 @@ class SqlStorage:
         db.readers.add(cursor)  # the connection stays open while it reads
         return cursor
 
-    def _exec_plan(self, plan: _Plan, params: Any) -> sqlite3.Cursor:
+    def _exec_plan(self, plan: StatementPlan, params: Any) -> sqlite3.Cursor:
         """Run a multi-statement or first-seen query; return the last statement's cursor."""
         pieces = plan.pieces
         last = len(pieces) - 1
@@ -484,7 +491,7 @@ class SqlStorage:
         plan.simple = len(pieces) == 1 and names is None
         return cur
 
-    def _run(self, plan: _Plan, index: int, params: Any, is_last: bool) -> sqlite3.Cursor:
+    def _run(self, plan: StatementPlan, index: int, params: Any, is_last: bool) -> sqlite3.Cursor:
         """Execute one statement of ``plan`` as app SQL, inside the implicit transaction."""
         db = self._db
         text = plan.pieces[index]
@@ -539,7 +546,7 @@ class SqlStorage:
             return platform_error("Error", message)
         if text == "query string is too large":
             return platform_error("Error", "statement too long: SQLITE_TOOBIG")
-        message = sqlite_error_message(exc, _error_offset(statement, text))
+        message = sqlite_error_message(exc, error_offset(statement, text))
         db.check_critical(exc, message)
         if db.is_broken:
             # A critical error breaks the output gate: the host's commit at the end of
