@@ -902,3 +902,34 @@ async def test_worker_serves_objects_and_durable_object_stores_them():
     assert (await app.fetch("https://example.com/photos/dog.png")).status == 404
     app.close()
     app.binding_host.close()
+
+
+class Ledger(DurableObject):
+    async def record(self, key):
+        await self.ctx.storage.put("last", key)
+        await self.env.BUCKET.put(key, "v")
+
+
+async def test_r2_writes_wait_for_the_objects_storage_writes():
+    # workerd r2-rpc.c++ doR2HTTPPutRequestImpl: co_await context.waitForOutputLocks()
+    # before the request leaves. A failed storage commit stops the R2 write.
+    app = App(None, {"LEDGER": Ledger}, bindings={"BUCKET": R2BucketBinding("photos")})
+    stub = app.env.LEDGER.getByName("l")
+    app.faults.fail_next_commit(stub)
+    with pytest.raises(JsException):
+        await stub.record("k")
+    assert await app.env.BUCKET.head("k") is None
+    await app.env.LEDGER.getByName("l").record("k")
+    assert (await app.env.BUCKET.head("k")).size == 1
+    app.close()
+    app.binding_host.close()
+
+
+async def test_list_with_include_may_return_fewer_than_limit(bucket):
+    # Workers API reference, R2ListOptions.limit: "If include is set, you may receive
+    # fewer than limit results"; dosim returns at most 100 then (as Miniflare does).
+    await seed(bucket, [f"k{i:03}" for i in range(101)])
+    page = await bucket.list(include=["customMetadata"])
+    assert len(page.objects) == 100 and page.truncated
+    rest = await bucket.list(include=["customMetadata"], cursor=page.cursor)
+    assert [o.key for o in rest.objects] == ["k100"] and not rest.truncated
