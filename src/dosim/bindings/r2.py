@@ -63,7 +63,8 @@ from .r2_options import (
     parse_list_options,
     parse_range,
 )
-from .r2_store import SCHEMA, R2Service, R2ServiceError, internal_error, normalise_key
+from .r2_rules import R2ServiceError, internal_error, normalise_key
+from .r2_store import SCHEMA, R2Service
 from .wrapper import JsClassObject
 
 __all__ = ["R2Bucket", "R2MultipartUpload"]

@@ -1,40 +1,15 @@
-"""The R2 service behind a bucket binding: objects, multipart uploads, and R2's own errors.
+"""Where an R2 bucket keeps its objects: one SQLite database per bucket.
 
-A bucket's data lives in one :class:`~dosim.bindings.store.BindingStore`: metadata and
-bytes of every object in ``r2_objects`` (the bytes as a SQLite blob), multipart uploads
-in ``r2_uploads`` and their parts in ``r2_parts``. Every write is one committed
-transaction, so a ``kill -9`` after a call resolved loses nothing.
-
-What R2 decides (not the Workers runtime) and how dosim decides it:
-
-* a key is at most 1,024 bytes of UTF-8 (``InvalidObjectName``, 10020);
-* a single upload, or one part, is at most 5 GiB - 5 MiB (``EntityTooLarge``, 100100);
-  an object at most 5 TiB - 5 GiB;
-* custom metadata is at most 8,192 bytes (``MetadataTooLarge``, 10012), counted as R2's
-  gateway counts (Miniflare's port of it: a string's UTF-16 length, doubled when any of
-  its code units is above 255);
-* the etag of a single upload is the MD5 of its bytes in hex, which is also stored as
-  the ``md5`` checksum; a checksum given with ``put`` must match (``BadDigest``, 10037);
-* conditions follow RFC 7232 as R2 applies them (``etagMatches`` uses strong comparison,
-  ``etagDoesNotMatch`` weak; an etag condition that holds overrides the date next to it);
-* ``list`` orders keys by their bytes, pages with an opaque cursor that remembers the
-  last key returned, and counts a delimited prefix as one entry of ``limit``;
-* a multipart upload's parts, all but the last, are at least 5 MiB (``EntityTooSmall``,
-  10011) and all of one size, the last no larger (``There was a problem with the
-  multipart upload.``, 10048); the object's etag is the MD5 of the parts' MD5s followed
-  by ``-<number of parts>``; an upload not completed within 7 days is aborted.
-
-Sources: R2 "Limits" and "Error codes" pages, the "Workers API reference"; messages not
-documented there follow Miniflare 4 (``packages/miniflare/src/workers/r2/``,
-workers-sdk commit f8308360283f), which mirrors R2's gateway; the ``delete`` key count
-text is the production error quoted in AdiRishi/turborepo-remote-cache-cloudflare#43.
+A bucket's data lives in one :class:`~dosim.bindings.store.BindingStore` (in memory in
+tests, ``<state>/r2/<bucket>.sqlite`` under ``dosim dev``): metadata and bytes of every
+object in ``r2_objects`` (the bytes as a SQLite blob), multipart uploads in
+``r2_uploads`` and their parts in ``r2_parts``. Every write is one committed transaction,
+so a ``kill -9`` after a call resolved loses nothing. :class:`R2Service` answers the
+binding's requests, applying R2's rules (:mod:`dosim.bindings.r2_rules`).
 
 Inferred: versions, upload ids and part etags are derived from the bucket name and a
-counter (deterministic, unique within a bucket), not random; an ``InfrequentAccess``
-object behaves as a ``Standard`` one; a storage class other than those two fails with
-S3's ``InvalidStorageClass`` text (R2's own text and code are not documented); a list
-with ``include`` returns at most 100 objects per page (Miniflare's stand-in for "may
-return fewer to accommodate metadata").
+counter kept in the store (deterministic, and unique within a bucket across restarts),
+where R2 makes random ones.
 """
 
 from __future__ import annotations
@@ -46,41 +21,33 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..workers.blob import encode_utf8
 from .r2_options import Conditional, ListRequest, RangeRequest
+from .r2_rules import (
+    INCLUDE_PAGE,
+    MAX_DELETE_KEYS,
+    MAX_LIST_KEYS,
+    MAX_OBJECT_BYTES,
+    MAX_UPLOAD_BYTES,
+    MIN_PART_BYTES,
+    UPLOAD_LIFETIME_MS,
+    R2ServiceError,
+    bad_digest,
+    bad_upload,
+    check_custom_metadata,
+    check_key,
+    check_storage_class,
+    condition_holds,
+    decode_cursor,
+    encode_cursor,
+    hex_digest,
+    internal_error,
+    no_such_upload,
+    resolve_range,
+    too_large,
+)
 from .store import BindingStore
 
-__all__ = [
-    "SCHEMA",
-    "R2ServiceError",
-    "ObjectRecord",
-    "Listing",
-    "R2Service",
-    "MAX_KEY_BYTES",
-    "MAX_METADATA_BYTES",
-    "MAX_UPLOAD_BYTES",
-    "MAX_OBJECT_BYTES",
-    "MIN_PART_BYTES",
-    "UPLOAD_LIFETIME_MS",
-    "STORAGE_CLASSES",
-]
-
-MAX_KEY_BYTES = 1024
-"""Longest key, in bytes of UTF-8."""
-MAX_METADATA_BYTES = 8192
-"""Most custom metadata per object ("Object metadata size" on the R2 Limits page)."""
-MAX_UPLOAD_BYTES = 5 * 2**30 - 5 * 2**20
-"""Largest single upload or part: 5 GiB less 5 MiB."""
-MAX_OBJECT_BYTES = 5 * 2**40 - 5 * 2**30
-"""Largest object: 5 TiB less 5 GiB."""
-MIN_PART_BYTES = 5 * 2**20
-"""Smallest part of a multipart upload, except the last: 5 MiB."""
-UPLOAD_LIFETIME_MS = 7 * 24 * 3600 * 1000
-"""An unfinished multipart upload is aborted after 7 days."""
-MAX_LIST_KEYS = 1000
-MAX_DELETE_KEYS = 1000
-STORAGE_CLASSES = ("Standard", "InfrequentAccess")
-_INCLUDE_PAGE = 100
+__all__ = ["SCHEMA", "ObjectRecord", "Listing", "R2Service"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS r2_objects (
@@ -124,41 +91,6 @@ _META = (
     "key, version, size, etag, uploaded, http_metadata, custom_metadata, checksums, "
     "storage_class"
 )
-
-
-class R2ServiceError(Exception):
-    """An error the R2 service answered with; the binding reports ``<op>: <message> (<code>)``.
-
-    Attributes:
-        code: R2's v4 error code (``10020``).
-        message: R2's message.
-    """
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"{message} ({code})")
-        self.code = code
-        self.message = message
-
-
-def internal_error() -> R2ServiceError:
-    """R2's ``InternalError`` (10001), also what a failed call reports."""
-    return R2ServiceError(10001, "We encountered an internal error. Please try again.")
-
-
-def _invalid_name() -> R2ServiceError:
-    return R2ServiceError(10020, "The specified object name is not valid.")
-
-
-def _too_large() -> R2ServiceError:
-    return R2ServiceError(100100, "Your proposed upload exceeds the maximum allowed object size.")
-
-
-def _no_such_upload() -> R2ServiceError:
-    return R2ServiceError(10024, "The specified multipart upload does not exist.")
-
-
-def _bad_upload() -> R2ServiceError:
-    return R2ServiceError(10048, "There was a problem with the multipart upload.")
 
 
 @dataclass(frozen=True)
@@ -221,151 +153,6 @@ class Listing:
     cursor: str | None
 
 
-def normalise_key(key: str) -> str:
-    """The key R2 receives: lone surrogates become U+FFFD, as a JS string sent as UTF-8."""
-    return encode_utf8(key).decode("utf-8")
-
-
-def check_key(key: str) -> None:
-    """Raise ``InvalidObjectName`` for a key longer than 1,024 bytes."""
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise _invalid_name()
-
-
-def _serialised_length(text: str) -> int:
-    units = len(text.encode("utf-16-le")) // 2
-    if any(ord(char) > 255 for char in text):
-        return units * 2
-    return units
-
-
-def check_custom_metadata(pairs: list[tuple[str, str]]) -> None:
-    """Raise ``MetadataTooLarge`` when custom metadata exceeds 8,192 bytes."""
-    total = sum(_serialised_length(key) + _serialised_length(value) for key, value in pairs)
-    if total > MAX_METADATA_BYTES:
-        raise R2ServiceError(
-            10012, "Your metadata headers exceed the maximum allowed metadata size."
-        )
-
-
-def check_storage_class(storage_class: str | None) -> str:
-    """Return the storage class to store (``Standard`` by default).
-
-    Raises:
-        R2ServiceError: For a class R2 does not have (inferred text and code).
-    """
-    if storage_class is None:
-        return "Standard"
-    if storage_class not in STORAGE_CLASSES:
-        raise R2ServiceError(10040, "The storage class you specified is not valid.")
-    return storage_class
-
-
-def condition_holds(condition: Conditional, current: ObjectRecord | None) -> bool:
-    """Whether an ``onlyIf`` lets the operation go ahead (RFC 7232 as R2 applies it).
-
-    Args:
-        condition: The condition.
-        current: The object now stored under the key, or ``None``.
-    """
-    if current is None:
-        return condition.etag_matches is None and condition.uploaded_after is None
-
-    def truncate(ms: int) -> int:
-        return ms // 1000 * 1000 if condition.seconds_granularity else ms
-
-    matches = condition.etag_matches is None or _etag_in(
-        condition.etag_matches, current.etag, strong=True
-    )
-    none_match = condition.etag_does_not_match is None or not _etag_in(
-        condition.etag_does_not_match, current.etag, strong=False
-    )
-    uploaded = truncate(current.uploaded)
-    modified_since = (
-        condition.uploaded_after is None
-        or truncate(condition.uploaded_after) < uploaded
-        or (condition.etag_does_not_match is not None and none_match)
-    )
-    unmodified_since = (
-        condition.uploaded_before is None
-        or uploaded < truncate(condition.uploaded_before)
-        or (condition.etag_matches is not None and matches)
-    )
-    return matches and none_match and modified_since and unmodified_since
-
-
-def _etag_in(etags: tuple[tuple[str, str], ...], etag: str, *, strong: bool) -> bool:
-    for kind, value in etags:
-        if kind == "wildcard":
-            return True
-        if value == etag and (kind == "strong" or not strong):
-            return True
-    return False
-
-
-def resolve_range(request: RangeRequest | None, size: int) -> tuple[int, int]:
-    """The ``(offset, length)`` of the bytes a ``get`` returns.
-
-    A ``Range`` header with one satisfiable range selects it; anything else in a header
-    (several ranges, a malformed or unsatisfiable one) returns the whole object.
-
-    Raises:
-        R2ServiceError: ``InvalidRange`` (10039) for numbers that select nothing.
-    """
-    if request is None:
-        return 0, size
-    if request.header is not None:
-        return _header_range(request.header, size) or (0, size)
-    offset, length, suffix = request.offset, request.length, request.suffix
-    if suffix is not None:
-        if suffix <= 0:
-            raise _invalid_range()
-        suffix = min(suffix, size)
-        offset, length = size - suffix, suffix
-    offset = 0 if offset is None else offset
-    length = size - offset if length is None else length
-    if offset > size or length <= 0:
-        raise _invalid_range()
-    return offset, min(length, size - offset)
-
-
-def _invalid_range() -> R2ServiceError:
-    return R2ServiceError(10039, "The requested range is not satisfiable")
-
-
-def _header_range(header: str, size: int) -> tuple[int, int] | None:
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, dash, last = spec.partition("-")
-    first, last = first.strip(), last.strip()
-    if not dash or not (first or last) or not (first + last).isdigit():
-        return None
-    if not first:
-        suffix = int(last)
-        if suffix == 0 or suffix >= size:
-            return None
-        return size - suffix, suffix
-    start = int(first)
-    end = size - 1 if not last else min(int(last), size - 1)
-    if start >= size or (last and int(last) < start):
-        return None
-    return start, end - start + 1
-
-
-def _hex(data: bytes, algorithm: str) -> str:
-    return hashlib.new(algorithm, data).hexdigest()
-
-
-def _bad_digest(name: str, given: bytes, actual: str) -> R2ServiceError:
-    return R2ServiceError(
-        10037,
-        f"The {name} checksum you specified did not match what we received.\n"
-        f"You provided a {name} checksum with value: {given.hex()}\n"
-        f"Actual {name} was: {actual}",
-    )
-
-
 class R2Service:
     """One bucket's R2 service: validation, conditions, storage.
 
@@ -411,7 +198,7 @@ class R2Service:
         record = self._current(None, key)
         if record is None:
             return None
-        if condition is not None and not condition_holds(condition, record):
+        if condition is not None and not condition_holds(condition, (record.etag, record.uploaded)):
             return record, None, (0, record.size)
         offset, length = resolve_range(request, record.size)
         rows = self.store.read(
@@ -435,19 +222,21 @@ class R2Service:
         """Store an object; ``None`` when ``condition`` does not hold (nothing stored)."""
         check_key(key)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise _too_large()
+            raise too_large()
         check_custom_metadata(custom_metadata)
         stored_class = check_storage_class(storage_class)
-        md5 = _hex(data, "md5")
+        md5 = hex_digest(data, "md5")
         checksums = {"md5": md5}
         if checksum is not None:
             field_name, name, given = checksum
-            actual = md5 if field_name == "md5" else _hex(data, field_name)
+            actual = md5 if field_name == "md5" else hex_digest(data, field_name)
             if bytes.fromhex(actual) != given:
-                raise _bad_digest(name, given, actual)
+                raise bad_digest(name, given, actual)
             checksums[field_name] = actual
         with self.store.write() as conn:
-            if condition is not None and not condition_holds(condition, self._current(conn, key)):
+            current = self._current(conn, key)
+            state = None if current is None else (current.etag, current.uploaded)
+            if condition is not None and not condition_holds(condition, state):
                 return None
             record = ObjectRecord(
                 key,
@@ -502,10 +291,10 @@ class R2Service:
         if not 1 <= limit <= MAX_LIST_KEYS:
             raise R2ServiceError(10022, "MaxKeys params must be positive integer <= 1000.")
         if request.include:
-            limit = min(limit, _INCLUDE_PAGE)
+            limit = min(limit, INCLUDE_PAGE)
         start = request.start_after
         if request.cursor is not None:
-            after = _decode_cursor(request.cursor)
+            after = decode_cursor(request.cursor)
             if start is None or after > start:
                 start = after
         prefix, delimiter = request.prefix, request.delimiter
@@ -542,7 +331,7 @@ class R2Service:
             else:
                 objects.append(ObjectRecord.from_row(row))
         rows.close()
-        cursor = _encode_cursor(last_key) if truncated and last_key is not None else None
+        cursor = encode_cursor(last_key) if truncated and last_key is not None else None
         return Listing(objects, prefixes, truncated, cursor)
 
     # -- multipart uploads -------------------------------------------------------------
@@ -599,16 +388,16 @@ class R2Service:
         """Store one part (replacing an earlier one of the same number); return its etag."""
         check_key(key)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise _too_large()
+            raise too_large()
         with self.store.write() as conn:
             found = self._upload(conn, key, upload_id, now_ms)
             if found is None or found[0] != "in-progress":
-                raise _no_such_upload()
+                raise no_such_upload()
             etag = self._next(conn, "part")[:16].hex()
             conn.execute(
                 "INSERT OR REPLACE INTO r2_parts (upload_id, part_number, etag, size, md5, body) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (upload_id, part_number, etag, len(data), _hex(data, "md5"), data),
+                (upload_id, part_number, etag, len(data), hex_digest(data, "md5"), data),
             )
         return etag
 
@@ -623,7 +412,7 @@ class R2Service:
                 raise internal_error()
             state, upload = found
             if state != "in-progress":
-                raise _no_such_upload()
+                raise no_such_upload()
             numbers = [number for number, _etag in parts]
             if len(set(numbers)) != len(numbers):
                 raise internal_error()
@@ -654,9 +443,9 @@ class R2Service:
                 any(size != sizes[0] or size < MIN_PART_BYTES for size in sizes[:-1])
                 or sizes[-1] > sizes[0]
             ):
-                raise _bad_upload()
+                raise bad_upload()
             if sum(sizes) > MAX_OBJECT_BYTES:
-                raise _too_large()
+                raise too_large()
             combined = hashlib.md5(b"".join(bytes.fromhex(row[3]) for row in chosen))
             data = b"".join(
                 bytes(
@@ -698,15 +487,3 @@ class R2Service:
             conn.execute(
                 "UPDATE r2_uploads SET state = 'aborted' WHERE upload_id = ?", (upload_id,)
             )
-
-
-def _encode_cursor(key: str) -> str:
-    return base64.b64encode(key.encode("utf-8")).decode("ascii")
-
-
-def _decode_cursor(cursor: str) -> str:
-    # An opaque token to the caller; one that is not ours starts after its decoded text.
-    try:
-        return base64.b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8", "replace")
-    except ValueError:
-        return cursor
