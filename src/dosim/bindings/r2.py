@@ -152,14 +152,14 @@ class R2Bucket(JsClassObject):
         self._service: R2Service | None = None
 
     @property
-    def service(self) -> R2Service:
-        """The bucket's R2 service (its store opens on first use)."""
+    def _r2(self) -> R2Service:
+        # The bucket's R2 service; its store opens on first use.
         if self._service is None:
             store = self.host.store("r2", self.bucket_name, SCHEMA)
             self._service = R2Service(store, self.bucket_name)
         return self._service
 
-    def call(
+    def _call(
         self, method: str, action: str, work: Callable[[], Any], *, writes: bool = False
     ) -> Any:
         """Run one platform call: fault check, output gate, R2's errors, trace event.
@@ -195,12 +195,12 @@ class R2Bucket(JsClassObject):
 
         def work() -> tuple[Any, dict[str, Any]]:
             name = _key(key)
-            record = self.service.head(name)
+            record = self._r2.head(name)
             if record is None:
                 return None, {"key": name, "found": False}
             return R2Object(record, byte_range=(0, record.size)), {"key": name, "found": True}
 
-        return self.call("head", "head", work)
+        return self._call("head", "head", work)
 
     def get(self, key: Any = _UNDEFINED, options: Any = _UNDEFINED, *_ignored: Any) -> Any:
         """Return the object with its body, ``None``, or an ``R2Object`` when ``onlyIf`` fails.
@@ -214,7 +214,7 @@ class R2Bucket(JsClassObject):
             given = _options(options, "get", "R2Bucket", 2, "GetOptions")
             condition = parse_conditional(given.get("onlyIf"))
             request = parse_range(given.get("range"))
-            found = self.service.get(name, condition, request)
+            found = self._r2.get(name, condition, request)
             if found is None:
                 return None, {"key": name, "found": False}
             record, data, byte_range = found
@@ -224,7 +224,7 @@ class R2Bucket(JsClassObject):
             detail = {"key": name, "found": True, "size": len(data)}
             return R2ObjectBody(record, data, byte_range), detail
 
-        return self.call("get", "get", work)
+        return self._call("get", "get", work)
 
     def list(self, options: Any = _UNDEFINED, *_ignored: Any) -> Any:
         """Return one page of objects: ``{objects, truncated, cursor?, delimitedPrefixes}``.
@@ -235,7 +235,7 @@ class R2Bucket(JsClassObject):
 
         def work() -> tuple[Any, dict[str, Any]]:
             request = parse_list_options(None if options is _UNDEFINED else options)
-            page = self.service.list(request)
+            page = self._r2.list(request)
             http = "httpMetadata" in request.include
             custom = "customMetadata" in request.include
             result: dict[str, Any] = {
@@ -251,7 +251,7 @@ class R2Bucket(JsClassObject):
             detail = {"prefix": request.prefix, "count": len(page.objects)}
             return result, detail
 
-        return self.call("list", "list", work)
+        return self._call("list", "list", work)
 
     # -- writes --------------------------------------------------------------------------
     def put(
@@ -279,7 +279,7 @@ class R2Bucket(JsClassObject):
             data = _value_bytes(
                 None if value is _UNDEFINED else value, "put", "R2Bucket", nullable=True
             )
-            record = self.service.put(
+            record = self._r2.put(
                 name,
                 data,
                 now_ms=self.host.now_ms(),
@@ -293,14 +293,14 @@ class R2Bucket(JsClassObject):
                 return None, {"key": name, "stored": False}
             return R2Object(record), {"key": name, "size": len(data), "stored": True}
 
-        return self.call("put", "put", work, writes=True)
+        return self._call("put", "put", work, writes=True)
 
     def delete(self, keys: Any = _UNDEFINED, *_ignored: Any) -> Any:
         """Delete one key or a list of up to 1000 keys; missing keys are ignored."""
 
         def work() -> tuple[Any, dict[str, Any]]:
             names = [_key(k) for k in keys] if isinstance(keys, list) else [_key(keys)]
-            deleted = self.service.delete(names)
+            deleted = self._r2.delete(names)
             detail: dict[str, Any] = {"deleted": deleted}
             if isinstance(keys, list):
                 detail["keys"] = len(names)
@@ -308,7 +308,7 @@ class R2Bucket(JsClassObject):
                 detail["key"] = names[0]
             return None, detail
 
-        return self.call("delete", "delete", work, writes=True)
+        return self._call("delete", "delete", work, writes=True)
 
     # -- multipart -----------------------------------------------------------------------
     def createMultipartUpload(  # noqa: N802 - the platform's name
@@ -326,7 +326,7 @@ class R2Bucket(JsClassObject):
             custom = parse_custom_metadata(given.get("customMetadata"))
             http = parse_http_metadata(given.get("httpMetadata"))
             storage_class = given.get("storageClass")
-            upload_id = self.service.create_upload(
+            upload_id = self._r2.create_upload(
                 name,
                 now_ms=self.host.now_ms(),
                 http_metadata=http,
@@ -335,7 +335,7 @@ class R2Bucket(JsClassObject):
             )
             return R2MultipartUpload(self, name, upload_id), {"key": name}
 
-        return self.call("createMultipartUpload", "createMultipartUpload", work, writes=True)
+        return self._call("createMultipartUpload", "createMultipartUpload", work, writes=True)
 
     def resumeMultipartUpload(  # noqa: N802 - the platform's name
         self, key: Any = _UNDEFINED, upload_id: Any = _UNDEFINED, *_ignored: Any
@@ -403,13 +403,13 @@ class R2MultipartUpload(JsClassObject):
                 "R2MultipartUpload",
                 nullable=False,
             )
-            etag = bucket.service.upload_part(
+            etag = bucket._r2.upload_part(
                 self._key, self._upload_id, number, data, now_ms=bucket.host.now_ms()
             )
             detail = {"key": self._key, "part": number, "size": len(data)}
             return {"partNumber": number, "etag": etag}, detail
 
-        return bucket.call("uploadPart", "uploadPart", work, writes=True)
+        return bucket._call("uploadPart", "uploadPart", work, writes=True)
 
     def complete(self, parts: Any = _UNDEFINED, *_ignored: Any) -> Any:
         """Complete the upload with the given ``R2UploadedPart`` list; return the object."""
@@ -417,22 +417,22 @@ class R2MultipartUpload(JsClassObject):
 
         def work() -> tuple[Any, dict[str, Any]]:
             chosen = _uploaded_parts(parts)
-            record = bucket.service.complete_upload(
+            record = bucket._r2.complete_upload(
                 self._key, self._upload_id, chosen, now_ms=bucket.host.now_ms()
             )
             return R2Object(record), {"key": self._key, "parts": len(chosen)}
 
-        return bucket.call("complete", "completeMultipartUpload", work, writes=True)
+        return bucket._call("complete", "completeMultipartUpload", work, writes=True)
 
     def abort(self, *_ignored: Any) -> Any:
         """Abort the upload (a completed or aborted one is left as it is)."""
         bucket = self._bucket
 
         def work() -> tuple[Any, dict[str, Any]]:
-            bucket.service.abort_upload(self._key, self._upload_id, now_ms=bucket.host.now_ms())
+            bucket._r2.abort_upload(self._key, self._upload_id, now_ms=bucket.host.now_ms())
             return None, {"key": self._key}
 
-        return bucket.call("abort", "abortMultipartUpload", work, writes=True)
+        return bucket._call("abort", "abortMultipartUpload", work, writes=True)
 
     def __repr__(self) -> str:
         return f"R2MultipartUpload(key={self._key!r})"
