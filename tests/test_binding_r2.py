@@ -22,7 +22,7 @@ import pytest
 
 from dosim import App
 from dosim.bindings import R2BucketBinding, r2_store
-from dosim.bindings.wrapper import RawJsObject, js_arguments
+from dosim.bindings.wrapper import RawJsObject
 from dosim.errors import JsException
 from dosim.serialization import JsDict, wire_date
 from dosim.workers.blob import Blob
@@ -32,31 +32,6 @@ from workers import DurableObject, Response, WorkerEntrypoint
 
 MiB = 2**20
 START = dt.datetime(2025, 1, 1)  # dosim's default virtual start
-
-
-def _reaches_bindings(value):
-    try:
-        js_arguments((value,), {})
-    except JsException:
-        return False
-    return True
-
-
-# A JavaScript Headers or ReadableStream passes through the SDK's python_to_rpc
-# unchanged (rpc.py: to_js leaves a JsProxy alone). dosim's wrapper does not pass its
-# stand-ins through yet; these tests run the Python path once it does.
-needs_headers_passthrough = pytest.mark.xfail(
-    not _reaches_bindings(HeaderList()),
-    reason="dosim's binding wrapper does not pass a Headers stand-in through yet",
-    raises=JsException,
-    strict=True,
-)
-needs_stream_passthrough = pytest.mark.xfail(
-    not _reaches_bindings(Response("x").body),
-    reason="dosim's binding wrapper does not pass a ReadableStream stand-in through yet",
-    raises=JsException,
-    strict=True,
-)
 
 
 def make_app(**options):
@@ -194,7 +169,6 @@ async def test_put_reads_a_readable_stream_from_javascript(js_bucket):
     assert error.name == "TypeError" and "disturbed" in error.message
 
 
-@needs_stream_passthrough
 async def test_put_takes_a_request_body_from_python(bucket):
     # The pattern of the docs' Worker: await env.MY_BUCKET.put(key, request.body).
     await bucket.put("k", Response("streamed").body)
@@ -421,7 +395,6 @@ async def test_malformed_if_match_headers(js_bucket, value, message):
     assert error.name == "Error" and error.message.startswith(message)
 
 
-@needs_headers_passthrough
 async def test_conditional_headers_from_python(bucket):
     # What js.Headers.new() gives Python code under dosim on CPython.
     await bucket.put("k", "v")
@@ -528,7 +501,6 @@ async def test_write_http_metadata_refuses_invalid_header_values(js_bucket):
         (await js_bucket.get("k")).writeHttpMetadata(HeaderList())
 
 
-@needs_headers_passthrough
 async def test_write_http_metadata_from_python(bucket):
     await bucket.put("k", "v", httpMetadata={"contentType": "text/plain"})
     headers = HeaderList()

@@ -37,6 +37,8 @@ from typing import Any
 
 from ..ffi import JsArray, JsBuffer, JsDate, JsObject
 from ..serialization import JsDict, from_wire, to_wire, wire_date_ms
+from ..workers.body import ReadableStream
+from ..workers.headers import HeaderList
 
 __all__ = [
     "JsClassObject",
@@ -108,10 +110,37 @@ def js_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         TypeError: For tuples, bytearrays and awaitables (the SDK's own check).
         JsException: ``DataCloneError`` for values JavaScript cannot receive.
     """
-    sent = [to_wire(arg, functions=True) for arg in args]
+    sent = [_js_value(arg) for arg in args]
     if kwargs:
-        sent.append({key: to_wire(value, functions=True) for key, value in kwargs.items()})
+        sent.append({key: _js_value(value) for key, value in kwargs.items()})
     return sent
+
+
+def _js_value(value: Any) -> Any:
+    # JavaScript objects Python code holds (a ``js.Headers``, a body's stream) reach the
+    # binding as they are: the SDK's to_js leaves a JsProxy alone, wherever it sits.
+    if isinstance(value, (HeaderList, ReadableStream)):
+        return value
+    if type(value) is dict:
+        if not any(isinstance(item, _PASSED) for item in value.values()):
+            return to_wire(value, functions=True)
+        return {key: _js_value(item) for key, item in to_wire_keys(value).items()}
+    if type(value) is list and any(isinstance(item, _PASSED) for item in value):
+        return [_js_value(item) for item in value]
+    return to_wire(value, functions=True)
+
+
+_PASSED = (HeaderList, ReadableStream)
+
+
+def to_wire_keys(value: dict[Any, Any]) -> dict[str, Any]:
+    """Give a dict JavaScript's property names (``1`` becomes ``"1"``), values untouched.
+
+    Args:
+        value: A dict whose values are converted separately.
+    """
+    keyed = to_wire({key: None for key in value}, functions=True)
+    return dict(zip(keyed, value.values(), strict=True))
 
 
 class BindingProxy:
