@@ -48,6 +48,7 @@ BOOT_MS = 60_000
 RUN_MS = 30_000
 COUNTER = "tutorials/01-first-durable-object/"
 ALARMS = "tutorials/02-alarms/"
+KV_ROOMS = "tutorials/04-kv-from-a-durable-object/"
 GALLERY_COUNTER = "examples/counter/"
 
 
@@ -387,6 +388,26 @@ def test_advancing_the_clock_fires_an_alarm(browser, servers, problems) -> None:
         assert panel.locator(".dosim-badge--alarm").count() == 0
         assert "alarm.fire" in page.inner_text("#sandbox-2 .dosim-output")
         page.locator("#sandbox-2").screenshot(path=SCREENSHOTS / "sandbox-alarm.png")
+    finally:
+        page.context.close()
+
+
+def test_kv_tutorial_runs_and_the_panel_shows_the_namespace(browser, servers, problems) -> None:
+    page = open_page(browser, servers["isolated"] + KV_ROOMS, problems)
+    try:
+        wait_ready(page)
+        # Block 2 (the lost update through KV) runs block 1 first (same group).
+        assert run_block(page, 2) == "done"
+        assert output(page, 2) == documented_output("04-kv-from-a-durable-object.md", 2)
+        panel = page.locator("#sandbox-2 .dosim-panel")
+        namespace = panel.locator('.dosim-object[data-binding="ROOMS_KV"]')
+        assert "KV" in namespace.inner_text()
+        assert "visits:lobby" in namespace.inner_text()
+        assert panel.locator('.dosim-ev[data-kind="binding"]').count() >= 10
+        assert run_block(page, 4) == "done"
+        assert output(page, 4) == documented_output("04-kv-from-a-durable-object.md", 4)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#sandbox-2").screenshot(path=SCREENSHOTS / "sandbox-kv.png")
     finally:
         page.context.close()
 

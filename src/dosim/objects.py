@@ -206,7 +206,11 @@ class BindingView:
             ``{"columns", "rows", "total", "offset"}``, or ``None`` for an unknown table.
         """
         with self._open() as connection:
-            return reader.table_page(connection, name, offset, limit)
+            page = reader.table_page(connection, name, offset, limit)
+        if page is not None and self.type in ("kv", "r2"):
+            # dosim keeps KV values and R2 metadata as bytes; show text as text.
+            page["rows"] = [[_as_text(cell) for cell in row] for row in page["rows"]]
+        return page
 
     def _open(self) -> Any:
         store = self._store
@@ -214,3 +218,13 @@ class BindingView:
             return reader.open_reader(None, store.conn)
         path = self._path if store is None else store.path
         return reader.open_reader(str(path) if path is not None else None, None)
+
+
+def _as_text(cell: Any) -> Any:
+    """A hex blob preview (``x'68690a'``) as its UTF-8 text, when it is valid text."""
+    if isinstance(cell, str) and cell.startswith("x'") and cell.endswith("'"):
+        try:
+            return bytes.fromhex(cell[2:-1]).decode("utf-8")
+        except ValueError:
+            return cell
+    return cell

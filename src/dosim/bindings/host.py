@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..current import current_incarnation
 from .store import BindingStore
 
 if TYPE_CHECKING:
@@ -46,9 +47,24 @@ class BindingHost:
             kind: ``"kv"``, ``"d1"``, ``"r2"`` or ``"service"``.
             op: The method called (``"get"``).
             **detail: JSON-serialisable facts (the key, the row count, ...).
+
+        The event names the object whose code made the call, when one did.
         """
+        namespace = object_id = name = None
+        caller = current_incarnation()
+        if caller is not None:  # called from inside an object: the event names it
+            host = caller.host
+            namespace, object_id, name = host.namespace.binding, host.hex_id, host.name
         self._app.trace.record(
-            self.now_ms(), "binding", None, None, None, binding=binding, type=kind, op=op, **detail
+            self.now_ms(),
+            "binding",
+            namespace,
+            object_id,
+            name,
+            binding=binding,
+            type=kind,
+            op=op,
+            **detail,
         )
 
     def before_call(
