@@ -360,7 +360,7 @@ def on_config(config):
     apps = _apps(config)
     if not apps:
         return config
-    pages: list = [{"Overview": f"{URL_PREFIX}/index.md"}]
+    pages: list = [{"All examples": f"{URL_PREFIX}/index.md"}]
     for app in apps:
         readme = (app / "README.md").read_text(encoding="utf-8")
         pages.append({_title(readme, app.name): f"{URL_PREFIX}/{app.name}.md"})
