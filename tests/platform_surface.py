@@ -85,6 +85,18 @@ SQL_MEMBERS = frozenset({"exec", "databaseSize"})
 KV_MEMBERS = frozenset({"get", "put", "delete", "list"})
 """``ctx.storage.kv`` members (spec §5.6)."""
 
+KV_NAMESPACE_MEMBERS = frozenset({"get", "getWithMetadata", "put", "delete", "list"})
+"""A Workers KV binding's methods (https://developers.cloudflare.com/kv/api/)."""
+
+R2_BUCKET_MEMBERS = frozenset(
+    {"head", "get", "put", "delete", "list", "createMultipartUpload", "resumeMultipartUpload"}
+)
+"""An R2 bucket binding's methods
+(https://developers.cloudflare.com/r2/api/workers/workers-api-reference/)."""
+
+D1_DATABASE_MEMBERS = frozenset({"prepare", "batch", "exec", "withSession", "dump"})
+"""A D1 binding's methods (https://developers.cloudflare.com/d1/worker-api/d1-database/)."""
+
 NAMESPACE_MEMBERS = frozenset(
     {"idFromName", "idFromString", "newUniqueId", "get", "getByName", "jurisdiction"}
 )

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from platform_surface import (
     CTX_MEMBERS,
+    D1_DATABASE_MEMBERS,
     JS_NAMES,
     KV_MEMBERS,
+    KV_NAMESPACE_MEMBERS,
     NAMESPACE_MEMBERS,
+    R2_BUCKET_MEMBERS,
     SDK_NAMES,
     SQL_MEMBERS,
     STORAGE_MEMBERS,
@@ -34,6 +37,13 @@ APP_MODULES = sorted(
     if not path.name.startswith("test_") and path.name != "conftest.py"
 )
 KINDS = {"ctx": CTX_MEMBERS, "storage": STORAGE_MEMBERS, "sql": SQL_MEMBERS, "kv": KV_MEMBERS}
+BINDING_KINDS = {"kv": KV_NAMESPACE_MEMBERS, "r2": R2_BUCKET_MEMBERS, "d1": D1_DATABASE_MEMBERS}
+
+
+def env_kinds(path: Path) -> dict[str, str]:
+    """Binding name -> kind (``"kv"``, ``"r2"``, ``"d1"``) for the app holding ``path``."""
+    app = next(parent for parent in path.parents if (parent / "wrangler.toml").is_file())
+    return {b.name: b.type for b in load_config(app).other_bindings if b.type in BINDING_KINDS}
 
 
 def chain(node: ast.AST) -> list[str] | None:
@@ -51,9 +61,10 @@ def chain(node: ast.AST) -> list[str] | None:
 class PlatformUse(ast.NodeVisitor):
     """Collects (kind, member, line) for every platform object member an app touches."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.uses: list[tuple[str, str, int]] = []
         self.aliases: dict[str, str] = {}  # local name -> kind
+        self.env = env or {}  # binding name -> "kv" / "r2" / "d1"; other names: namespaces
 
     def kind_of(self, parts: list[str]) -> tuple[str | None, list[str]]:
         """Resolve the leading part of a chain to a kind, returning the members after it."""
@@ -64,7 +75,7 @@ class PlatformUse(ast.NodeVisitor):
         elif parts[0] in self.aliases:
             kind, rest = self.aliases[parts[0]], parts[1:]
         elif parts[:2] == ["self", "env"] and len(parts) >= 3 and parts[2].isupper():
-            return "namespace", parts[3:]
+            return "binding:" + self.env.get(parts[2], "namespace"), parts[3:]
         else:
             return None, []
         while rest and kind in ("ctx", "storage") and rest[0] in ("storage", "sql", "kv"):
@@ -124,9 +135,10 @@ def test_app_imports_only_platform_names(path):
 
 @pytest.mark.parametrize("path", APP_MODULES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())
 def test_app_calls_only_platform_apis(path):
-    visitor = PlatformUse()
+    visitor = PlatformUse(env_kinds(path))
     visitor.visit(ast.parse(path.read_text(), str(path)))
-    allowed = {**KINDS, "namespace": NAMESPACE_MEMBERS}
+    allowed = {**KINDS, "binding:namespace": NAMESPACE_MEMBERS}
+    allowed |= {f"binding:{kind}": members for kind, members in BINDING_KINDS.items()}
     wrong = [
         f"{kind}.{member} (line {line})"
         for kind, member, line in visitor.uses
@@ -146,3 +158,11 @@ def test_checker_follows_aliases_on_self():
     visitor = PlatformUse()
     visitor.visit(ast.parse(source))
     assert ("sql", "run", 3) in visitor.uses
+
+
+def test_checker_reads_each_binding_by_its_kind():
+    source = "def f(self):\n    self.env.FILES.upload('k')\n    self.env.ROOMS.getByName('a')\n"
+    visitor = PlatformUse({"FILES": "r2"})
+    visitor.visit(ast.parse(source))
+    assert visitor.uses == [("binding:r2", "upload", 2), ("binding:namespace", "getByName", 3)]
+    assert "upload" not in R2_BUCKET_MEMBERS
