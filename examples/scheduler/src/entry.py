@@ -15,6 +15,13 @@ from workers import DurableObject, Response, WorkerEntrypoint
 BATCH_SIZE = 50  # reminders delivered per alarm run; the rest go in the next run
 
 
+def _summary(error):
+    """The error's last line, at most 500 characters (an error raised in another object
+    arrives with its whole Python traceback as its message)."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return lines[-1][:500]
+
+
 def now_ms():
     return int(time.time() * 1000)
 
@@ -110,7 +117,7 @@ class Scheduler(DurableObject):
                 "UPDATE reminders SET attempts = ?, last_error = ?, status = ?, due_at = ?"
                 " WHERE id = ? AND status = 'pending'",
                 attempts,
-                str(error),
+                _summary(error),
                 "failed" if gave_up else "pending",
                 reminder.due_at if gave_up else next_try,
                 reminder.id,
