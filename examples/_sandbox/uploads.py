@@ -13,6 +13,7 @@ async def put(path, data):
     return response.status, json.loads(await response.text())
 
 
+# The Worker reserves the size in folder "ann", writes to R2, then commits.
 status, receipt = await put("/ann/notes.txt", b"buy milk")
 print(status, receipt["name"], receipt["size"], "bytes")
 #> 201 notes.txt 8 bytes
