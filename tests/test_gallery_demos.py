@@ -157,3 +157,20 @@ def test_demo_prints_its_documented_output(app, monkeypatch):
                 )
             )
             pytest.fail(f"printed output differs from the #> lines:\n{diff}", pytrace=False)
+
+
+def test_an_app_without_a_demo_gets_the_generic_driver(tmp_path):
+    app = tmp_path / "examples" / "notes"
+    app.mkdir(parents=True)
+    (app / "README.md").write_text(
+        "# Notes\n\n| request | answer |\n| --- | --- |\n| `GET /<name>` | a note |\n"
+    )
+    code = gallery.sandbox_snippet(app)
+    assert 'app = dosim.App.from_config("examples/notes")' in code
+    assert 'await app.fetch("/demo")' in code and "trace:" in code
+    # With a demo beside it, the page shows the demo, without the tool directives.
+    demo = tmp_path / "examples" / "_sandbox" / "notes.py"
+    demo.parent.mkdir()
+    demo.write_text('# ruff: noqa: F704\n# fmt: off\nimport dosim\n\nprint("hi")\n#> hi\n')
+    assert gallery.sandbox_snippet(app) == 'import dosim\n\nprint("hi")\n#> hi'
+    assert gallery.starter_apps(tmp_path / "examples") == [app]
