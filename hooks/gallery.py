@@ -16,12 +16,21 @@ Folders whose name starts with ``_`` or ``.`` are left out.
 
 Each page also has an "Open in sandbox" section: one ```` ```py sandbox="run" ```` block
 that ``hooks/sandbox.py`` turns into a live editor (the tutorials' machinery; the example
-apps are in the browser's file system through ``boot.json``). Its code is
-``examples/<app>/sandbox.py`` when the app has one, else a generic driver built here
-(``sandbox_snippet``): load the app with ``dosim.App.from_config``, ``GET /``, print the
-status and the body's start, the bindings and ``app.trace.kinds()``. Like the rest of the
-page it exists only in the build, so ``tests/test_docs.py`` does not collect it;
-``tests/test_sandbox_browser.py`` runs it.
+apps are in the browser's file system through ``files.json``). Its code is the app's demo,
+``examples/_sandbox/<app>.py``: a script with top-level ``await`` that loads the app with
+``dosim.App.from_config("examples/<app>")`` and exercises its objects as a reader would
+want to see them (the counter counts, the chat room broadcasts to two clients, the rate
+limiter refuses and refills...), each ``print`` followed by its output as ``#>`` lines.
+The demos live outside the apps' folders (a ``.py`` file at an app's root is not allowed,
+and ``dosim new`` copies the folder) and in an ``_`` folder, which this hook and the
+layout tests pass over. Leading ``# ruff:`` / ``# fmt:`` lines of a demo (top-level
+``await`` and the ``#>`` lines are not plain Python style) are left out of the page. An
+app without a demo gets a generic driver built here (``sandbox_snippet``): ``GET`` its
+README's first route, print the status and the body's start, the bindings and
+``app.trace.kinds()``. The block exists only in the build, so ``tests/test_docs.py`` does
+not collect it; ``tests/test_gallery_demos.py`` runs every demo on CPython, as the sandbox
+runs it, against its ``#>`` lines, and ``tests/test_sandbox_browser.py`` runs the pages'
+blocks in Chromium.
 """
 
 from __future__ import annotations
@@ -29,8 +38,10 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:  # MkDocs is imported where the build needs it: the helpers run without it
+    from mkdocs.structure.files import Files
 
 EXAMPLES_DIR = "examples"
 URL_PREFIX = "examples"
@@ -56,7 +67,10 @@ _SKIP_NAMES = {"README.md", "__pycache__"}
 # Folders of local state and installed packages, never part of the app's source.
 _SKIP_DIRS = {"__pycache__", "python_modules", "node_modules"}
 _SHOWN_DOTFILES = {".gitignore"}
-SANDBOX_FILE = "sandbox.py"  # optional per-app driver for the "Open in sandbox" block
+# The "Open in sandbox" code of app <app>: examples/_sandbox/<app>.py, when it exists.
+SANDBOX_DIR = "_sandbox"
+# Leading lines of a demo that speak to the repository's linter and formatter, not to readers.
+_TOOL_DIRECTIVE = re.compile(r"^#\s*(?:ruff|fmt):")
 SANDBOX_BODY_CHARS = 200
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
 _FILE_ITEM = re.compile(r"^(\s*[-*]\s+)`([^`]+)`")
@@ -67,7 +81,11 @@ def _root(config) -> Path:
 
 
 def _apps(config) -> list[Path]:
-    examples = _root(config) / EXAMPLES_DIR
+    return starter_apps(_root(config) / EXAMPLES_DIR)
+
+
+def starter_apps(examples: Path) -> list[Path]:
+    """The apps the gallery shows: folders of ``examples`` with a README, not ``_``/``.``."""
     if not examples.is_dir():
         return []
     return sorted(
@@ -113,8 +131,6 @@ def _source_files(app: Path) -> list[str]:
     shown = []
     for path in app.rglob("*"):
         rel = path.relative_to(app)
-        if rel.as_posix() == SANDBOX_FILE:
-            continue  # the driver of the "Open in sandbox" block, shown there
         if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts[:-1]):
             continue
         if not path.is_file() or path.name in _SKIP_NAMES:
@@ -227,18 +243,31 @@ def first_documented_get(app: Path) -> str:
     return "/"
 
 
+def demo_path(app: Path) -> Path:
+    """Where the demo of ``app`` is: ``examples/_sandbox/<app>.py`` (it may not exist)."""
+    return app.parent / SANDBOX_DIR / f"{app.name}.py"
+
+
+def demo_code(path: Path) -> str:
+    """A demo's code as the page shows it: without its leading tool directives."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while lines and (_TOOL_DIRECTIVE.match(lines[0]) or not lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines).rstrip("\n")
+
+
 def sandbox_snippet(app: Path) -> str:
     """The code of the gallery page's "Open in sandbox" block for ``app``.
 
-    ``examples/<app>/sandbox.py``, when the app has one, is used as it is (top-level
-    ``await`` allowed, as in every sandbox). Otherwise a generic driver, the same for
-    every app: load it from its folder, send ``GET /`` through its Worker and print the
-    status and the start of the body, then list its bindings and the kinds of the events
-    the request caused.
+    The app's demo, ``examples/_sandbox/<app>.py``, when there is one (top-level
+    ``await`` allowed, as in every sandbox; see :func:`demo_code`). Otherwise a generic
+    driver, the same for every app: load it from its folder, send ``GET`` to the first
+    route its README documents and print the status and the start of the body, then
+    list its bindings and the kinds of the events the request caused.
     """
-    own = app / SANDBOX_FILE
-    if own.is_file():
-        return own.read_text(encoding="utf-8").strip("\n")
+    demo = demo_path(app)
+    if demo.is_file():
+        return demo_code(demo)
     where = f"{EXAMPLES_DIR}/{app.name}"
     route = first_documented_get(app)
     return "\n".join(
@@ -269,12 +298,25 @@ def render_sandbox(app: Path) -> list[str]:
     """The "Open in sandbox" section: a runnable block (hooks/sandbox.py makes the editor)."""
     code = sandbox_snippet(app)
     fence = _fence(code)
+    intro = [
+        "Run the app in your browser: Python (Pyodide) and dosim run in the page, with the",
+        f"files of `{EXAMPLES_DIR}/{app.name}/` shown below.",
+    ]
+    if demo_path(app).is_file():
+        intro += [
+            "The code below drives the app's objects through its Worker; each `#>` line",
+            "is what the `print` above it shows. Press **Run**, then edit and run again;",
+            "the Objects panel under the output shows what the app stored.",
+        ]
+    else:
+        intro += [
+            "Edit the code and press **Run** to send other requests; the Objects panel",
+            "under the output shows what the app stored.",
+        ]
     return [
         "## Open in sandbox",
         "",
-        "Run the app in your browser: Python (Pyodide) and dosim run in the page, with the",
-        f"files of `{EXAMPLES_DIR}/{app.name}/` shown below. Edit the code and press **Run**",
-        "to send other requests; the Objects panel under the output shows what the app stored.",
+        *intro,
         "",
         f'{fence}py sandbox="run"',
         code,
@@ -372,6 +414,8 @@ def on_config(config):
 
 def on_files(files: Files, config) -> Files:
     """Add the generated pages (``examples/index.md`` and one per app) to the build."""
+    from mkdocs.structure.files import File
+
     apps = _apps(config)
     if not apps:
         return files
