@@ -1,14 +1,20 @@
-"""The live sandboxes of the tutorial pages, in a real browser.
+"""The live sandboxes of the site's pages, in a real browser.
 
 The site is built once (``mkdocs build --strict`` into a temporary folder, or the folder
 named by ``DOSIM_SITE_DIR``) and served by ``tools/serve_site.py`` on a free 127.0.0.1
 port, with COOP/COEP headers (and once without, for the restart fallback). Playwright
 drives Debian's Chromium (``/usr/bin/chromium``; never ``playwright install``).
 
-Checked: a tutorial block prints what its ``#>`` lines say; the counter's gallery page
-has an "Open in sandbox" block that loads ``examples/counter`` and prints the response's
-status (and every app's generated driver runs, on CPython and on its gallery page); the
-Objects panel shows the counter's storage; advancing the clock fires an alarm; Stop ends
+Checked: every page that has sandboxes (every ``py`` block of ``docs/`` and
+``tutorials/`` not opted out, and the docstrings' examples on the reference pages) is
+loaded once and each of its blocks is run once, in page order, and prints what its ``#>``
+lines say (per page: blocks, how many ran as documented and the seconds taken go to
+``artifacts/sandbox-pages.json``); ``import numpy`` says which packages the sandbox has;
+the toolbar's label explains on hover how a block shares its Python; the counter's
+gallery page has an "Open in sandbox" block that loads ``examples/counter`` and prints
+the response's status (and every app's generated driver runs, on CPython and on its
+gallery page); the Objects panel shows the counter's storage; advancing the clock fires
+an alarm; Stop ends
 ``while True: pass`` (interrupt with isolation, restart without) and the next Run works; a
 syntax error is a short message with the editor's line number; a shared link restores code
 without running it; a block ending in an expression shows its value (an HTTP response as
@@ -431,6 +437,34 @@ def test_runtime_error_traceback_is_trimmed(counter_page) -> None:
         "    return 1 / 0",
         "ZeroDivisionError: division by zero",
     ]
+
+
+def test_a_missing_package_says_which_packages_the_sandbox_has(counter_page) -> None:
+    set_code(counter_page, 5, "import numpy")
+    assert run_block(counter_page, 5) == "error"
+    message = counter_page.inner_text("#sandbox-5 .dosim-error").splitlines()
+    assert message[-2] == "ModuleNotFoundError: No module named 'numpy'"
+    assert message[-1].startswith(
+        "The sandbox has Python's standard library and these packages only: dosim "
+        "(with its workers and js modules), "
+    ), message[-1]
+    assert "marshmallow" in message[-1]  # what an example app declares is laid down
+    assert message[-1].endswith("(save it as x.py, then: dosim run x.py).")
+    counter_page.locator("#sandbox-5").screenshot(path=SCREENSHOTS / "sandbox-no-numpy.png")
+
+
+def test_the_label_says_how_a_block_shares_its_python(counter_page, browser, servers, problems):
+    label = counter_page.locator("#sandbox-2 .dosim-label")
+    assert label.inner_text() == "Python · group “counter”"
+    assert label.get_attribute("title").startswith("Blocks of group “counter” share one Python")
+    page = open_page(browser, servers["isolated"] + "get-started/", problems)
+    try:
+        page.wait_for_selector("#sandbox-3")
+        alone = page.locator("#sandbox-3 .dosim-label")
+        assert alone.inner_text() == "Python"
+        assert alone.get_attribute("title").startswith("This block runs on its own")
+    finally:
+        page.context.close()
 
 
 def test_advancing_the_clock_fires_an_alarm(browser, servers, problems) -> None:
