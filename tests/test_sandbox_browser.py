@@ -968,6 +968,9 @@ def test_every_block_of_the_page_runs_as_documented(
         shown = [code for code in codes if code in written]
         assert shown == [code.rstrip("\n") for code in written] or len(written) == 0, url
         found = [_block_problem(page, n, code) for n, code in enumerate(codes, start=1)]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        slug = url.strip("/").replace("/", "-") or "home"
+        page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / f"sandbox-page-{slug}.png")
     finally:
         page.context.close()
     failed = [problem for problem in found if problem]
@@ -984,11 +987,11 @@ def test_every_page_with_sandboxes_is_checked(site) -> None:
     pages have their own test)."""
     checked = {page_url(p) for p in SANDBOX_PAGES}
     pages = {
-        html.parent.relative_to(site).as_posix() + "/"
+        ("" if html.parent == site else html.parent.relative_to(site).as_posix() + "/")
         for html in site.rglob("index.html")
-        if "dosim-run" in html.read_text(encoding="utf-8")
     }
-    pages = {("" if page == "./" else page) for page in pages}
+    pages = {page for page in pages if _built_sandboxes(site, page)}
+    assert "" in pages and "tutorials/01-first-durable-object/" in pages
     unchecked = sorted(page for page in pages - checked if not page.startswith("examples/"))
     assert unchecked == []
 
