@@ -1,15 +1,28 @@
-"""MkDocs hook: the live sandboxes of the tutorial pages.
+"""MkDocs hook: the live sandboxes of the site's pages.
 
-Every ```` ```py ```` block of a page under ``tutorials/`` becomes an editable sandbox,
-unless its fence says ``test="skip: ..."`` (then it stays a plain code block). On other
-pages only blocks whose fence says ``sandbox="run"`` do: ``hooks/gallery.py`` puts one
-such block ("Open in sandbox") on each generated gallery page; the other ``py`` blocks
-of those pages (the README's) stay plain. Blocks with
-the same ``group="name"`` continue each other in page order and share one namespace (as
-in ``tests/test_docs.py``, which reads the settings with the same parser,
-``tools/fence_settings.py``). This hook must run before ``hooks/fences.py``, which strips
-those settings: it rewrites a runnable fence to ``{.py .dosim-run data-dosim-group="..."}``,
-which the front end (``docs/sandbox/src/sandbox.js``) finds in the HTML.
+Every ```` ```py ```` (or ```` ```python ````) block of every page becomes an editable
+sandbox, unless its fence opts out:
+
+* ``test="skip: <reason>"`` — the block never runs, in CI or in the browser (a pytest
+  module, a file included from an app that its own tests cover);
+* ``sandbox="off: <reason>"`` — the block runs in CI on CPython but cannot run in the
+  browser (it starts ``dosim dev`` or a subprocess, say). Keep these rare.
+
+Either way it stays a plain code block. The gallery pages (``examples/<app>/``, made by
+``hooks/gallery.py``) are the exception: their README blocks stay plain, and only the
+generated "Open in sandbox" block, whose fence says ``sandbox="run"``, is live.
+``tools/fence_settings.py`` (:func:`in_sandbox`) holds that rule; the docs tests and the
+browser tests read fences with the same parser.
+
+Blocks with the same ``group="name"`` continue each other in page order and share one
+namespace (as in ``tests/test_docs.py``); a block without a group runs alone, in a fresh
+namespace, each time. This hook must run before ``hooks/fences.py``, which strips the
+settings: it rewrites a sandbox's fence to ``{.py .dosim-run data-dosim-group="..."}``,
+which the front end (``docs/sandbox/src/sandbox.js``) finds in the HTML, and a plain
+Python fence to ``{.py .dosim-plain}``. Code examples in docstrings, which mkdocstrings
+renders on the reference pages after this hook has seen the Markdown, become sandboxes in
+the HTML (``on_page_content``): every Python block there that is not marked plain. They
+cannot carry settings, so each runs alone.
 
 After the build it puts the sandbox's files into ``<site>/sandbox/``:
 
@@ -39,8 +52,8 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   interpreter has imported but no longer has on disk.
 
 Only pages that have sandboxes get the ``<script>``/``<link>`` tags. Set
-``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed; ``sandbox="run"`` is
-then removed from fence lines and those blocks render as plain code).
+``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed; ``sandbox="..."`` is
+then removed from fence lines and every block renders as plain code).
 """
 
 from __future__ import annotations
@@ -69,7 +82,9 @@ if str(ROOT) not in sys.path:
 from tools.fence_settings import (  # noqa: E402
     FENCE_LINE,
     SANDBOX_SETTING,
-    is_skipped,
+    TEST_SETTINGS,
+    in_sandbox,
+    is_python_fence,
     parse_settings,
     remove_settings,
 )
@@ -92,32 +107,32 @@ _pages_with_sandboxes: set[str] = set()
 # -- markdown: mark the runnable fences ------------------------------------------------------
 
 
-def _rewrite_fence(info: str, opt_in_only: bool = False) -> str | None:
-    """The new info string of a runnable ``py`` fence, or ``None`` to leave it alone.
+def _rewrite_fence(info: str, opt_in_only: bool = False) -> tuple[str | None, bool]:
+    """The new info string of a Python fence, and whether it is a sandbox.
 
-    With ``opt_in_only`` (pages outside ``tutorials/``) only fences that say
-    ``sandbox="run"`` become sandboxes.
+    A sandbox's fence becomes ``{.py .dosim-run ...}``; a Python block that stays plain
+    becomes ``{.py .dosim-plain ...}`` (so that ``on_page_content`` tells it from a
+    docstring's block). Other fences are left alone: ``(None, False)``. With
+    ``opt_in_only`` (the gallery pages) only fences that say ``sandbox="run"`` become
+    sandboxes, and the others are left as written.
     """
-    words = info.strip()
-    if not (words == "py" or words.startswith("py ")):
-        return None
-    settings = parse_settings(words[2:])
-    if is_skipped(settings):
-        return None
-    if opt_in_only and settings.get(SANDBOX_SETTING) != "run":
-        return None
-    settings.pop(SANDBOX_SETTING, None)
-    attrs = [".py", ".dosim-run"]
-    group = settings.pop("group", None)
-    settings.pop("test", None)
-    if group:
-        attrs.append(f'data-dosim-group="{group}"')
+    if not is_python_fence(info):
+        return None, False
+    settings = parse_settings(info)
+    live = in_sandbox(settings, opt_in_only)
+    if opt_in_only and not live:
+        return None, False
+    for name in (SANDBOX_SETTING, *TEST_SETTINGS):
+        value = settings.pop(name, None)
+        if name == "group" and live and value:
+            settings["data-dosim-group"] = value
+    attrs = [".py", ".dosim-run" if live else ".dosim-plain"]
     attrs.extend(f'{key}="{value}"' for key, value in settings.items())
-    return "{" + " ".join(attrs) + "}"
+    return "{" + " ".join(attrs) + "}", live
 
 
 def mark_sandboxes(markdown: str, opt_in_only: bool = False) -> tuple[str, int]:
-    """Rewrite runnable ``py`` fences (not those nested in other fences); count them.
+    """Rewrite the Python fences (not those nested in other fences); count the sandboxes.
 
     ``opt_in_only``: only the fences marked ``sandbox="run"`` (see ``_rewrite_fence``).
     """
@@ -126,10 +141,10 @@ def mark_sandboxes(markdown: str, opt_in_only: bool = False) -> tuple[str, int]:
         match = FENCE_LINE.match(line)
         if match and open_fence is None:
             open_fence = match.group("ticks")
-            new = _rewrite_fence(match.group("info"), opt_in_only)
+            new, live = _rewrite_fence(match.group("info"), opt_in_only)
             if new is not None:
                 line = f"{match.group('indent')}{match.group('ticks')}{new}"
-                count += 1
+                count += live
         elif match and open_fence and match.group("ticks").startswith(open_fence[0]):
             if len(match.group("ticks")) >= len(open_fence) and not match.group("info").strip():
                 open_fence = None
@@ -150,17 +165,38 @@ def strip_sandbox_setting(markdown: str) -> str:
     return "\n".join(clean(line) for line in markdown.split("\n"))
 
 
+def is_gallery_page(src_uri: str) -> bool:
+    """Whether a page is one of the generated gallery pages (blocks opt in)."""
+    return src_uri.startswith("examples/")
+
+
 def on_page_markdown(markdown, page, config, files):
-    """Turn a tutorial's runnable ``py`` blocks (elsewhere: opted-in ones) into sandboxes."""
+    """Turn the page's Python blocks into sandboxes (on gallery pages: opted-in ones)."""
     if not ENABLED:
         return strip_sandbox_setting(markdown)
-    tutorial = page.file.src_uri.startswith("tutorials/")
-    if not tutorial and SANDBOX_SETTING not in markdown:
-        return markdown
-    markdown, count = mark_sandboxes(markdown, opt_in_only=not tutorial)
+    markdown, count = mark_sandboxes(markdown, opt_in_only=is_gallery_page(page.file.src_uri))
     if count:
         _pages_with_sandboxes.add(page.file.src_uri)
     return markdown
+
+
+# A Python block as Pygments renders it, with no class of ours: one from a docstring.
+_DOCSTRING_BLOCK = re.compile(r'<div class="language-(?:py|python) highlight">')
+
+
+def mark_docstring_sandboxes(html: str) -> tuple[str, int]:
+    """Make the Python blocks that no fence of the page marked (docstrings') sandboxes."""
+    return _DOCSTRING_BLOCK.subn('<div class="language-py dosim-run highlight">', html)
+
+
+def on_page_content(html, page, config, files):
+    """Make the docstrings' code examples (reference pages) sandboxes too."""
+    if not ENABLED or is_gallery_page(page.file.src_uri):
+        return html
+    html, count = mark_docstring_sandboxes(html)
+    if count:
+        _pages_with_sandboxes.add(page.file.src_uri)
+    return html
 
 
 # Starts the page's Python worker while the page is still being parsed, so Pyodide's

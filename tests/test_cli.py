@@ -1,7 +1,8 @@
-"""The `dosim` command: arguments, `dosim new`, `dosim migrate --check`, `dosim dev` refusing."""
+"""The `dosim` command: arguments, `new`, `migrate --check`, `run`, `dev` refusing."""
 
 import datetime
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -296,3 +297,110 @@ def test_the_port_check_suggests_a_free_port_next_to_the_taken_one():
     assert suggested is not None and port < suggested <= port + 20
     assert f"--port {suggested}" in str(info.value)
     check_port("127.0.0.1", suggested)  # nothing listens there: no error
+
+
+# -- dosim run ----------------------------------------------------------------------------
+
+no_event_loop_of_its_own = pytest.mark.skipif(
+    sys.platform == "emscripten", reason="Pyodide's event loop is always running"
+)
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_LINE = re.compile(r"^\s*#> ?(.*)$", re.MULTILINE)
+
+
+@no_event_loop_of_its_own
+def test_run_awaits_at_the_top_level_as_main_with_argv_and_workers(tmp_path, capsys):
+    script = tmp_path / "block.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "import dosim\n"
+        "from workers import DurableObject\n\n\n"
+        "class Counter(DurableObject):\n"
+        "    async def increment(self):\n"
+        '        value = (await self.ctx.storage.get("n") or 0) + 1\n'
+        '        await self.ctx.storage.put("n", value)\n'
+        "        return value\n\n\n"
+        'app = dosim.App(None, {"COUNTER": Counter})\n'
+        'stub = app.env.COUNTER.getByName("a")\n'
+        "await stub.increment()\n"
+        "print(__name__, sys.argv[1:], await stub.increment())\n"
+        "print(sys.path[0] == str(__import__('pathlib').Path(__file__).parent))\n"
+    )
+    assert main(["run", str(script), "one", "--two"]) == 0
+    assert capsys.readouterr().out == "__main__ ['one', '--two'] 2\nTrue\n"
+    assert sys.modules["__main__"].__name__ == "__main__"  # put back afterwards
+
+
+@no_event_loop_of_its_own
+def test_run_runs_a_file_without_await_as_python_would(tmp_path, capsys):
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import asyncio\n\n\nasync def main():\n    return 42\n\n\n"
+        'if __name__ == "__main__":\n    print(asyncio.run(main()))\n'
+    )
+    assert main(["run", str(script)]) == 0
+    assert capsys.readouterr().out == "42\n"
+
+
+@no_event_loop_of_its_own
+def test_run_prints_a_traceback_of_the_files_own_code_and_exits_1(tmp_path, capsys):
+    script = tmp_path / "broken.py"
+    script.write_text(
+        "import asyncio\n\n\ndef boom():\n    return 1 / 0\n\n\nawait asyncio.sleep(0)\nboom()\n"
+    )
+    assert main(["run", str(script)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[1] == f'  File "{script}", line 9, in <module>'
+    assert lines[-1] == "ZeroDivisionError: division by zero"
+    assert "runner.py" not in captured.err and "asyncio" not in captured.err
+
+
+@no_event_loop_of_its_own
+def test_run_reports_a_syntax_error_a_missing_file_and_sys_exit(tmp_path, capsys):
+    script = tmp_path / "bad.py"
+    script.write_text("x = (\n")
+    assert main(["run", str(script)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "SyntaxError: '(' was never closed"
+    assert "Traceback" not in err
+    assert main(["run", str(tmp_path / "missing.py")]) == 2
+    assert "dosim run: cannot read" in capsys.readouterr().err
+    script.write_text("import sys\nawait __import__('asyncio').sleep(0)\nsys.exit(3)\n")
+    assert main(["run", str(script)]) == 3
+    script.write_text("raise SystemExit('stopped: no input')\n")
+    assert main(["run", str(script)]) == 1
+    assert capsys.readouterr().err == "stopped: no input\n"
+
+
+def _fenced_blocks(page: Path, group: str | None = None) -> list[str]:
+    """The ```py blocks of a docs page (top level, not indented), or one group's."""
+    found = re.findall(r"^```py([^\n]*)\n(.*?)^```$", page.read_text(), re.MULTILINE | re.DOTALL)
+    wanted = f'group="{group}"'
+    return [body for info, body in found if (wanted in info if group else "group=" not in info)]
+
+
+@pytest.mark.skipif(
+    sys.platform == "emscripten" or not (ROOT / "docs").is_dir(),
+    reason="runs the docs' blocks in a subprocess, from a checkout",
+)
+@pytest.mark.parametrize(
+    ("page", "group"), [("docs/index.md", None), ("docs/get-started.md", "first")]
+)
+def test_run_runs_a_docs_block_saved_to_a_file(page, group, tmp_path):
+    """A reader saves a block (or a group's blocks, one after the other) and runs it."""
+    blocks = _fenced_blocks(ROOT / page, group)
+    code = blocks[0] if group is None else "\n".join(blocks)
+    script = tmp_path / "x.py"
+    script.write_text(code)
+    run = subprocess.run(
+        [sys.executable, "-m", "dosim.cli", "run", str(script)],
+        cwd=ROOT,  # blocks that load an app by path (examples/...) run from the checkout
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == OUTPUT_LINE.findall(code)

@@ -1,14 +1,20 @@
-"""The live sandboxes of the tutorial pages, in a real browser.
+"""The live sandboxes of the site's pages, in a real browser.
 
 The site is built once (``mkdocs build --strict`` into a temporary folder, or the folder
 named by ``DOSIM_SITE_DIR``) and served by ``tools/serve_site.py`` on a free 127.0.0.1
 port, with COOP/COEP headers (and once without, for the restart fallback). Playwright
 drives Debian's Chromium (``/usr/bin/chromium``; never ``playwright install``).
 
-Checked: a tutorial block prints what its ``#>`` lines say; the counter's gallery page
-has an "Open in sandbox" block that loads ``examples/counter`` and prints the response's
-status (and every app's generated driver runs, on CPython and on its gallery page); the
-Objects panel shows the counter's storage; advancing the clock fires an alarm; Stop ends
+Checked: every page that has sandboxes (every ``py`` block of ``docs/`` and
+``tutorials/`` not opted out, and the docstrings' examples on the reference pages) is
+loaded once and each of its blocks is run once, in page order, and prints what its ``#>``
+lines say (per page: blocks, how many ran as documented and the seconds taken go to
+``artifacts/sandbox-pages.json``); ``import numpy`` says which packages the sandbox has;
+the toolbar's label explains on hover how a block shares its Python; the counter's
+gallery page has an "Open in sandbox" block that loads ``examples/counter`` and prints
+the response's status (and every app's generated driver runs, on CPython and on its
+gallery page); the Objects panel shows the counter's storage; advancing the clock fires
+an alarm; Stop ends
 ``while True: pass`` (interrupt with isolation, restart without) and the next Run works; a
 syntax error is a short message with the editor's line number; a shared link restores code
 without running it; a block ending in an expression shows its value (an HTTP response as
@@ -23,12 +29,14 @@ Playwright or MkDocs fails the module. Elsewhere (``nox -s tests`` has neither) 
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +48,12 @@ if sys.platform == "emscripten":
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools package
 from tools.chromium import CHROMIUM, launch  # noqa: E402
+from tools.fence_settings import (  # noqa: E402
+    FENCE_LINE,
+    in_sandbox,
+    is_python_fence,
+    parse_settings,
+)
 from tools.serve_site import serve_in_thread  # noqa: E402
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -71,13 +85,74 @@ if not os.environ.get("DOSIM_SITE_DIR"):
         _missing("mkdocs is not installed (nox -s sandbox installs the docs extra)")
 
 
+def output_lines(code: str) -> str:
+    """The ``#>`` lines of a block's code, without the marks: what it says it prints."""
+    return "\n".join(re.findall(r"^\s*#> ?(.*)$", code, re.MULTILINE))
+
+
 def documented_output(tutorial: str, number: int) -> str:
     """The ``#>`` lines of the ``number``-th runnable ``py`` block of a tutorial."""
     text = (ROOT / "tutorials" / tutorial).read_text(encoding="utf-8")
     blocks = re.findall(r"^```py([^\n]*)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
-    runnable = [body for info, body in blocks if 'test="skip' not in info]
-    lines = re.findall(r"^\s*#> ?(.*)$", runnable[number - 1], re.MULTILINE)
-    return "\n".join(lines)
+    runnable = [body for info, body in blocks if in_sandbox(parse_settings(info))]
+    return output_lines(runnable[number - 1])
+
+
+# -- the pages that have sandboxes, found from their Markdown sources ---------------------
+
+
+def page_sources() -> list[Path]:
+    """Every page written by hand: ``docs/**/*.md`` (not the sandbox's own folder) and the
+    published tutorials (``tutorials/*.md`` but ``_template.md``), in a stable order."""
+    docs = sorted(
+        p for p in (ROOT / "docs").rglob("*.md") if "sandbox" not in p.relative_to(ROOT).parts
+    )
+    tutorials = sorted(p for p in (ROOT / "tutorials").glob("**/*.md") if not p.name[0] == "_")
+    return docs + tutorials
+
+
+def page_url(source: Path) -> str:
+    """The site path of a page's source: ``docs/concepts/kv.md`` -> ``concepts/kv/``."""
+    rel = source.relative_to(ROOT)
+    parts = rel.with_suffix("").parts
+    parts = parts[1:] if parts[0] == "docs" else parts
+    if parts[-1] == "index":
+        parts = parts[:-1]
+    return "".join(f"{part}/" for part in parts)
+
+
+def markdown_sandboxes(source: Path) -> list[str]:
+    """The code of the page's blocks that hooks/sandbox.py makes sandboxes, in page order.
+
+    The fences are read as the hook reads them (top-level fences only, not those shown
+    inside a longer fence), with the same settings parser.
+    """
+    blocks, fence, info, body = [], None, "", []
+    for line in source.read_text(encoding="utf-8").split("\n"):
+        match = FENCE_LINE.match(line)
+        if fence is None:
+            if match:
+                fence, info, body = match, match.group("info"), []
+            continue
+        closing = match and not match.group("info").strip()
+        if closing and match.group("ticks").startswith(fence.group("ticks")[0]):
+            if len(match.group("ticks")) >= len(fence.group("ticks")):
+                if is_python_fence(info) and in_sandbox(parse_settings(info)):
+                    indent = len(fence.group("indent"))
+                    blocks.append("\n".join(b[indent:] for b in body))
+                fence = None
+                continue
+        body.append(line)
+    return blocks
+
+
+def _has_api_reference(source: Path) -> bool:
+    """Whether mkdocstrings renders docstrings on the page (their examples are sandboxes)."""
+    return bool(re.search(r"^::: ", source.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+SANDBOX_PAGES = [p for p in page_sources() if markdown_sandboxes(p) or _has_api_reference(p)]
+PAGE_REPORT = ROOT / "artifacts" / "sandbox-pages.json"
 
 
 # -- fixtures ---------------------------------------------------------------------------
@@ -362,6 +437,34 @@ def test_runtime_error_traceback_is_trimmed(counter_page) -> None:
         "    return 1 / 0",
         "ZeroDivisionError: division by zero",
     ]
+
+
+def test_a_missing_package_says_which_packages_the_sandbox_has(counter_page) -> None:
+    set_code(counter_page, 5, "import numpy")
+    assert run_block(counter_page, 5) == "error"
+    message = counter_page.inner_text("#sandbox-5 .dosim-error").splitlines()
+    assert message[-2] == "ModuleNotFoundError: No module named 'numpy'"
+    assert message[-1].startswith(
+        "The sandbox has Python's standard library and these packages only: dosim "
+        "(with its workers and js modules), "
+    ), message[-1]
+    assert "marshmallow" in message[-1]  # what an example app declares is laid down
+    assert message[-1].endswith("(save it as x.py, then: dosim run x.py).")
+    counter_page.locator("#sandbox-5").screenshot(path=SCREENSHOTS / "sandbox-no-numpy.png")
+
+
+def test_the_label_says_how_a_block_shares_its_python(counter_page, browser, servers, problems):
+    label = counter_page.locator("#sandbox-2 .dosim-label")
+    assert label.inner_text() == "Python · group “counter”"
+    assert label.get_attribute("title").startswith("Blocks of group “counter” share one Python")
+    page = open_page(browser, servers["isolated"] + "get-started/", problems)
+    try:
+        page.wait_for_selector("#sandbox-3")
+        alone = page.locator("#sandbox-3 .dosim-label")
+        assert alone.inner_text() == "Python"
+        assert alone.get_attribute("title").startswith("This block runs on its own")
+    finally:
+        page.context.close()
 
 
 def test_advancing_the_clock_fires_an_alarm(browser, servers, problems) -> None:
@@ -798,6 +901,99 @@ def test_every_gallery_page_runs_its_sandbox(browser, servers, problems) -> None
             assert "trace: [" in printed, (app, printed)
         finally:
             page.context.close()
+
+
+# -- every block of every page -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page_report() -> Iterator[dict[str, dict]]:
+    """Per page: its blocks, how many ran as documented, the seconds it took (saved as JSON)."""
+    report: dict[str, dict] = {}
+    yield report
+    if report:
+        PAGE_REPORT.parent.mkdir(parents=True, exist_ok=True)
+        PAGE_REPORT.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+def _built_sandboxes(site: Path, url: str) -> int:
+    html = (site / url / "index.html").read_text(encoding="utf-8")
+    return len(re.findall(r'<div class="language-py dosim-run[ "]', html))
+
+
+def _block_problem(page, number: int, code: str) -> str | None:
+    """Run block ``number`` (its group's earlier blocks have run); what went wrong, if any."""
+    try:
+        state = run_block(page, number)
+    except Exception as error:  # noqa: BLE001 - a timeout: report it with the others
+        return f"block {number}: did not finish ({type(error).__name__})"
+    if state != "done":
+        shown = page.inner_text(f"#sandbox-{number} .dosim-output")
+        return f"block {number} ended {state!r}:\n{shown}"
+    printed, expected = output(page, number), output_lines(code)
+    if printed != expected:
+        diff = difflib.unified_diff(
+            expected.splitlines(), printed.splitlines(), "#> lines", "printed", lineterm=""
+        )
+        return f"block {number} printed other output:\n" + "\n".join(diff)
+    return None
+
+
+@pytest.mark.parametrize(
+    "source", SANDBOX_PAGES, ids=[p.relative_to(ROOT).as_posix() for p in SANDBOX_PAGES]
+)
+def test_every_block_of_the_page_runs_as_documented(
+    source, site, browser, servers, problems, page_report
+) -> None:
+    """One page load, then each sandbox's Run once, in page order: each block prints its
+    ``#>`` lines. In page order the earlier blocks of a block's group have run, so every
+    block runs exactly once; a block without a group runs alone."""
+    url = page_url(source)
+    written = markdown_sandboxes(source)
+    built = _built_sandboxes(site, url)
+    # Docstrings add blocks on reference pages; elsewhere the page has exactly the fences'.
+    if _has_api_reference(source):
+        assert built >= len(written), (url, built, len(written))
+    else:
+        assert built == len(written), (url, built, len(written))
+    if not built:
+        return
+    started = time.monotonic()
+    page = open_page(browser, servers["isolated"] + url, problems)
+    try:
+        wait_ready(page)
+        codes = page.evaluate("window.dosimSandbox.blocks.map((b) => b.original)")
+        assert len(codes) == built
+        # The page shows the blocks the Markdown has, in its order (docstrings' aside).
+        shown = [code for code in codes if code in written]
+        assert shown == [code.rstrip("\n") for code in written] or len(written) == 0, url
+        found = [_block_problem(page, n, code) for n, code in enumerate(codes, start=1)]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        slug = url.strip("/").replace("/", "-") or "home"
+        page.locator("#sandbox-1").screenshot(path=SCREENSHOTS / f"sandbox-page-{slug}.png")
+    finally:
+        page.context.close()
+    failed = [problem for problem in found if problem]
+    page_report[url or "/"] = {
+        "blocks": built,
+        "ran": built - len(failed),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    assert not failed, f"{url}:\n" + "\n\n".join(failed)
+
+
+def test_every_page_with_sandboxes_is_checked(site) -> None:
+    """No page of the built site has sandboxes the test above does not visit (the gallery
+    pages have their own test)."""
+    checked = {page_url(p) for p in SANDBOX_PAGES}
+    pages = {
+        ("" if html.parent == site else html.parent.relative_to(site).as_posix() + "/")
+        for html in site.rglob("index.html")
+    }
+    pages = {page for page in pages if _built_sandboxes(site, page)}
+    assert "" in pages and "tutorials/01-first-durable-object/" in pages
+    unchecked = sorted(page for page in pages - checked if not page.startswith("examples/"))
+    assert unchecked == []
 
 
 def test_no_console_errors_and_nothing_left_127_0_0_1(problems) -> None:

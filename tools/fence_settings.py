@@ -7,8 +7,10 @@ block means the same thing to all of them:
 * ``tests/test_docs.py`` runs the blocks (``group``, ``test``) and rejects settings it
   does not know (:func:`skip_reason`);
 * ``hooks/sandbox.py`` turns runnable blocks into live sandboxes (``group``, ``test``,
-  ``sandbox``);
-* ``hooks/fences.py`` removes ``group`` and ``test`` before a page is rendered.
+  ``sandbox``; :func:`is_python_fence` and :func:`in_sandbox` decide which), and
+  ``tests/test_sandbox_browser.py`` finds the pages that have them the same way;
+* ``hooks/fences.py`` removes ``group``, ``test`` and ``sandbox`` before a page is
+  rendered.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ SETTING = re.compile(
 )
 
 TEST_SETTINGS = ("test", "group")
-SANDBOX_SETTING = "sandbox"  # ```py sandbox="run": a sandbox on a page outside tutorials/
+# ``sandbox="off: <reason>"``: a block that runs in CI on CPython but cannot run in the
+# browser stays plain code. ``sandbox="run"``: a sandbox on a page whose blocks are plain
+# unless they opt in (the gallery pages that hooks/gallery.py generates).
+SANDBOX_SETTING = "sandbox"
 # What the docs tests accept on a block of docs/, tutorials/ or an example's README: the
-# test settings plus the renderer's own. ``sandbox`` is not among them: only the gallery
-# pages that hooks/gallery.py generates use it, and the docs tests never see those.
-KNOWN_SETTINGS = frozenset({*TEST_SETTINGS, "title", "hl_lines", "linenums"})
+# test settings, ``sandbox`` and the renderer's own.
+KNOWN_SETTINGS = frozenset({*TEST_SETTINGS, SANDBOX_SETTING, "title", "hl_lines", "linenums"})
+PYTHON_LANGUAGES = ("py", "python")
 
 
 class FenceSettingError(ValueError):
@@ -81,6 +86,42 @@ def is_skipped(settings: Mapping[str, str]) -> bool:
     return settings.get("test", "").startswith("skip")
 
 
+def is_python_fence(info: str) -> bool:
+    """Whether a fence's info string opens a Python block (``py`` or ``python``).
+
+    Args:
+        info: What follows the backticks, e.g. ``py group="intro"``.
+    """
+    words = info.strip()
+    return any(words == lang or words.startswith(lang + " ") for lang in PYTHON_LANGUAGES)
+
+
+def sandbox_off_reason(settings: Mapping[str, str]) -> str | None:
+    """The reason of ``sandbox="off: <reason>"``, or ``None`` if the block does not say it.
+
+    Args:
+        settings: The block's settings, from :func:`parse_settings`.
+    """
+    value = settings.get(SANDBOX_SETTING, "")
+    if value != "off" and not value.startswith("off:"):
+        return None
+    return value.partition(":")[2].strip()
+
+
+def in_sandbox(settings: Mapping[str, str], opt_in_only: bool = False) -> bool:
+    """Whether a Python block becomes a live sandbox on the site.
+
+    Args:
+        settings: The block's settings, from :func:`parse_settings`.
+        opt_in_only: The page's blocks are plain unless they say ``sandbox="run"`` (the
+            gallery pages); elsewhere every block is a sandbox unless it says
+            ``test="skip: ..."`` or ``sandbox="off: ..."``.
+    """
+    if is_skipped(settings) or sandbox_off_reason(settings) is not None:
+        return False
+    return settings.get(SANDBOX_SETTING) == "run" if opt_in_only else True
+
+
 def skip_reason(settings: Mapping[str, str]) -> str | None:
     """Check a block's settings as the docs tests do; say why it is skipped, if it is.
 
@@ -92,12 +133,19 @@ def skip_reason(settings: Mapping[str, str]) -> str | None:
 
     Raises:
         FenceSettingError: A setting outside :data:`KNOWN_SETTINGS` (a typo must not
-            switch a check off silently), a skip without a reason, or a ``test`` value
-            other than ``skip: <reason>``.
+            switch a check off silently), a skip without a reason, a ``test`` value
+            other than ``skip: <reason>``, or a ``sandbox`` value other than ``run`` or
+            ``off: <reason>``.
     """
     unknown = set(settings) - KNOWN_SETTINGS
     if unknown:
         raise FenceSettingError(f"unknown fence settings {sorted(unknown)}")
+    sandbox = settings.get(SANDBOX_SETTING)
+    if sandbox is not None and sandbox != "run":
+        if sandbox_off_reason(settings) is None:
+            raise FenceSettingError(f"unknown sandbox={sandbox!r} (only 'off: <reason>' or 'run')")
+        if not sandbox_off_reason(settings):
+            raise FenceSettingError('say why in the fence: sandbox="off: <reason>"')
     policy = settings.get("test", "")
     if is_skipped(settings):
         reason = policy.partition(":")[2].strip()

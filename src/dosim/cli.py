@@ -1,9 +1,10 @@
-"""The ``dosim`` command: ``dosim dev``, ``dosim new`` and ``dosim migrate``.
+"""The ``dosim`` command: ``dosim dev``, ``dosim new``, ``dosim migrate`` and ``dosim run``.
 
 ```sh
 dosim dev [PATH] [--host 127.0.0.1] [--port 8787] [--persist-to DIR | --in-memory]
 dosim new NAME [--template T]
 dosim migrate --check [PATH]
+dosim run FILE [ARG ...]
 ```
 
 ``dosim dev`` needs the ``dev`` extra (``pip install 'dosim[dev]'``); the other commands
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 
 from .config import ConfigError, load_config
 from .dev.ports import PortUnavailable, check_port
+from .dev.runner import run_file
 from .dev.templates import (
     DEFAULT_TEMPLATE,
     MSG_NO_TEMPLATES,
@@ -110,6 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("path", nargs="?", default=".", help="app folder or config file")
     migrate.add_argument("--env", dest="environment", help="use the config's [env.NAME] section")
     migrate.set_defaults(run=_run_migrate)
+
+    run = commands.add_parser(
+        "run",
+        help="run a Python file with top-level await, as the docs' blocks run",
+        usage="dosim run [-h] FILE [ARG ...]",
+        description="Run the Python file FILE as __main__. Its top-level statements may "
+        "`await` (it then runs on an asyncio event loop), as in every code block of the "
+        "docs, and `workers` and `js` import as dosim's.",
+        epilog="An uncaught exception prints its traceback and exits with status 1.",
+    )
+    run.add_argument("file", metavar="FILE", help="the Python file to run")
+    run.add_argument(
+        "args", nargs=argparse.REMAINDER, metavar="ARG", help="what the file finds in sys.argv"
+    )
+    run.set_defaults(run=_run_file)
     return parser
 
 
@@ -204,6 +221,10 @@ def _run_migrate(args: argparse.Namespace) -> int:
         report = check_migrations(config, load_main_module)
     print(report.render())
     return 0 if report.ok else 1
+
+
+def _run_file(args: argparse.Namespace) -> int:
+    return run_file(args.file, args.args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

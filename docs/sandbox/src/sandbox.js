@@ -26,6 +26,11 @@ const RUN_KEY = mac ? "⌘↵" : "Ctrl+Enter";
 const TAB_KEYS = mac ? "Shift+Alt+M" : "Ctrl+M";
 const EDITOR_HINT = `${RUN_KEY} runs. Tab indents: to leave the editor press Esc then Tab (or ${TAB_KEYS} to make Tab move focus).`;
 
+// The toolbar's label, explained on hover: how this block shares (or not) its Python.
+const GROUP_HINT = (group) =>
+  `Blocks of group “${group}” share one Python session and continue each other: Run first runs the group's earlier blocks that have not run yet.`;
+const ALONE_HINT = "This block runs on its own, in a fresh Python session, each time you run it.";
+
 const BODY_NOTES = {
   empty: "(empty body)",
   used: "(body already read by your code)",
@@ -83,7 +88,7 @@ class Sandbox {
       button("↺ Reset", "Restore the original code", () => this.reset()),
       button("Copy", "Copy the code", () => this.copy()),
       button("Share", "Make a link with this code", () => this.share()),
-      h("span", { class: "dosim-label" }, `Python${groupNote}`),
+      h("span", { class: "dosim-label", title: this.group ? GROUP_HINT(this.group) : ALONE_HINT }, `Python${groupNote}`),
       this.status);
     this.editorHost = h("div", { class: "dosim-editor" });
     this.notice = h("p", { class: "dosim-notice", hidden: "" });

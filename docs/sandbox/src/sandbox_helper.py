@@ -6,7 +6,8 @@ JavaScript worker calls ``run``, ``snapshot`` and ``advance``; each returns a JS
 * Each block is compiled with ``ast.PyCF_ALLOW_TOP_LEVEL_AWAIT`` under the file name
   ``<block N>`` (N = the block's number on the page) and awaited, exactly as
   ``tests/test_docs.py`` runs it, in the globals of its group (or fresh ones).
-* Errors are reported as the reader's own frames only, with the editor's line numbers.
+* Errors are reported as the reader's own frames only, with the editor's line numbers; a
+  ``ModuleNotFoundError`` also says which packages the sandbox has.
 * As in a notebook, a block whose last top-level statement is a bare expression reports
   that expression's value (``"value"`` in the report, see ``describe_value``): an HTTP
   response as status, headers and body (read from a clone, so the reader's code can still
@@ -95,7 +96,30 @@ def _error_report(error, block):
         lines.append("Traceback (your code, most recent call last):")
         lines.extend(frames)
     lines.append(message)
+    if isinstance(error, ModuleNotFoundError):
+        lines.append(missing_module_hint())
     return {"type": name, "line": first_line, "text": "\n".join(lines), "hidden": hidden}
+
+
+def available_packages():
+    """The distributions this interpreter can import besides the standard library."""
+    import importlib.metadata
+
+    names = {dist.metadata["Name"] for dist in importlib.metadata.distributions()}
+    return sorted((name for name in names if name), key=str.lower)
+
+
+def missing_module_hint():
+    """What to say under a ``ModuleNotFoundError``: which packages the sandbox has."""
+    names = ", ".join(
+        f"{name} (with its workers and js modules)" if name == "dosim" else name
+        for name in available_packages()
+    )
+    return (
+        f"The sandbox has Python's standard library and these packages only: {names}. "
+        "Nothing else can be installed here; to use other packages, run the block on your "
+        "computer (save it as x.py, then: dosim run x.py)."
+    )
 
 
 def _split(code, filename):
