@@ -19,11 +19,12 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``reload``             watching files and rebuilding the app
 ``ports``              checking the port is free before start-up, with a hint
 ``templates``          ``dosim new``: copying a starter app
+``runner``             ``dosim run``: a Python file with top-level ``await``, as the sandbox
 =====================  ==============================================================
 
 Only ``server``, ``bridge``, ``httpprotocol``, ``inspector``, ``reload`` and
 ``websocket_seam`` import the ``dev`` extra's packages; the rest is stdlib, so ``dosim
-new`` works without it.
+new`` and ``dosim run`` work without it.
 (``dosim migrate --check`` lives in the core, in :mod:`dosim.migrations`.) The simulator
 core never imports this package.
 """
