@@ -212,7 +212,7 @@ def docs_tests(session: nox.Session) -> None:
 
 @nox.session(python=CORE_PYTHONS[0])
 def sandbox(session: nox.Session) -> None:
-    """The site's live sandboxes in Chromium, every block of every page (tests/test_sandbox_browser.py).
+    """The site's live sandboxes in Chromium: every block of every page.
 
     Builds the site (hooks/sandbox.py bundles the front end with esbuild from
     docs/sandbox/, npm ci there on first use) and serves it with tools/serve_site.py.
