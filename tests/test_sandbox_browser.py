@@ -258,7 +258,7 @@ def output(page, block: int) -> str:
     return page.evaluate(
         f"""[...document.querySelectorAll('#sandbox-{block} .dosim-output pre[data-stream]')]
             .map(p => p.textContent).join('')"""
-    ).strip()
+    ).strip("\n")  # leading spaces of the first line are output too
 
 
 def ready_counter_page(browser, servers, problems) -> Iterator[object]:

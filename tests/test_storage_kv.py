@@ -557,3 +557,30 @@ def test_sync_kv_error_keeps_the_runtimes_spelling():
     storage, _, _ = make(sql_enabled=False)
     with pytest.raises(JsException, match="the older, asyncronous interface via methods"):
         storage.kv.put("k", 1)
+
+
+@pytest.mark.parametrize(
+    ("date", "flags", "alarm_kept"),
+    [
+        ("2026-02-24", (), False),
+        ("2026-02-23", (), True),
+        ("2026-11-01", ("delete_all_preserves_alarm",), True),
+        ("2025-01-01", ("delete_all_deletes_alarm",), False),
+    ],
+)
+def test_delete_all_keeps_or_deletes_the_alarm_by_compatibility_date(date, flags, alarm_kept):
+    # workerd src/workerd/io/compatibility-date.capnp, deleteAllDeletesAlarm (2026-02-24).
+    from dosim import App
+    from workers import DurableObject
+
+    class Box(DurableObject):
+        async def arm_and_wipe(self):
+            await self.ctx.storage.put("k", 1)
+            await self.ctx.storage.setAlarm(10**13)
+            await self.ctx.storage.deleteAll()
+            return [await self.ctx.storage.getAlarm(), await self.ctx.storage.get("k")]
+
+    app = App(None, {"BOX": Box}, compatibility_date=date, compatibility_flags=flags)
+    alarm, value = run(app.env.BOX.getByName("b").arm_and_wipe())
+    assert value is None
+    assert (alarm == 10**13) is alarm_kept

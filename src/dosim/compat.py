@@ -12,10 +12,12 @@ name (``PythonError``)                                  ``legacy_error_serializa
 Pyodide 314 (Python 3.14):       2026-09-08             ``python_workers_314`` /
 ``to_js`` makes an Object of a                          ``no_python_workers_314``
 ``dict``; before, a Map
+``storage.deleteAll()`` also     2026-02-24             ``delete_all_deletes_alarm`` /
+deletes the alarm                                       ``delete_all_preserves_alarm``
 ===============================  =====================  ===================================
 
 Sources: workerd ``src/workerd/io/compatibility-date.capnp`` (commit 6552d999c79e,
-``enhancedErrorSerialization``) and pywrangler 1.17.9 ``pywrangler/metadata.py`` (the
+``enhancedErrorSerialization``, ``deleteAllDeletesAlarm``) and pywrangler 1.17.9 ``pywrangler/metadata.py`` (the
 date from which Python 3.14 is selected). The platform's choice depends on the Worker's
 own settings; a test or docs example that makes an :class:`~dosim.App` without a config
 gets :data:`DEFAULT_DATE`.
@@ -32,6 +34,7 @@ __all__ = [
     "DEFAULT_DATE",
     "ENHANCED_ERRORS_DATE",
     "PYODIDE_314_DATE",
+    "DELETE_ALL_DELETES_ALARM_DATE",
     "active",
     "activate",
     "restore",
@@ -43,6 +46,8 @@ ENHANCED_ERRORS_DATE = "2026-04-21"
 """From this date an error keeps its own name when it crosses RPC."""
 PYODIDE_314_DATE = "2026-09-08"
 """From this date Python Workers run Pyodide 314 (Python 3.14) instead of 0.28."""
+DELETE_ALL_DELETES_ALARM_DATE = "2026-02-24"
+"""From this date ``storage.deleteAll()`` deletes the alarm too."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,13 @@ class Compatibility:
     def pyodide_314(self) -> bool:
         """The app runs Pyodide 314 (Python 3.14), where ``to_js(dict)`` is an Object."""
         return self._switch("python_workers_314", "no_python_workers_314", PYODIDE_314_DATE)
+
+    @property
+    def delete_all_deletes_alarm(self) -> bool:
+        """``storage.deleteAll()`` deletes the alarm as well as the stored data."""
+        return self._switch(
+            "delete_all_deletes_alarm", "delete_all_preserves_alarm", DELETE_ALL_DELETES_ALARM_DATE
+        )
 
 
 _DEFAULT = Compatibility()

@@ -419,7 +419,11 @@ class ObjectHost:
         Args:
             incarnation: The instance the storage object belongs to.
         """
-        return DurableObjectStorage(self.database, incarnation)
+        return DurableObjectStorage(
+            self.database,
+            incarnation,
+            delete_all_deletes_alarm=self.app.compatibility.delete_all_deletes_alarm,
+        )
 
     def commit(self) -> None:
         """Commit the implicit transaction (called by the output gate)."""
