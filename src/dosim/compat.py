@@ -19,8 +19,8 @@ deletes the alarm                                       ``delete_all_preserves_a
 Sources: workerd ``src/workerd/io/compatibility-date.capnp`` (commit 6552d999c79e,
 ``enhancedErrorSerialization``, ``deleteAllDeletesAlarm``) and pywrangler 1.17.9
 ``pywrangler/metadata.py`` (the date from which Python 3.14 is selected). The platform's
-choice depends on the Worker's own settings; a test or docs example that makes an :class:`~dosim.App` without a config
-gets :data:`DEFAULT_DATE`.
+choice depends on the Worker's own settings; a test or docs example that makes an
+:class:`~dosim.App` without a config gets :data:`DEFAULT_DATE`.
 """
 
 from __future__ import annotations
