@@ -210,6 +210,23 @@ def docs_tests(session: nox.Session) -> None:
     )
 
 
+@nox.session(name="new-tutorial", python=DOCS_PYTHON)
+def new_tutorial(session: nox.Session) -> None:
+    """Scaffold tutorials/NN-slug.md from the template, then run its blocks.
+
+    Usage: nox -s new-tutorial -- "Title in the reader's words"
+    """
+    if len(session.posargs) != 1:
+        session.error('give the title: nox -s new-tutorial -- "Title in the reader\'s words"')
+    session.install("-e", ".[docs]", "pytest", "ruff==0.8.6")
+    output = session.run(
+        "python", "tools/new_tutorial.py", session.posargs[0], silent=True, external=False
+    )
+    print(output, end="")
+    stem = output.split()[1].removeprefix("tutorials/").removesuffix(".md")
+    session.run("pytest", "-q", "tests/test_docs.py", "-k", stem, env=DOCS_ENV)
+
+
 @nox.session(python=CORE_PYTHONS[0])
 def sandbox(session: nox.Session) -> None:
     """The site's live sandboxes in Chromium: every block of every page.
