@@ -85,3 +85,20 @@ def test_jurisdiction_is_rejected_like_local_workerd():
         JsException, match="Jurisdiction restrictions are not implemented in workerd."
     ):
         IdFactory("w-A").unique("eu")
+
+
+@pytest.mark.parametrize("text", ["abc", "0" * 64])
+def test_id_from_string_through_the_namespace_raises_the_runtimes_js_type_error(text):
+    # env.NS.idFromString is the runtime's JavaScript method (the SDK passes it through):
+    # Python code receives a JsException named TypeError, not a Python TypeError.
+    from dosim import App
+    from workers import DurableObject
+
+    class Thing(DurableObject):
+        pass
+
+    app = App(None, {"THINGS": Thing})
+    with pytest.raises(JsException) as caught:
+        app.env.THINGS.idFromString(text)
+    assert caught.value.name == "TypeError"
+    assert not isinstance(caught.value, TypeError)

@@ -103,9 +103,14 @@ class DurableObjectNamespace:
             id_string: What ``DurableObjectId.toString()`` returned.
 
         Raises:
-            TypeError: For a malformed id or one that belongs to another namespace.
+            JsException: ``TypeError`` for a malformed id or one of another namespace.
+                The method is the runtime's JavaScript, so Python code receives a
+                ``JsException``, not a Python ``TypeError``.
         """
-        return self._runtime.ids.from_string(id_string)
+        try:
+            return self._runtime.ids.from_string(id_string)
+        except TypeError as error:
+            raise platform_error("TypeError", str(error)) from None
 
     def newUniqueId(self, options: Any = None, **kwargs: Any) -> DurableObjectId:  # noqa: N802
         """Return a new random id (seeded, so runs repeat).
