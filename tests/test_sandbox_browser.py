@@ -498,6 +498,9 @@ def test_stop_interrupts_every_time_and_never_restarts(browser, servers, problem
             assert got["outcomes"] == {"interrupted": STOPS}, got["outcomes"]
             assert (got["restarts"], got["generations"]) == (0, 0), got
         assert _percentile(latencies, 0.5) < 100, sorted(latencies)
+        if interrupt == "exact":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator("#sandbox-2").screenshot(path=SCREENSHOTS / "sandbox-stopped.png")
         # The namespace survived every Stop: block 1's variable, and one run counted per Stop.
         set_code(page, 2, "print(kept, runs)")
         assert run_block(page, 2) == "done"
@@ -679,6 +682,8 @@ def test_stop_without_isolation_restarts_python(browser, servers, problems) -> N
         wait_ready(page)
         statuses = page.evaluate("window.dosimSandbox.blocks.map(b => b.status.textContent)")
         assert set(statuses) == {"Ready"}, statuses
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#sandbox-2").screenshot(path=SCREENSHOTS / "sandbox-after-restart.png")
         set_code(page, 1, "import dosim\nprint('fresh', dosim.App)")
         assert run_block(page, 1, timeout=BOOT_MS) == "done"
         assert output(page, 1) == "fresh <class 'dosim.app.App'>"
