@@ -4,7 +4,19 @@
 // lets Stop raise KeyboardInterrupt in the running code and keep the interpreter. Without
 // it (plain static hosting, `mkdocs serve`), Stop terminates the worker and starts a new
 // one; the namespaces of earlier blocks are then gone, and listeners hear "restarted".
-const STOP_GRACE_MS = 1000; // an interrupt that has not ended the run by then -> restart
+//
+// Stop writes SIGINT (2) into the buffer, and while the stopped run goes on it writes it
+// again each time Python has taken it: every 4 ms when the worker had to give Python the
+// plain buffer, whose check can lose a SIGINT (worker.js, "Interrupts"); every 100 ms
+// with the worker's exact slot, which loses none, so that code which caught one
+// KeyboardInterrupt gets another, as from a second Ctrl+C. The worker arms the
+// interrupt only while the reader's code runs, so a SIGINT sent as the run ends cannot
+// hit the sandbox's own code. A run that has not ended 1 s after Stop (code waiting for
+// something that never comes runs no bytecode, so Python never checks) is ended by
+// restarting Python. `restarts` counts restarts, `stopLog` times every Stop.
+const STOP_GRACE_MS = 1000; // a run still going this long after Stop -> restart
+const RESEND_MS = { exact: 100, plain: 4 };
+const STOP_LOG_LIMIT = 1000;
 
 /**
  * The worker's URL. A page opened with `?sandbox-boot=plain` asks the worker to skip the
@@ -24,6 +36,9 @@ export class SandboxClient {
     this.nextId = 1;
     this.state = { phase: "idle", detail: "" };
     this.generation = 0;
+    this.restarts = 0; // how often Python was restarted (Stop without isolation, or too slow)
+    this.stopLog = []; // {ms, how: "interrupted" | "ended" | "restarted", resent, reason}
+    this.stopping = null;
     this.start();
   }
 
@@ -55,7 +70,9 @@ export class SandboxClient {
     });
     this.ready.catch(() => {});
     this.emit({ phase: "loading", detail: "Starting Python…" });
-    this.worker.postMessage({ type: "init", interruptBuffer: this.interruptBuffer });
+    // ?sandbox-interrupt=plain: the worker hands Python the plain buffer (for the tests).
+    const interruptMode = new URLSearchParams(location.search).get("sandbox-interrupt") || "exact";
+    this.worker.postMessage({ type: "init", interruptBuffer: this.interruptBuffer, interruptMode });
   }
 
   /** The worker the page's <head> started (hooks/sandbox.py), once, if it is sound. */
@@ -88,7 +105,7 @@ export class SandboxClient {
       const job = this.pending.get(msg.id);
       if (job) {
         this.pending.delete(msg.id);
-        clearTimeout(job.stopTimer);
+        this.stopped(msg.id, msg.result.stopped ? "interrupted" : "ended");
         job.resolve({ ...msg.result, snapshot: msg.snapshot, timing: msg.timing, stopped: msg.result.stopped ? "interrupted" : undefined });
       }
     }
@@ -99,7 +116,7 @@ export class SandboxClient {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, onOutput: onOutput || (() => {}), generation: this.generation });
-      if (this.interruptBuffer) this.interruptBuffer[0] = 0;
+      if (this.interruptBuffer && !this.stopping) Atomics.store(this.interruptBuffer, 0, 0);
       this.worker.postMessage({ type, id, ...payload });
     });
   }
@@ -115,24 +132,49 @@ export class SandboxClient {
   /** Stop whatever runs: interrupt if possible, else (or if that does not work) restart. */
   stop() {
     if (!this.pending.size) return;
-    if (this.interruptBuffer && this.state.phase === "ready") {
-      this.interruptBuffer[0] = 2; // SIGINT -> KeyboardInterrupt at the next bytecode
-      for (const job of this.pending.values()) {
-        clearTimeout(job.stopTimer);
-        job.stopTimer = setTimeout(() => this.restart("did not stop within 1 s"), STOP_GRACE_MS);
-      }
+    if (this.stopping) return; // already stopping; the grace timer runs
+    const stopping = { at: performance.now(), jobs: new Set(this.pending.keys()), resent: 0 };
+    this.stopping = stopping;
+    if (!this.interruptBuffer || this.state.phase !== "ready") {
+      this.restart("stopped");
       return;
     }
-    this.restart("stopped");
+    const buffer = this.interruptBuffer;
+    const every = RESEND_MS[this.readyInfo?.interrupt] || RESEND_MS.plain;
+    Atomics.store(buffer, 0, 2); // SIGINT -> KeyboardInterrupt at Python's next check
+    stopping.resend = setInterval(() => {
+      if (Atomics.compareExchange(buffer, 0, 0, 2) === 0) stopping.resent += 1;
+    }, every);
+    stopping.timer = setTimeout(() => this.restart("did not stop within 1 s"), STOP_GRACE_MS);
+  }
+
+  /** Job `id` ended (`how`); if it was the last one Stop was for, stop stopping. */
+  stopped(id, how, reason) {
+    const stopping = this.stopping;
+    if (!stopping || !stopping.jobs.delete(id) || stopping.jobs.size) return;
+    clearInterval(stopping.resend);
+    clearTimeout(stopping.timer);
+    this.stopping = null;
+    const entry = { ms: Math.round((performance.now() - stopping.at) * 10) / 10, how, resent: stopping.resent };
+    if (reason) entry.reason = reason;
+    this.stopLog.push(entry);
+    if (this.stopLog.length > STOP_LOG_LIMIT) this.stopLog.shift();
   }
 
   restart(reason) {
     this.worker.terminate();
-    const jobs = [...this.pending.values()];
+    const jobs = [...this.pending.entries()];
     this.pending.clear();
-    for (const job of jobs) {
-      clearTimeout(job.stopTimer);
+    this.restarts += 1;
+    if (reason !== "stopped") console.warn(`dosim sandbox: Python restarted (${reason})`);
+    for (const [id, job] of jobs) {
+      this.stopped(id, "restarted", reason);
       job.resolve({ ok: false, stopped: "restarted", reason });
+    }
+    if (this.stopping) {
+      clearInterval(this.stopping.resend);
+      clearTimeout(this.stopping.timer);
+      this.stopping = null;
     }
     for (const fn of this.listeners) fn({ ...this.state, restarted: true });
     this.start();

@@ -137,6 +137,7 @@ class Sandbox {
   /** Show `text` in the toolbar; `announce` also speaks it (results of what the reader did). */
   say(text, announce = true) {
     this.status.textContent = text;
+    this.showsProgress = false;
     if (announce) this.page.announce(`Sandbox ${this.number}: ${text}`);
   }
 
@@ -151,12 +152,20 @@ class Sandbox {
     event.preventDefault();
   }
 
+  /**
+   * Python's start-up progress, shown by every block that is not running. When Python is
+   * ready, a block that still shows progress says "Ready" (after a restart too, whatever
+   * the block did before); one that says something else since (a result) keeps it.
+   */
   showClientState(state) {
     if (this.root.dataset.state === "running") return;
     if (state.restarted) return;
-    if (state.phase === "loading") this.say(state.detail, false);
-    else if (state.phase === "failed") this.say(state.detail, false);
-    else if (state.phase === "ready" && this.root.dataset.state === "idle") this.say("Ready", false);
+    if (state.phase === "loading" || state.phase === "failed") {
+      this.say(state.detail, false);
+      this.showsProgress = state.phase === "loading";
+    } else if (state.phase === "ready" && (this.root.dataset.state === "idle" || this.showsProgress)) {
+      this.say("Ready", false);
+    }
   }
 
   showNotice(text) {
@@ -243,7 +252,8 @@ class Sandbox {
     if (this.output.classList.contains("dosim-output--stale")) this.clearOutput(); // it wrote nothing
     if (result.stopped === "interrupted") {
       this.setState("stopped");
-      this.note("Stopped: KeyboardInterrupt raised in your code. Python kept its state; you can run again.", "warn");
+      const how = result.before ? "Stopped before it started" : "Stopped: KeyboardInterrupt raised in your code";
+      this.note(`${how}. Python kept its state; you can run again.`, "warn");
       this.say("Stopped");
     } else if (result.stopped === "restarted") {
       this.setState("stopped");

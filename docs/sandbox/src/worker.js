@@ -14,6 +14,8 @@
 //   {type:"advance", id, key, var, seconds, block} -> out*, done {result, snapshot}
 //   {type:"drop", key}                             forget a group's namespace
 // Output is streamed as {type:"out", id, stream, text} in the order Python wrote it.
+// Stop (cross-origin isolated pages only): the page writes SIGINT (2) into a shared
+// one-byte buffer; see "Interrupts" below.
 import helperSource from "./sandbox_helper.py";
 import bootSource from "./sandbox_boot.py";
 import { unpackSnapshot } from "./snapshot_format.js";
@@ -254,16 +256,63 @@ async function boot() {
 const booting = boot();
 booting.catch(() => {});
 
-async function init({ interruptBuffer }) {
+// -- Interrupts ---------------------------------------------------------------------------
+// Python looks at its interrupt buffer every 50 checks of its eval loop: Pyodide reads
+// buffer[0], then writes 0, in two steps. A SIGINT the page writes between the two is
+// lost; in `while True: pass` the checks come about every microsecond, and 2 to 7 % of
+// Stops were lost (each then restarted Python). So Python gets an "exact" slot instead
+// of the buffer: reading it takes the value and clears it in one atomic step, and
+// Pyodide's write of 0 is ignored. That Pyodide only indexes the buffer is its own
+// detail: a self-test at start-up checks that the slot raises KeyboardInterrupt, and if
+// it does not, Python gets the plain buffer (and the page re-sends SIGINT often).
+// The interrupt is armed only while the reader's code runs (see `armed` below): a SIGINT
+// that arrives between runs waits in the buffer and cannot hit the warm-up, the Objects
+// panel's snapshot or the worker's own code.
+let interrupts = null; // {buffer, slot, mode: "exact" | "plain"}
+
+function exactSlot(buffer) {
+  return {
+    get 0() {
+      return Atomics.exchange(buffer, 0, 0);
+    },
+    set 0(_) {},
+  };
+}
+
+/** Whether SIGINT through `slot` raises KeyboardInterrupt in Python code. */
+function interruptsThrough(slot, buffer) {
+  py.setInterruptBuffer(slot);
+  Atomics.store(buffer, 0, 2);
+  try {
+    py.runPython("for _ in range(1000): pass");
+    return false;
+  } catch (error) {
+    return error?.type === "KeyboardInterrupt";
+  } finally {
+    py.setInterruptBuffer(undefined);
+    Atomics.store(buffer, 0, 0);
+  }
+}
+
+function setUpInterrupts(buffer, wanted) {
+  if (!buffer) return null;
+  if (wanted !== "plain") {
+    const slot = exactSlot(buffer);
+    if (interruptsThrough(slot, buffer)) return { buffer, slot, mode: "exact" };
+  }
+  return { buffer, slot: buffer, mode: "plain" };
+}
+
+async function init({ interruptBuffer, interruptMode }) {
   startTalking();
   const facts = await booting;
-  if (interruptBuffer) py.setInterruptBuffer(interruptBuffer);
+  interrupts = setUpInterrupts(interruptBuffer, interruptMode);
   mark("ready");
   progress("ready", "Ready");
   post({
     type: "ready",
     isolated: self.crossOriginIsolated === true,
-    interrupt: Boolean(interruptBuffer),
+    interrupt: interrupts ? interrupts.mode : false,
     marks,
     version: py.version,
     ...facts,
@@ -283,15 +332,45 @@ async function init({ interruptBuffer }) {
 const epochNow = () => performance.timeOrigin + performance.now();
 let timing = null;
 
-async function call(id, source, args) {
+// The reader's code runs with the interrupt armed, and nothing else: Python arms it just
+// before the helper's call and disarms it just after. A SIGINT that hit the machinery
+// handing the result back to JavaScript could leave the run hanging for good (6 % of
+// runs when the page re-sent SIGINT every 4 ms); one that hits the helper's own lines,
+// after the reader's code ended, is caught here: the run was stopped all the same.
+const armed = (helperCall) => `try:
+    _arm()
+    _report = await _sb.${helperCall}
+except KeyboardInterrupt:
+    _report = None
+finally:
+    _disarm()
+_report`;
+
+async function call(id, helperCall, args) {
+  timing = { started: epochNow() };
+  if (interrupts && Atomics.exchange(interrupts.buffer, 0, 0) === 2) {
+    // Stopped while it waited its turn (behind the warm-up or the previous run).
+    post({ type: "done", id, result: { ok: false, stopped: true, before: true }, timing });
+    return;
+  }
   current = id;
   written = 0;
-  timing = { started: epochNow() };
-  const scope = py.toPy({ _sb: helper, ...args });
+  const scope = py.toPy({
+    _sb: helper,
+    _arm: () => py.setInterruptBuffer(interrupts?.slot),
+    _disarm: () => py.setInterruptBuffer(undefined),
+    ...args,
+  });
   try {
-    const report = await py.runPythonAsync(source, { globals: scope });
+    let report;
+    try {
+      report = await py.runPythonAsync(armed(helperCall), { globals: scope });
+    } finally {
+      py.setInterruptBuffer(undefined);
+    }
+    const result = report === undefined ? { ok: false, stopped: true } : JSON.parse(report);
     const snapshot = args.key ? helper.snapshot(args.key) : '{"apps": []}';
-    post({ type: "done", id, result: JSON.parse(report), snapshot: JSON.parse(snapshot), timing });
+    post({ type: "done", id, result, snapshot: JSON.parse(snapshot), timing });
   } catch (error) {
     // A failure of the sandbox itself (not of the reader's code, which run() reports).
     post({ type: "done", id, result: { ok: false, error: { type: "SandboxError", text: String(error) } } });
@@ -322,11 +401,11 @@ async function handle(msg) {
     return;
   }
   if (msg.type === "run") {
-    await call(msg.id, "await _sb.run(code, key, fresh, block)", {
+    await call(msg.id, "run(code, key, fresh, block)", {
       code: msg.code, key: msg.key, fresh: msg.fresh, block: msg.block,
     });
   } else if (msg.type === "advance") {
-    await call(msg.id, "await _sb.advance(key, var, seconds, block)", {
+    await call(msg.id, "advance(key, var, seconds, block)", {
       key: msg.key, var: msg.var, seconds: msg.seconds, block: msg.block,
     });
   } else if (msg.type === "drop") {
