@@ -74,11 +74,17 @@ class Trace:
 
     Iterable and indexable like a list. Listeners (the inspectors) can subscribe to new
     events with :meth:`subscribe`.
+
+    Args:
+        limit: Keep only the newest ``limit`` events (``None``: all of them). Also settable
+            later as the ``limit`` attribute (the dev server runs for hours).
     """
 
     def __init__(self, limit: int | None = None) -> None:
         # Entries are TraceEvents or, on the hot path (storage operations with nobody
-        # listening), plain tuples turned into TraceEvents when first read.
+        # listening), plain tuples turned into TraceEvents when first read. With a limit,
+        # up to twice as many are held and the oldest dropped in one go (dropping one per
+        # event moves the whole list each time); every read trims to the limit first.
         self._entries: list[Any] = []
         self._listeners: list[Any] = []
         self._seq = 0
@@ -117,8 +123,8 @@ class Trace:
         else:
             event = None
             self._entries.append((seq, time, kind, namespace, object_id, name, detail))
-        if self.limit is not None and len(self._entries) > self.limit:
-            del self._entries[: len(self._entries) - self.limit]
+        if self.limit is not None and len(self._entries) > 2 * self.limit:
+            self._trim()
         return event
 
     def record_detail(
@@ -146,8 +152,8 @@ class Trace:
         seq = self._seq
         self._seq = seq + 1
         self._entries.append((seq, time, kind, namespace, object_id, name, detail))
-        if self.limit is not None and len(self._entries) > self.limit:
-            del self._entries[: len(self._entries) - self.limit]
+        if self.limit is not None and len(self._entries) > 2 * self.limit:
+            self._trim()
 
     def record_storage(
         self,
@@ -182,8 +188,14 @@ class Trace:
         self._seq = seq + 1
         self._entries.append((seq, time, "storage", namespace, object_id, name, op, fact, value))
 
+    def _trim(self) -> None:
+        """Drop the events beyond :attr:`limit`, oldest first."""
+        if self.limit is not None and len(self._entries) > self.limit:
+            del self._entries[: len(self._entries) - max(self.limit, 0)]
+
     @property
     def _events(self) -> list[TraceEvent]:
+        self._trim()
         entries = self._entries
         for index, entry in enumerate(entries):
             if type(entry) is tuple:
@@ -251,6 +263,7 @@ class Trace:
         return iter(self._events)
 
     def __len__(self) -> int:
+        self._trim()
         return len(self._entries)
 
     def __getitem__(self, index: int) -> TraceEvent:

@@ -30,6 +30,7 @@ class NameBook:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._names: dict[str, dict[str, str]] = {}
+        self._last: tuple[str | None, str | None, str] | None = None
         if self.path is not None and self.path.is_file():
             try:
                 loaded = json.loads(self.path.read_text(encoding="utf-8"))
@@ -68,8 +69,14 @@ class NameBook:
         Args:
             event: A :class:`~dosim.trace.TraceEvent`.
         """
-        if event.name is not None:
-            self.note(event.namespace, event.object_id, event.name)
+        name = event.name
+        if name is None:
+            return
+        # Events come in runs about one object (a broadcast is one event per socket).
+        seen = (event.namespace, event.object_id, name)
+        if seen != self._last:
+            self._last = seen
+            self.note(*seen)
 
     def _save(self) -> None:
         if self.path is None:

@@ -1,9 +1,14 @@
 """The recent trace events of the served app, for the inspector's live view.
 
-A :class:`TraceBuffer` subscribes to the app's trace and keeps the last ``size`` events
-as plain dicts, each with a *cursor*: a number that keeps increasing across reloads
-(a reloaded app's trace starts its ``seq`` again at 0), so a page that polls
+A :class:`TraceBuffer` subscribes to the app's trace and keeps the last ``size`` events,
+each with a *cursor*: a number that keeps increasing across reloads (a reloaded app's
+trace starts its ``seq`` again at 0), so a page that polls
 ``/__dosim/api/trace?after=<cursor>`` never misses or repeats events.
+
+Listening is on the path of every storage call and every WebSocket message the app
+sends, so the listener only keeps the event; it becomes a plain dict when a page asks
+for it (:meth:`TraceBuffer.after`). Trace events do not change once recorded, so the
+dict is the same either way.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ class TraceBuffer:
     """
 
     def __init__(self, size: int = 2_000) -> None:
-        self._events: deque[dict[str, Any]] = deque(maxlen=size)
+        self._events: deque[tuple[int, Any]] = deque(maxlen=size)
         self._cursor = 0
 
     @property
@@ -50,18 +55,7 @@ class TraceBuffer:
             event: A :class:`~dosim.trace.TraceEvent`.
         """
         self._cursor += 1
-        self._events.append(
-            {
-                "cursor": self._cursor,
-                "seq": event.seq,
-                "time": event.time,
-                "kind": event.kind,
-                "namespace": event.namespace,
-                "object_id": event.object_id,
-                "name": event.name,
-                "detail": {key: _plain(value) for key, value in event.detail.items()},
-            }
-        )
+        self._events.append((self._cursor, event))
 
     def after(self, cursor: int, limit: int = 500) -> list[dict[str, Any]]:
         """Return up to ``limit`` events newer than ``cursor``, oldest first.
@@ -70,5 +64,21 @@ class TraceBuffer:
             cursor: The last cursor the caller has seen (0 for everything kept).
             limit: Largest number of events returned (the newest ones win).
         """
-        newer = [event for event in self._events if event["cursor"] > cursor]
-        return newer[-limit:] if limit > 0 else []
+        if limit <= 0:
+            return []
+        newer = [entry for entry in self._events if entry[0] > cursor][-limit:]
+        return [_as_dict(number, event) for number, event in newer]
+
+
+def _as_dict(cursor: int, event: Any) -> dict[str, Any]:
+    """The inspector's form of one event: its fields, its cursor, a JSON-ready detail."""
+    return {
+        "cursor": cursor,
+        "seq": event.seq,
+        "time": event.time,
+        "kind": event.kind,
+        "namespace": event.namespace,
+        "object_id": event.object_id,
+        "name": event.name,
+        "detail": {key: _plain(value) for key, value in event.detail.items()},
+    }
