@@ -69,3 +69,20 @@ def test_timers_run_in_time_order_then_sequence():
 
     asyncio.run(drain())
     assert order == [("a", 10), ("b", 50), ("c", 50)]
+
+
+def test_next_time_peeks_at_the_earliest_live_timer_without_running_it():
+    # dosim's own API (src/dosim/clock.py), used by dosim dev's clock driver.
+    clock = VirtualClock(0)
+    assert clock.next_time() is None
+
+    async def never():
+        raise AssertionError("next_time must not run a timer")
+
+    first = clock.call_at(30, never, "first")
+    clock.call_at(70, never, "second")
+    assert clock.next_time() == 30
+    first.cancel()
+    assert clock.next_time() == 70
+    assert clock.now_ms() == 0
+    assert [timer.label for timer in clock.pending()] == ["second"]

@@ -4,8 +4,6 @@ A path such as ``/%1b]0;pwned%07`` is percent-decoded before it is logged; print
 escape sequences would retitle, clear or recolour the developer's terminal.
 """
 
-from types import SimpleNamespace
-
 from dosim.dev import requestlog
 
 
@@ -36,14 +34,25 @@ def test_the_path_is_cut_after_escaping():
 
 def test_alarm_lines_escape_the_object_name_and_error(caplog):
     caplog.set_level("INFO", logger="dosim.dev")
-    event = SimpleNamespace(
-        kind="alarm.retry",
-        namespace="LOG",
-        object_id="ab" * 32,
-        name="\x1b[2J",
-        detail={"error": "E: \x07", "retryCount": 1, "delay_ms": 2000},
+    requestlog.note_fields(
+        7,
+        0,
+        "alarm.retry",
+        "LOG",
+        "ab" * 32,
+        "\x1b[2J",
+        {"error": "E: \x07", "retryCount": 1, "delay_ms": 2000},
     )
-    requestlog.note_event(event)
     assert caplog.records[-1].getMessage() == (
         "alarm LOG:\\x1b[2J raised (E: \\x07); retry 1 in 2000 ms"
     )
+
+
+def test_events_inside_a_request_name_the_objects_it_touched_in_either_listener_form():
+    from dosim.trace import TraceEvent
+
+    with requestlog.recording() as touched:
+        requestlog.note_event(TraceEvent(0, 0, "rpc.call", "LOG", "ab" * 32, "a", {}))
+        requestlog.note_fields(1, 0, "storage", "LOG", "cd" * 32, None, {"op": "get"})
+        requestlog.note_fields(2, 0, "request", None, None, None, {})
+    assert touched == {("LOG", "ab" * 32): "a", ("LOG", "cd" * 32): None}

@@ -323,6 +323,66 @@ def test_clock_driver_evicts_idle_objects_after_ten_seconds_of_wall_time(app_dir
     assert now == 10_100
 
 
+def test_clock_driver_tick_with_nothing_due_only_moves_the_clock():
+    # src/dosim/dev/realtime.py: a tick runs App.advance (which settles: waits for every
+    # waitUntil task) only when a timer falls due; otherwise it just sets the clock.
+    import asyncio
+
+    from dosim import App
+    from workers import Response, WorkerEntrypoint
+
+    async def scenario():
+        release = asyncio.Event()
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                self.ctx.waitUntil(release.wait())
+                return Response("ok")
+
+        app = App(Default, {}, start_time=realtime.wall_clock_ms() - 5_000)
+        await app.fetch("/")
+        tick = asyncio.ensure_future(realtime.RealTimeDriver(lambda: app).tick())
+        for _ in range(20):  # a settle would stay blocked on the waitUntil task
+            await asyncio.sleep(0)
+        finished = tick.done()
+        behind = realtime.wall_clock_ms() - app.clock.now_ms()
+        release.set()
+        await tick
+        await app.settle()
+        return finished, behind
+
+    finished, behind = asyncio.run(scenario())
+    assert finished
+    assert 0 <= behind < 5_000
+
+
+def test_finished_wait_until_tasks_are_not_kept_until_the_next_settle():
+    # The dev server's clock no longer settles on every tick (see above), so the Worker's
+    # waitUntil tasks must not pile up in the app between settles.
+    import asyncio
+
+    from dosim import App
+    from workers import Response, WorkerEntrypoint
+
+    async def quick():
+        await asyncio.sleep(0)
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            self.ctx.waitUntil(quick())
+            return Response("ok")
+
+    async def scenario():
+        app = App(Default, {})
+        for _ in range(50):
+            await app.fetch("/")
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return len(app._background)
+
+    assert asyncio.run(scenario()) == 0
+
+
 # -- bad input -----------------------------------------------------------------------------
 def test_oversize_body_gets_413_and_the_server_keeps_serving(app_dir):
     with ThreadedServer(app_dir, in_memory=True, max_body_bytes=64 * 1024) as server:

@@ -87,7 +87,9 @@ class ExecutionContext:
         Args:
             awaitable: A coroutine or future.
         """
-        self._app._background.add(asyncio.ensure_future(awaitable))
+        task = asyncio.ensure_future(awaitable)
+        self._app._background.add(task)
+        task.add_done_callback(self._app._background.discard)  # settle waits for the rest
 
     def passThroughOnException(self) -> None:  # noqa: N802 - platform name
         """Accepted for parity; there is no origin behind a simulated Worker."""

@@ -42,6 +42,9 @@ __all__ = [
     "to_plain",
 ]
 
+# Values that cross into JavaScript unchanged (exact types: a subclass takes the long way).
+_PRIMITIVES = frozenset({str, int, float, bool, type(None), type(jsnull)})
+
 
 def call_from_js(function: Any, *js_args: Any) -> Any:
     """Call a function JavaScript holds (a listener, a callback) as JavaScript would.
@@ -108,6 +111,14 @@ def js_method(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            # The common call (``ws.send(text)``, ``ws.deserializeAttachment()``): every
+            # argument a primitive, which crosses as it is and borrows no proxy.
+            for arg in args:
+                if type(arg) not in _PRIMITIVES:
+                    break
+            else:
+                return from_js(function(self, *args))
         borrowed: list[PyProxy] = []
         js_args = [into_js(arg, borrowed=borrowed) for arg in args]
         if kwargs:  # Pyodide passes keyword arguments as one object, the last argument

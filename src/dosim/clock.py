@@ -124,6 +124,17 @@ class VirtualClock:
                 return timer
         return None
 
+    def next_time(self) -> int | None:
+        """Return when the earliest live timer is due (ms since the epoch), or None.
+
+        Looks without running anything or moving the clock; a driver that follows another
+        clock (``dosim dev``'s wall clock) asks it to skip the turns where nothing is due.
+        """
+        timers = self._timers
+        while timers and timers[0].cancelled:
+            heapq.heappop(timers)
+        return timers[0].when if timers else None
+
     def set(self, when_ms: int) -> None:
         """Move the clock forward to ``when_ms`` (never backwards).
 

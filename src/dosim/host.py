@@ -75,6 +75,8 @@ class Incarnation:
         self.host = host
         self.generation = generation
         self.clock: VirtualClock = host.clock
+        self._trace = host.trace  # for storage_fact, the hot path
+        self._about = host.trace_about
         self.input_gate = InputGate()
         self.output_gate = OutputGate(host.commit, self._commit_failed)
         self.instance: Any = None
@@ -116,10 +118,7 @@ class Incarnation:
             if self.error is not None:
                 raise self.host.error_for_caller(self.error)
             raise platform_error("Error", MSG_EVICTED_STORAGE)
-        host = self.host
-        host.trace.record_storage(
-            self.clock._now, host.namespace.binding, host.hex_id, host.name, op, fact, value
-        )
+        self._trace.record_storage(self.clock._now, self._about, op, fact, value)
 
     def writes_pending(self) -> None:
         """A write opened the implicit transaction: commit at the end of this turn."""
@@ -315,6 +314,8 @@ class ObjectHost:
         self.id = object_id
         self.hex_id = object_id.toString()
         self.name = object_id.name
+        self.trace_about = (namespace.binding, self.hex_id, self.name)
+        """``(namespace, object_id, name)`` of this object's trace events, as one tuple."""
         self.incarnation: Incarnation | None = None
         self._generation = 0
         self._database: Any = None

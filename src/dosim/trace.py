@@ -76,14 +76,24 @@ class Trace:
 
     Iterable and indexable like a list. Listeners (the inspectors) can subscribe to new
     events with :meth:`subscribe`.
+
+    Args:
+        limit: Keep only the newest ``limit`` events (``None``: all of them). Also settable
+            later as the ``limit`` attribute (the dev server runs for hours).
     """
 
     def __init__(self, limit: int | None = None) -> None:
-        # Entries are TraceEvents or, on the hot path (storage operations with nobody
-        # listening), plain tuples turned into TraceEvents when first read.
+        # Entries are TraceEvents or, with nobody listening, plain tuples turned into
+        # TraceEvents when first read: (time, kind, namespace, object_id, name, detail),
+        # or record_storage's (time, (namespace, object_id, name), op, fact, value). Every
+        # event is one entry, so an entry's seq is its index plus the seq of the first
+        # entry (_first), and the tuples need not carry it. With a limit, up to twice as
+        # many are held and the oldest dropped in one go (dropping one per event moves
+        # the whole list each time); every read trims to the limit first.
         self._entries: list[Any] = []
         self._listeners: list[Any] = []
-        self._seq = 0
+        self._field_listeners: list[Any] = []  # subscribe(..., fields=True)
+        self._first = 0
         self.limit = limit
 
     def record(
@@ -107,20 +117,23 @@ class Trace:
             **detail: Kind-specific, JSON-serialisable facts.
 
         Returns:
-            The event when someone listens (it had to be built), else ``None``.
+            The event when a listener took one (it had to be built), else ``None``.
         """
-        seq = self._seq
-        self._seq = seq + 1
         if self._listeners:
+            seq = self._first + len(self._entries)
             event = TraceEvent(seq, time, kind, namespace, object_id, name, detail)
             self._entries.append(event)
             for listener in self._listeners:
                 listener(event)
         else:
             event = None
-            self._entries.append((seq, time, kind, namespace, object_id, name, detail))
-        if self.limit is not None and len(self._entries) > self.limit:
-            del self._entries[: len(self._entries) - self.limit]
+            self._entries.append((time, kind, namespace, object_id, name, detail))
+        if self._field_listeners:
+            seq = self._first + len(self._entries) - 1
+            for listener in self._field_listeners:
+                listener(seq, time, kind, namespace, object_id, name, detail)
+        if self.limit is not None and len(self._entries) > 2 * self.limit:
+            self._trim()
         return event
 
     def record_detail(
@@ -142,67 +155,77 @@ class Trace:
             name: The object's name, or ``None``.
             detail: Kind-specific facts; the trace keeps this dict.
         """
-        if self._listeners:
+        if self._listeners or self._field_listeners:
             self.record(time, kind, namespace, object_id, name, **detail)
             return
-        seq = self._seq
-        self._seq = seq + 1
-        self._entries.append((seq, time, kind, namespace, object_id, name, detail))
-        if self.limit is not None and len(self._entries) > self.limit:
-            del self._entries[: len(self._entries) - self.limit]
+        self._entries.append((time, kind, namespace, object_id, name, detail))
+        if self.limit is not None and len(self._entries) > 2 * self.limit:
+            self._trim()
 
     def record_storage(
         self,
         time: int,
-        namespace: str | None,
-        object_id: str | None,
-        name: str | None,
+        about: tuple[str | None, str | None, str | None],
         op: str,
         fact: str,
         value: Any,
     ) -> None:
         """A ``storage`` event with one fact besides ``op`` (the hottest path).
 
-        The same event as ``record_detail(..., {fact: value, "op": op})``; with nobody
-        listening and no limit it is kept as one flat tuple, without the dict, until read:
-        a tuple of strings and numbers leaves the garbage collector's lists at its first
-        collection, where a dict stays on them, so a long trace costs the GC nothing.
+        The same event as ``record_detail(time, "storage", *about, {fact: value, "op":
+        op})``; with nobody listening and no limit it is kept as one flat tuple, without
+        the dict, until read: a tuple of strings and numbers leaves the garbage
+        collector's lists at its first collection, where a dict stays on them, so a long
+        trace costs the GC nothing.
 
         Args:
             time: Virtual time in ms.
-            namespace: Binding name, or ``None``.
-            object_id: Hex id, or ``None``.
-            name: The object's name, or ``None``.
+            about: The object: ``(namespace, object_id, name)``, one tuple per object that
+                every event about it shares.
             op: The storage method.
             fact: The detail key (``"key"``, ``"query"``).
             value: Its value.
         """
-        if self._listeners or self.limit is not None:
-            self.record_detail(time, "storage", namespace, object_id, name, {fact: value, "op": op})
+        if self._listeners or self._field_listeners or self.limit is not None:
+            self.record_detail(time, "storage", *about, {fact: value, "op": op})
             return
-        seq = self._seq
-        self._seq = seq + 1
-        self._entries.append((seq, time, "storage", namespace, object_id, name, op, fact, value))
+        self._entries.append((time, about, op, fact, value))
+
+    def _trim(self) -> None:
+        """Drop the events beyond :attr:`limit`, oldest first."""
+        if self.limit is not None and len(self._entries) > self.limit:
+            dropped = len(self._entries) - max(self.limit, 0)
+            del self._entries[:dropped]
+            self._first += dropped
 
     @property
     def _events(self) -> list[TraceEvent]:
+        self._trim()
         entries = self._entries
         for index, entry in enumerate(entries):
             if type(entry) is tuple:
-                if len(entry) == 9:  # record_storage's flat form
-                    seq, time, kind, namespace, object_id, name, op, fact, value = entry
+                seq = self._first + index
+                if len(entry) == 5:  # record_storage's flat form
+                    time, (namespace, object_id, name), op, fact, value = entry
                     detail = {fact: value, "op": op}
-                    entry = (seq, time, kind, namespace, object_id, name, detail)
-                entries[index] = TraceEvent(*entry)
+                    entries[index] = TraceEvent(
+                        seq, time, "storage", namespace, object_id, name, detail
+                    )
+                else:
+                    entries[index] = TraceEvent(seq, *entry)
         return entries
 
-    def subscribe(self, listener: Any) -> None:
+    def subscribe(self, listener: Any, *, fields: bool = False) -> None:
         """Call ``listener(event)`` for every event recorded from now on.
 
         Args:
             listener: Callable taking one :class:`TraceEvent`; it runs inside :meth:`record`.
+            fields: Call ``listener(seq, time, kind, namespace, object_id, name, detail)``
+                instead, with the event's fields: no :class:`TraceEvent` is built for it
+                (the trace builds one when it is read). For listeners on hot paths (the
+                dev server's see every storage call and every WebSocket message).
         """
-        self._listeners.append(listener)
+        (self._field_listeners if fields else self._listeners).append(listener)
 
     def unsubscribe(self, listener: Any) -> None:
         """Stop calling ``listener``.
@@ -213,7 +236,10 @@ class Trace:
         Raises:
             ValueError: If ``listener`` is not subscribed.
         """
-        self._listeners.remove(listener)
+        if listener in self._field_listeners:
+            self._field_listeners.remove(listener)
+        else:
+            self._listeners.remove(listener)
 
     def filter(self, kind: str | None = None, **match: Any) -> list[TraceEvent]:
         """Return the events of ``kind`` (a prefix such as ``"alarm"`` matches ``"alarm.fire"``).
@@ -247,12 +273,14 @@ class Trace:
 
     def clear(self) -> None:
         """Forget recorded events (sequence numbers keep counting)."""
+        self._first += len(self._entries)
         self._entries.clear()
 
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self._events)
 
     def __len__(self) -> int:
+        self._trim()
         return len(self._entries)
 
     def __getitem__(self, index: int) -> TraceEvent:

@@ -30,6 +30,7 @@ class NameBook:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._names: dict[str, dict[str, str]] = {}
+        self._last: tuple[str | None, str | None, str] | None = None
         if self.path is not None and self.path.is_file():
             try:
                 loaded = json.loads(self.path.read_text(encoding="utf-8"))
@@ -62,14 +63,36 @@ class NameBook:
         known[hex_id] = name
         self._save()
 
-    def listener(self, event: Any) -> None:
-        """A trace listener: note the name carried by ``event``.
+    def listener(
+        self,
+        seq: int,
+        time: int,
+        kind: str,
+        namespace: str | None,
+        object_id: str | None,
+        name: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        """A trace listener of the fields form (``subscribe(listener, fields=True)``).
+
+        Notes the name the event carries, if any.
 
         Args:
-            event: A :class:`~dosim.trace.TraceEvent`.
+            seq: The event's sequence number.
+            time: Its virtual time in ms.
+            kind: Its kind.
+            namespace: Its namespace binding, or ``None``.
+            object_id: Its object's hex id, or ``None``.
+            name: Its object's name, or ``None``.
+            detail: Its detail dict.
         """
-        if event.name is not None:
-            self.note(event.namespace, event.object_id, event.name)
+        if name is None:
+            return
+        # Events come in runs about one object (a broadcast is one event per socket).
+        seen = (namespace, object_id, name)
+        if seen != self._last:
+            self._last = seen
+            self.note(namespace, object_id, name)
 
     def _save(self) -> None:
         if self.path is None:

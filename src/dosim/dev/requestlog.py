@@ -2,7 +2,7 @@
 
 Which objects a request touched is read from the trace. The request handler opens a
 :func:`recording` scope (a :class:`contextvars.ContextVar`); the trace listener
-:func:`note_event` runs inside ``Trace.record``, in the context of the code that
+:func:`note_fields` runs inside ``Trace.record``, in the context of the code that
 recorded the event, so events of this request's Worker and of the objects it called
 (which run in the request's task) land in this request's set. Events of other
 concurrent requests, alarms and evictions run in other contexts and do not.
@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["recording", "note_event", "format_line", "printable", "log"]
+__all__ = ["recording", "note_event", "note_fields", "format_line", "printable", "log"]
 
 log = logging.getLogger("dosim.dev")
 
@@ -98,27 +98,60 @@ def recording() -> Iterator[dict[tuple[str, str], str | None]]:
 
 
 def note_event(event: Any) -> None:
-    """A trace listener: add the event's object to the current request's set, if any.
-
-    Outside requests, alarm runs get a line of their own (``alarm COUNTER:a ran``).
+    """A trace listener: :func:`note_fields` for a :class:`~dosim.trace.TraceEvent`.
 
     Args:
-        event: A :class:`~dosim.trace.TraceEvent`.
+        event: The event.
+    """
+    note_fields(
+        event.seq,
+        event.time,
+        event.kind,
+        event.namespace,
+        event.object_id,
+        event.name,
+        event.detail,
+    )
+
+
+def note_fields(
+    seq: int,
+    time: int,
+    kind: str,
+    namespace: str | None,
+    object_id: str | None,
+    name: str | None,
+    detail: dict[str, Any],
+) -> None:
+    """A trace listener (``subscribe(note_fields, fields=True)``): note the event's object.
+
+    Adds the event's object to the current request's set, if any. Outside requests,
+    alarm runs get a line of their own (``alarm COUNTER:a ran``).
+
+    Args:
+        seq: The event's sequence number.
+        time: Its virtual time in ms.
+        kind: Its kind.
+        namespace: Its namespace binding, or ``None``.
+        object_id: Its object's hex id, or ``None``.
+        name: Its object's name, or ``None``.
+        detail: Its detail dict.
     """
     touched = _touched.get()
-    if touched is None and event.kind in _ALARM_LINES and event.namespace is not None:
-        facts = collections.defaultdict(
-            lambda: "?",
-            {k: printable(v) if isinstance(v, str) else v for k, v in event.detail.items()},
-        )
-        facts["label"] = _label(event.namespace, event.object_id or "?", event.name)
-        log.info(_ALARM_LINES[event.kind].format_map(facts))
+    if touched is None:
+        if kind in _ALARM_LINES and namespace is not None:
+            facts = collections.defaultdict(
+                lambda: "?",
+                {k: printable(v) if isinstance(v, str) else v for k, v in detail.items()},
+            )
+            facts["label"] = _label(namespace, object_id or "?", name)
+            log.info(_ALARM_LINES[kind].format_map(facts))
         return
-    if touched is None or event.object_id is None or event.namespace is None:
+    if object_id is None or namespace is None:
         return
-    key = (event.namespace, event.object_id)
+    key = (namespace, object_id)
     if touched.get(key) is None:
-        touched[key] = event.name
+        touched[key] = name
 
 
 def _label(binding: str, hex_id: str, name: str | None) -> str:

@@ -197,8 +197,8 @@ class DevServer:
             linked.append(other)
         self._linked[id(app)] = linked
         app.trace.limit = TRACE_LIMIT
-        for listener in (requestlog.note_event, self.traces.listener, self.names.listener):
-            app.trace.subscribe(listener)
+        for listener in (requestlog.note_fields, self.traces.listener, self.names.listener):
+            app.trace.subscribe(listener, fields=True)  # no event object built for them
         report = app.open_stored_objects()
         for file in report.skipped:
             log.warning("dosim dev: %s is not an object of its namespace; ignored", file)

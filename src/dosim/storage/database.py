@@ -245,7 +245,8 @@ class ObjectDatabase:
         self._deferred = False  # the host asked for a commit while a savepoint was open
         self._savepoints: list[str] = []
         self._alarm: int | None = _UNKNOWN
-        self._meta_exists: bool | None = None
+        # As for the KV table (KvStore): a database not on disk starts without tables.
+        self._meta_exists: bool | None = None if self.on_disk else False
         sql = self.sql
         self._q_begin = sql("BEGIN")
         self._q_commit = sql("COMMIT")

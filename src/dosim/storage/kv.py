@@ -191,7 +191,9 @@ class KvStore:
         self._conn = database.conn
         self.pending: dict[str, bytes | None] = {}
         self.generation = 0
-        self._exists: bool | None = None
+        # A database that is not on disk was just created empty (in memory, or the scratch
+        # database of an object not yet written): no need to ask SQLite for the table.
+        self._exists: bool | None = None if database.on_disk else False
         sql = database.sql
         self._q_exists = sql("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_cf_KV'")
         self._q_create = sql(

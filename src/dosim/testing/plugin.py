@@ -24,6 +24,9 @@ from ..app import App
 from ..config import CONFIG_FILE_NAMES
 from ..loader import install_workers_alias
 
+_app_folders: dict[Path, Path] = {}
+"""Test folder → its app's folder, found once per session (every test of a file asks)."""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Make ``import workers`` resolve to dosim's facade before test modules import.
@@ -32,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config: The pytest configuration.
     """
     install_workers_alias()
+    _app_folders.clear()  # one session's answers (pytester runs sessions in one process)
     config.addinivalue_line(
         "markers", "dosim_app(path): load the dosim_app fixture from this wrangler.toml or folder"
     )
@@ -92,7 +96,13 @@ def _config_path(request: pytest.FixtureRequest) -> Path:
     marker = request.node.get_closest_marker("dosim_app")
     if marker is not None and marker.args:
         return Path(request.path.parent, marker.args[0])
-    return find_app_folder(request.path.parent)
+    start = request.path.parent
+    folder = _app_folders.get(start)
+    if folder is None:
+        folder = find_app_folder(start)
+        if any((folder / name).is_file() for name in CONFIG_FILE_NAMES):
+            _app_folders[start] = folder  # not cached when missing: looked for again
+    return folder
 
 
 @pytest.fixture
