@@ -91,6 +91,7 @@ from ..serialization import js_number_to_string, wire_date_ms, wire_map, wire_ta
 from ..workers.body import BodyMixin, ReadableStream, extract_body
 from ..workers.headers import HeaderList
 from .host import BindingHost
+from .jsstring import UNDEFINED, js_string
 from .wrapper import JsClassObject
 
 __all__ = [
@@ -171,16 +172,6 @@ CREATE TABLE IF NOT EXISTS kv_entries (
 ) WITHOUT ROWID;
 """
 _LIVE = "(expiration IS NULL OR expiration * 1000 > ?)"
-
-
-class _Undefined:
-    """JavaScript's ``undefined``: an argument Python code did not pass."""
-
-    def __repr__(self) -> str:
-        return "undefined"
-
-
-UNDEFINED: Any = _Undefined()
 
 
 def _failed(method: str, status: int, text: str) -> JsException:
@@ -491,7 +482,7 @@ def _put_body(value: Any) -> bytes:
     if isinstance(value, ReadableStream):
         return extract_body(value, "Request")[0] or b""
     if value is UNDEFINED or value is None or isinstance(value, (bool, int, float)):
-        return _utf8(_js_string(value))
+        return _utf8(js_string(value))
     raise JsException(MSG_PUT_VALUE_TYPE, name="TypeError")
 
 
@@ -506,12 +497,12 @@ def _get_options(options: Any) -> tuple[str, int | None]:
         type_name = options.get("type", UNDEFINED)
         ttl = options.get("cacheTtl", UNDEFINED)
         return (
-            "text" if type_name is UNDEFINED else _js_string(type_name),
+            "text" if type_name is UNDEFINED else js_string(type_name),
             None if ttl is UNDEFINED else _js_int(ttl),
         )
     if _is_object(options):
         return "text", None
-    return _js_string(options), None
+    return js_string(options), None
 
 
 def _put_options(options: Any) -> tuple[int | None, int | None, Any]:
@@ -536,7 +527,7 @@ def _list_options(options: Any) -> tuple[int, str | None, str | None]:
     return (
         0 if limit is UNDEFINED else _js_int(limit),
         None if prefix in (UNDEFINED, None) else _js_key(prefix),
-        None if cursor in (UNDEFINED, None) else _js_string(cursor),
+        None if cursor in (UNDEFINED, None) else js_string(cursor),
     )
 
 
@@ -581,42 +572,7 @@ def _utf8(text: str) -> bytes:
 
 def _js_key(value: Any) -> str:
     """A key argument as the service receives it: ``String(value)``, sent as UTF-8."""
-    return _utf8(_js_string(value)).decode("utf-8")
-
-
-def _js_string(value: Any) -> str:
-    """JavaScript's ``String(value)`` for a wire value."""
-    if isinstance(value, str):
-        return value
-    if value is UNDEFINED:
-        return "undefined"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return js_number_to_string(value)
-    if isinstance(value, list):  # Array.prototype.join: null and undefined as ""
-        return ",".join("" if item is None else _js_string(item) for item in value)
-    if isinstance(value, bytes):  # a Uint8Array
-        return ",".join(str(byte) for byte in value)
-    ms = wire_date_ms(value)
-    if ms is not None:
-        moment = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
-        return moment.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
-    if isinstance(value, JsClassObject):
-        return f"[object {value.js_class_name}]"
-    if isinstance(value, ReadableStream):
-        return "[object ReadableStream]"
-    if isinstance(value, (set, frozenset)):
-        return "[object Set]"
-    if wire_tag(value) == "map":
-        return "[object Map]"
-    if wire_tag(value) == "error":
-        return f"Error: {value[1]}"
-    return "[object Object]"
+    return _utf8(js_string(value)).decode("utf-8")
 
 
 _JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
@@ -641,7 +597,7 @@ def _js_number(value: Any) -> float:
     if ms is not None:
         return float(ms)
     if isinstance(value, (str, list, bytes)):
-        text = _js_string(value).strip(_JS_SPACE)
+        text = js_string(value).strip(_JS_SPACE)
         if not text:
             return 0.0
         radix = _RADIX.get(text[:2].lower())

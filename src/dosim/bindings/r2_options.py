@@ -33,6 +33,7 @@ from typing import Any
 from ..errors import JsException
 from ..serialization import js_number_to_string, wire_date_ms
 from ..workers.headers import HeaderList
+from .jsstring import js_string
 
 __all__ = [
     "Conditional",
@@ -89,29 +90,6 @@ def _field_error(field: str, struct: str, expected: str) -> JsException:
         f"Incorrect type for the '{field}' field on '{struct}': the provided value is "
         f"not of type '{expected}'."
     )
-
-
-def js_string(value: Any) -> str:
-    """Convert a value as JavaScript's ``String(value)`` does (an R2 key, a metadata value).
-
-    Args:
-        value: A wire value; ``None`` is JavaScript ``null``.
-    """
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return js_number_to_string(value)
-    if isinstance(value, list):
-        return ",".join("" if item is None else js_string(item) for item in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
 
 
 def _number(value: float) -> str:
