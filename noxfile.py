@@ -239,6 +239,7 @@ def sandbox(session: nox.Session) -> None:
         "pytest",
         "-q",
         "tests/test_sandbox_browser.py",
+        "tests/test_playground_engine_browser.py",
         *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
     )
