@@ -465,6 +465,8 @@ def _snapshot(npm: Path, wheel: Path) -> Path:
             SRC / "sandbox_boot.py",
             SRC / "sandbox_helper.py",
             SRC / "playground_helper.py",
+            SRC / "playground_starters.py",
+            SRC / "playground_pytest.py",
             SRC / "snapshot_format.js",
         ]
     )

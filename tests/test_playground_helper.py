@@ -46,6 +46,8 @@ def _import(name: str, path: Path):
 
 
 _import("_dosim_sandbox", SRC / "sandbox_helper.py")
+_import("_dosim_playground_starters", SRC / "playground_starters.py")
+_import("_dosim_playground_pytest", SRC / "playground_pytest.py")
 pg = _import("_dosim_playground", SRC / "playground_helper.py")
 first_documented_get = _import("_gallery_hook", ROOT / "hooks" / "gallery.py").first_documented_get
 

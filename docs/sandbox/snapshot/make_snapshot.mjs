@@ -39,7 +39,13 @@ py.FS.writeFile("/tmp/dosim.whl", readFileSync(wheelPath));
 py.FS.mkdirTree("/sandbox-lib");
 py.FS.writeFile("/sandbox-lib/_dosim_sandbox.py", readFileSync(join(srcDir, "sandbox_helper.py")));
 py.FS.writeFile("/sandbox-lib/_dosim_boot.py", readFileSync(join(srcDir, "sandbox_boot.py")));
-py.FS.writeFile("/sandbox-lib/_dosim_playground.py", readFileSync(join(srcDir, "playground_helper.py")));
+for (const [module, file] of [
+  ["_dosim_playground", "playground_helper.py"],
+  ["_dosim_playground_starters", "playground_starters.py"],
+  ["_dosim_playground_pytest", "playground_pytest.py"],
+]) {
+  py.FS.writeFile(`/sandbox-lib/${module}.py`, readFileSync(join(srcDir, file)));
+}
 const skipped = py.runPython(`
 import sys
 sys.path.insert(0, "/sandbox-lib")

@@ -26,7 +26,6 @@ run inside the caller's event loop (Pyodide's can, with JSPI).
 import asyncio
 import base64
 import inspect
-import io
 import json
 import os
 import re
@@ -35,14 +34,14 @@ import sys
 import tempfile
 import time
 import traceback
-import zipfile
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import _dosim_playground_pytest
+import _dosim_playground_starters
 import _dosim_sandbox
 
 import dosim
-from dosim.config import CONFIG_FILE_NAMES, ConfigError, load_config
+from dosim.config import ConfigError, load_config
 from dosim.loader import forget_app_modules, load_main_module
 from dosim.settle import wait_all_tasks_blocked
 from dosim.websockets.sockets import attach_receiver, transmit
@@ -59,7 +58,6 @@ OPS = (
     "run_tests",
     "zip",
 )
-EXAMPLES = Path("examples")  # where the worker lays the starters down (files.json)
 BODY_LIMIT = 200_000  # characters of a response body sent to the page
 APP_VAR = "app"  # the app's name in the Objects panel
 
@@ -188,131 +186,6 @@ def _refusal(kind, message):
 def _passes(error):
     """Whether ``error`` must go on up: a Stop, or the task being cancelled."""
     return isinstance(error, (KeyboardInterrupt, asyncio.CancelledError, SystemExit))
-
-
-# -- templates ----------------------------------------------------------------------------
-
-BLANK_FILES = {
-    "wrangler.toml": """name = "blank"
-main = "src/entry.py"
-compatibility_date = "2025-11-01"
-compatibility_flags = ["python_workers"]
-
-[[durable_objects.bindings]]
-name = "NOTES"
-class_name = "Notes"
-
-[[migrations]]
-tag = "v1"
-new_sqlite_classes = ["Notes"]
-""",
-    "pyproject.toml": """[project]
-name = "blank"
-version = "0.1.0"
-description = "A Worker and one Durable Object"
-readme = "README.md"
-requires-python = ">=3.12"
-dependencies = []
-
-[dependency-groups]
-dev = ["dosim[dev]", "pytest>=8", "workers-py"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-""",
-    "README.md": """# Blank app
-
-A Worker and one Durable Object to start from: `PUT /<name>` stores the request's body
-in the object called `<name>`, `GET /<name>` reads it back.
-""",
-    "src/entry.py": '''from urllib.parse import urlparse
-
-from workers import DurableObject, Response, WorkerEntrypoint
-
-
-class Notes(DurableObject):
-    """One note, kept in the object's storage."""
-
-    async def write(self, text):
-        await self.ctx.storage.put("text", text)
-
-    async def read(self):
-        return await self.ctx.storage.get("text") or ""
-
-
-class Default(WorkerEntrypoint):
-    async def fetch(self, request):
-        name = urlparse(request.url).path.strip("/") or "default"
-        notes = self.env.NOTES.getByName(name)
-        if request.method == "PUT":
-            await notes.write(await request.text())
-            return Response("saved\\n", status=201)
-        return Response(await notes.read())
-''',
-    "tests/test_entry.py": """async def test_a_note_is_read_back(dosim_app):
-    await dosim_app.fetch("/shopping", method="PUT", body="milk")
-    response = await dosim_app.fetch("/shopping")
-    assert await response.text() == "milk"
-""",
-}
-
-
-def _app_files(folder):
-    """The files of a starter the playground shows: config, pyproject, README, src, tests."""
-    files = {}
-    for name in (*CONFIG_FILE_NAMES, "pyproject.toml", "README.md"):
-        if (folder / name).is_file():
-            files[name] = (folder / name).read_text(encoding="utf-8")
-    for sub in ("src", "tests"):
-        for path in sorted((folder / sub).rglob("*.py")):
-            if "__pycache__" not in path.parts:
-                files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
-    return files
-
-
-def _title_and_summary(readme, fallback):
-    title, paragraph = fallback, []
-    for line in readme.splitlines():
-        text = line.strip()
-        if text.startswith("# ") and title == fallback and not paragraph:
-            title = text[2:].strip()
-        elif text.startswith("#") or (not text and not paragraph):
-            continue
-        elif not text:
-            break
-        else:
-            paragraph.append(text)
-    summary = " ".join(paragraph).split(". ")[0].rstrip(".")
-    return title, summary
-
-
-def _examples_root():
-    if EXAMPLES.is_dir():
-        return EXAMPLES
-    from dosim.dev.templates import templates_root  # stdlib-only module of the dev package
-
-    return templates_root()
-
-
-async def templates():
-    """Every starter under ``examples/`` (those ``dosim new`` offers), then ``blank``.
-
-    Returns:
-        ``{"ok": True, "templates": [{"name", "title", "description", "files"}]}``.
-    """
-    found = []
-    root = _examples_root()
-    for folder in sorted(root.iterdir()) if root else []:
-        if folder.name.startswith(("_", ".")) or not any(
-            (folder / name).is_file() for name in CONFIG_FILE_NAMES
-        ):
-            continue
-        files = _app_files(folder)
-        title, summary = _title_and_summary(files.get("README.md", ""), folder.name)
-        found.append({"name": folder.name, "title": title, "description": summary, "files": files})
-    title, summary = _title_and_summary(BLANK_FILES["README.md"], "blank")
-    found.append({"name": "blank", "title": title, "description": summary, "files": BLANK_FILES})
-    return {"ok": True, "templates": found}
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -575,83 +448,33 @@ def snapshot_json():
         return json.dumps({"apps": [], "error": repr(error)})
 
 
-# -- tests --------------------------------------------------------------------------------
+# -- starters, tests and sharing -------------------------------------------------------
 
 
-class _Collector:
-    """A pytest plugin that keeps one outcome per test (and per collection error)."""
+async def templates():
+    """Every starter under ``examples/`` (those ``dosim new`` offers), then ``blank``.
 
-    def __init__(self):
-        self.tests = {}
-
-    def _entry(self, report, outcome):
-        entry = {"nodeid": report.nodeid, "outcome": outcome, "message": "", "longrepr": ""}
-        if report.failed:
-            entry["longrepr"] = report.longreprtext
-            crash = getattr(report.longrepr, "reprcrash", None)
-            entry["message"] = crash.message if crash else report.longreprtext.splitlines()[-1:]
-            if isinstance(entry["message"], list):
-                entry["message"] = "".join(entry["message"])
-            if crash is not None:
-                entry["file"], entry["line"] = _relative(crash.path), crash.lineno
-        elif report.skipped and isinstance(report.longrepr, tuple):
-            entry["message"] = report.longrepr[2]
-        return entry
-
-    def pytest_runtest_logreport(self, report):
-        """Record a phase's report: a failed setup or teardown is an error."""
-        known = self.tests.get(report.nodeid)
-        if report.when == "call":
-            outcome = "passed" if report.passed else "failed" if report.failed else "skipped"
-            self.tests[report.nodeid] = self._entry(report, outcome)
-        elif report.failed:
-            self.tests[report.nodeid] = self._entry(report, "error")
-        elif report.skipped and known is None:
-            self.tests[report.nodeid] = self._entry(report, "skipped")
-
-    def pytest_collectreport(self, report):
-        """Record a file that could not be collected (a syntax or import error)."""
-        if report.failed:
-            self.tests[report.nodeid] = self._entry(report, "error")
+    Returns:
+        ``{"ok": True, "templates": [{"name", "title", "description", "files"}]}``.
+    """
+    return {"ok": True, "templates": _dosim_playground_starters.starters()}
 
 
-def _pytest_main(folder, collector):
-    import pytest  # installed on the first run_tests only (worker.js)
+async def zip(files, name="my-app"):  # noqa: A001 - the protocol's op name
+    """The app as a starter: ``<name>/`` with its config, pyproject, README, src, tests.
 
-    out = io.StringIO()
-    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    # Only the dosim plugin: the host's other plugins (this is CPython's test run, or a
-    # page) are not the app's.
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    args = [
-        "-q",
-        "-p",
-        "dosim.testing.plugin",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:faulthandler",
-        "--capture=sys",
-        "--import-mode=importlib",
-        f"--rootdir={folder}",
-        str(folder / "tests"),
-    ]
-    # importlib mode keeps test modules out of the way of same-named ones already
-    # imported (CPython's own test run imports the starters' tests); the tests folder on
-    # sys.path still lets a test import a helper module beside it, as ``pytest`` run in
-    # the app's folder (prepend mode) does.
-    saved_path = list(sys.path)
-    sys.path.insert(0, str(folder / "tests"))
+    Args:
+        files: The app's files by relative path.
+        name: The folder's and the Worker's name.
+
+    Returns:
+        ``{"ok": True, "filename": "<name>.zip", "base64": ...}``.
+    """
     try:
-        with redirect_stdout(out), redirect_stderr(out):
-            code = pytest.main(args, plugins=[collector])
-    finally:
-        sys.path[:] = saved_path
-        if previous is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
-    return int(code), out.getvalue()
+        filename, data = _dosim_playground_starters.zip_app(files, name)
+    except ValueError as error:
+        return _refusal("ValueError", str(error))
+    return {"ok": True, "filename": filename, "base64": base64.b64encode(data).decode("ascii")}
 
 
 def _can_run_sync():
@@ -684,14 +507,15 @@ async def run_tests():
             "asyncio.run, which needs WebAssembly stack switching (JSPI); Chrome and Edge "
             "137 or later have it. Run them on your computer: download the zip, then pytest",
         )
-    collector = _Collector()
+    runner = _dosim_playground_pytest
+    collector = runner.Collector(_relative)
     forget_app_modules(folder)
     started = time.perf_counter()
     try:
         if sys.platform == "emscripten":
-            code, output = _pytest_main(folder, collector)
+            code, output = runner.run_pytest(folder, collector)
         else:
-            code, output = await asyncio.to_thread(_pytest_main, folder, collector)
+            code, output = await asyncio.to_thread(runner.run_pytest, folder, collector)
     finally:
         forget_app_modules(folder)
     tests = list(collector.tests.values())
@@ -712,65 +536,6 @@ async def run_tests():
         "exit_code": code,
         "output": output[-20_000:],
     }
-
-
-# -- sharing ------------------------------------------------------------------------------
-
-_UV_SOURCE = re.compile(r"(?m)^dosim\s*=\s*\{[^\n]*\}$")
-GITIGNORE = """.venv/
-.venv-workers/
-python_modules/
-__pycache__/
-.pytest_cache/
-.wrangler/
-.dev.vars
-.dosim/
-"""
-
-
-def _worker_name(name):
-    cleaned = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")[:63].rstrip("-")
-    return cleaned or "my-app"
-
-
-def _renamed(rel, text, name):
-    """A file of the zip: the Worker and project named ``name``; dosim from an install."""
-    if rel == "wrangler.toml":
-        head, sep, rest = text.partition("\n[")
-        head = re.sub(r'(?m)^name\s*=\s*"[^"\n]*"', f'name = "{name}"', head, count=1)
-        return head + sep + rest
-    if rel.startswith("wrangler.json"):
-        return re.sub(r'"name"\s*:\s*"[^"\n]*"', f'"name": "{name}"', text, count=1)
-    if rel == "pyproject.toml":
-        head, sep, rest = text.partition("[project]\n")
-        if sep:
-            rest = re.sub(r'(?m)^name\s*=\s*"[^"\n]*"', f'name = "{name}"', rest, count=1)
-        # The starters point uv at the dosim checkout around them; a zip has none.
-        return _UV_SOURCE.sub('# dosim = { path = "/path/to/a/clone/of/dosim" }', head + sep + rest)
-    return text
-
-
-async def zip(files, name="my-app"):  # noqa: A001 - the protocol's op name
-    """The app as a starter: ``<name>/`` with its config, pyproject, README, src, tests.
-
-    Args:
-        files: The app's files by relative path.
-        name: The folder's and the Worker's name.
-
-    Returns:
-        ``{"ok": True, "filename": "<name>.zip", "base64": ...}``.
-    """
-    worker = _worker_name(name)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for rel in sorted(files):
-            if rel.startswith("/") or ".." in Path(rel).parts:
-                return _refusal("ValueError", f"a file path must stay inside the app: {rel!r}")
-            archive.writestr(f"{worker}/{rel}", _renamed(rel, files[rel], worker))
-        if ".gitignore" not in files:
-            archive.writestr(f"{worker}/.gitignore", GITIGNORE)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return {"ok": True, "filename": f"{worker}.zip", "base64": encoded}
 
 
 # -- the worker's entry -------------------------------------------------------------------

@@ -21,6 +21,8 @@
 import helperSource from "./sandbox_helper.py";
 import bootSource from "./sandbox_boot.py";
 import playgroundSource from "./playground_helper.py";
+import playgroundStartersSource from "./playground_starters.py";
+import playgroundPytestSource from "./playground_pytest.py";
 import { unpackSnapshot } from "./snapshot_format.js";
 
 const pyodideURL = new URL("./pyodide/", import.meta.url).href;
@@ -226,7 +228,13 @@ function writeFiles(files, root = "") {
 function layDownFiles(files) {
   writeFiles(files.files);
   writeFiles(
-    { "_dosim_sandbox.py": helperSource, "_dosim_boot.py": bootSource, "_dosim_playground.py": playgroundSource },
+    {
+      "_dosim_sandbox.py": helperSource,
+      "_dosim_boot.py": bootSource,
+      "_dosim_playground.py": playgroundSource,
+      "_dosim_playground_starters.py": playgroundStartersSource,
+      "_dosim_playground_pytest.py": playgroundPytestSource,
+    },
     "/sandbox-lib/",
   );
 }
