@@ -15,7 +15,8 @@ and per round, in a fresh browser context (cold HTTP cache):
 * the whole-app playground's first request: from a cold navigation, the page's client
   loads the counter starter (``playground("load")``) and sends it ``POST
   /apples/increment`` as soon as ``window.dosimSandbox`` exists → the answer (measured on
-  the tutorial page, whose worker is the one the playground page uses).
+  the tutorial page, whose worker is the one the playground page uses); then its first
+  "Run tests" (pytest's wheels fetched and unpacked, pytest imported) and a second one.
 
 Prints the figures; asserts nothing.
 """
@@ -98,6 +99,15 @@ FIRST_REQUEST = """async (files) => {
 }"""
 
 
+# The loaded app's tests, timed in the page; fails loudly unless they all pass.
+RUN_TESTS = """async () => {
+  const t0 = performance.now();
+  const { result } = await window.dosimSandbox.client.playground("run_tests");
+  if (!result.ok) throw new Error("run_tests failed: " + JSON.stringify(result).slice(0, 500));
+  return performance.now() - t0;
+}"""
+
+
 def counter_files() -> dict[str, str]:
     """The counter starter as the playground's ``templates`` op gives it."""
     app = ROOT / "examples" / "counter"
@@ -113,6 +123,8 @@ def measure_playground(browser, url: str, files: dict[str, str]) -> dict:
     page.goto(url, wait_until="commit")
     page.wait_for_function("window.dosimSandbox && window.dosimSandbox.client", timeout=120_000)
     row = page.evaluate(FIRST_REQUEST, files)
+    for which in ("tests_first", "tests_again"):
+        row[which] = page.evaluate(RUN_TESTS)
     context.close()
     if not row["ok"]:
         raise RuntimeError(f"the playground's first request failed: {row}")
@@ -184,6 +196,8 @@ def main() -> int:
     line("navigation -> playground's 1st answer", [r["answered"] for r in playground_rows])
     line("  of which -> ready", [r["ready"] for r in playground_rows])
     line("  of which -> app loaded", [r["loaded"] for r in playground_rows])
+    line("playground: first Run tests", [r["tests_first"] for r in playground_rows])
+    line("playground: second Run tests", [r["tests_again"] for r in playground_rows])
     ready = statistics.median(r["info"]["readyAt"] for r in snapshot_rows)
     alone = statistics.median(r["alone"]["ms"] for r in snapshot_rows)
     plain = statistics.median(r["info"]["readyAt"] for r in plain_rows)

@@ -355,6 +355,8 @@ async function init({ interruptBuffer, interruptMode }) {
   });
   // Runs queue behind this (see sandbox_boot.warm_up); its output goes nowhere, and a
   // failure here (or a Stop that lands on it) only means a slower first run.
+  // A playground op already waiting warms what it uses itself: skip the warm-up for it.
+  if (playgroundWaiting) return;
   try {
     await py.runPythonAsync("import _dosim_boot\nawait _dosim_boot.warm_up()");
   } catch {
@@ -418,7 +420,10 @@ async function call(id, helperCall, args) {
 
 let queue = Promise.resolve(); // one message at a time, in order
 
+let playgroundWaiting = false; // a playground op arrived before "ready" (see init)
+
 self.onmessage = ({ data: msg }) => {
+  if (msg.type === "pg") playgroundWaiting = true;
   queue = queue.then(() => handle(msg));
 };
 
