@@ -322,7 +322,10 @@ class SqlStorageCursor:
         return SqlStorageRawIterator(self)
 
 
-_FINISHED = {count: SqlStorageCursor(None, max(count, 0)) for count in range(-1, 9)}
+_SHARED_COUNTS = 8
+_FINISHED = {
+    count: SqlStorageCursor(None, max(count, 0)) for count in range(-1, _SHARED_COUNTS + 1)
+}
 
 
 class SqlStorageRawIterator:
@@ -441,17 +444,25 @@ class SqlStorage:
             plan.used = True
         if db.kv.pending:
             db.kv.flush()
-        params: Any = _bindings(bindings) if bindings else ()
+        # Bindings SQLite takes as they are (text, floats, NULL, blobs) are passed on in the
+        # call's own tuple; checked here rather than in _bindings to save a call per exec.
+        params: Any = bindings
+        for value in bindings:
+            kind = type(value)
+            if kind is not str and kind is not float and value is not None and kind is not bytes:
+                params = _bindings(bindings)
+                break
         if plan.simple:
             # One statement seen before: the hot path, kept flat.
             text = plan.pieces[0]
             if plan.writes[0] and not db.dirty and db.begin_write():
                 host.writes_pending()
-            cur = db.spare or db.conn.cursor()
+            cur = db.spare
+            if cur is None:
+                cur = db.conn.cursor()
             auth = db.authorizer
             auth.user = True  # in case SQLite re-prepares the statement (schema change)
             auth.statement = text
-            auth.error = None
             try:
                 cur.execute(text, params)
             except sqlite3.Error as exc:
@@ -465,8 +476,9 @@ class SqlStorage:
             # count can be shared, and the sqlite3 cursor reused for the next statement.
             db.spare = cur
             written = cur.rowcount
-            done = _FINISHED.get(written)
-            return done if done is not None else SqlStorageCursor(None, max(written, 0))
+            if -1 <= written <= _SHARED_COUNTS:
+                return _FINISHED[written]
+            return SqlStorageCursor(None, written)
         db.spare = None
         cursor = SqlStorageCursor(cur, 0)
         db.readers.add(cursor)  # the connection stays open while it reads
@@ -538,8 +550,11 @@ class SqlStorage:
     def _error(self, exc: sqlite3.Error, statement: str, is_last: bool) -> Exception:
         """Translate an error from app SQL into the exception the platform raises."""
         db = self._db
-        if db.authorizer.error is not None:
-            return db.authorizer.error
+        auth = db.authorizer
+        if auth.error is not None:
+            # Taken here, so the hot path of exec need not clear it before each statement.
+            error, auth.error = auth.error, None
+            return error
         text = str(exc)
         if isinstance(exc, sqlite3.ProgrammingError) and text.startswith("Incorrect number"):
             message = limits.MSG_WRONG_BINDINGS if is_last else limits.MSG_PRELUDE_BINDINGS
