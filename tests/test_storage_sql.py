@@ -302,6 +302,13 @@ def test_sql_on_kv_backed_class_raises_local_text():
         storage.sql.exec("SELECT 1")
 
 
+def test_sql_on_kv_backed_class_raises_local_text_before_looking_at_the_query():
+    storage, _, _ = make(sql_enabled=False)
+    for query in (["SELECT 1"], 5, None):
+        with pytest.raises(JsException, match="^Error: SQL is not enabled for this"):
+            storage.sql.exec(query)
+
+
 def test_database_size_on_kv_backed_class_raises():
     storage, _, _ = make(sql_enabled=False)
     with pytest.raises(JsException, match="SQL is not enabled"):
@@ -504,6 +511,7 @@ def test_database_full_is_a_critical_error():
     full = "database or disk is full: SQLITE_FULL"
     assert error(storage.sql, "INSERT INTO t VALUES (randomblob(1000000))") == full
     assert error(storage.sql, "INSERT INTO t VALUES (2)") == full
+    assert error(storage.sql, "INSERT INTO t VALUES (1)") == full  # a statement run before
     assert db.is_broken
     with pytest.raises(JsException, match=full):
         asyncio.run(storage.get("k"))

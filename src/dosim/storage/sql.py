@@ -58,7 +58,7 @@ _PARAM = re.compile(r"\w*")
 class StatementPlan:
     """How to run one query text: its statements and what is known about them."""
 
-    __slots__ = ("pieces", "writes", "names", "empty_tail", "size", "simple", "used")
+    __slots__ = ("pieces", "writes", "names", "empty_tail", "size", "statement", "used")
 
     def __init__(self, pieces: list[str], names: list, empty_tail: bool, size: int) -> None:
         self.pieces = pieces
@@ -66,7 +66,9 @@ class StatementPlan:
         self.names = names  # per piece: tuple of named parameters in index order, or None
         self.empty_tail = empty_tail
         self.size = size
-        self.simple = False  # one statement, run before, no named parameters
+        # The statement of a simple plan (one statement, run before, no named parameters),
+        # which exec runs on its fast path; None until then.
+        self.statement: str | None = None
         self.used = False  # hit since the cache last looked at it (CLOCK eviction)
 
 
@@ -322,10 +324,8 @@ class SqlStorageCursor:
         return SqlStorageRawIterator(self)
 
 
-_SHARED_COUNTS = 8
-_FINISHED = {
-    count: SqlStorageCursor(None, max(count, 0)) for count in range(-1, _SHARED_COUNTS + 1)
-}
+# Finished cursors by rowcount (-1: nothing changed; rowsWritten 0): shared, immutable.
+_FINISHED = {count: SqlStorageCursor(None, max(count, 0)) for count in range(-1, 9)}
 
 
 class SqlStorageRawIterator:
@@ -435,12 +435,17 @@ class SqlStorage:
         host = self._host
         host.storage_fact("sql.exec", "query", query)
         db = self._db
-        if db.broken is not None or not db.sql_enabled:
+        try:
+            plan = self._plans.get(query)
+        except TypeError:  # an unhashable query: _check's errors still come first
             self._check()
-        plan = self._plans.get(query)
+            raise
         if plan is None:
+            self._check()
             plan = self._new_plan(query)
         else:
+            if db.broken is not None:  # _check's other error cannot happen: plans exist
+                raise db.broken_error()  # only where SQL is enabled
             plan.used = True
         if db.kv.pending:
             db.kv.flush()
@@ -452,10 +457,10 @@ class SqlStorage:
             if kind is not str and kind is not float and value is not None and kind is not bytes:
                 params = _bindings(bindings)
                 break
-        if plan.simple:
+        text = plan.statement
+        if text is not None:
             # One statement seen before: the hot path, kept flat.
-            text = plan.pieces[0]
-            if plan.writes[0] and not db.dirty and db.begin_write():
+            if not db.dirty and plan.writes[0] and db.begin_write():
                 host.writes_pending()
             cur = db.spare
             if cur is None:
@@ -476,9 +481,10 @@ class SqlStorage:
             # count can be shared, and the sqlite3 cursor reused for the next statement.
             db.spare = cur
             written = cur.rowcount
-            if -1 <= written <= _SHARED_COUNTS:
+            try:
                 return _FINISHED[written]
-            return SqlStorageCursor(None, written)
+            except KeyError:
+                return SqlStorageCursor(None, written)
         db.spare = None
         cursor = SqlStorageCursor(cur, 0)
         db.readers.add(cursor)  # the connection stays open while it reads
@@ -500,7 +506,8 @@ class SqlStorage:
                 raise platform_error("Error", limits.MSG_WRONG_BINDINGS)
             params = dict(zip(names, params, strict=True))
         cur = self._run(plan, last, params, True)
-        plan.simple = len(pieces) == 1 and names is None
+        if len(pieces) == 1 and names is None:
+            plan.statement = pieces[0]
         return cur
 
     def _run(self, plan: StatementPlan, index: int, params: Any, is_last: bool) -> sqlite3.Cursor:
