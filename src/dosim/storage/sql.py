@@ -324,7 +324,8 @@ class SqlStorageCursor:
         return SqlStorageRawIterator(self)
 
 
-# Finished cursors by rowcount (-1: nothing changed; rowsWritten 0): shared, immutable.
+# Finished cursors by rowcount (-1 for statements that change no rows, e.g. CREATE TABLE),
+# shared: such a cursor has nothing left to change.
 _FINISHED = {count: SqlStorageCursor(None, max(count, 0)) for count in range(-1, 9)}
 
 
@@ -444,8 +445,10 @@ class SqlStorage:
             self._check()
             plan = self._new_plan(query)
         else:
-            if db.broken is not None:  # _check's other error cannot happen: plans exist
-                raise db.broken_error()  # only where SQL is enabled
+            # Plans exist only where SQL is enabled (_check ran before the first one was
+            # made), so of _check's errors only the broken one is left to test for.
+            if db.broken is not None:
+                raise db.broken_error()
             plan.used = True
         if db.kv.pending:
             db.kv.flush()
