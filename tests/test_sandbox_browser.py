@@ -739,6 +739,27 @@ def test_worker_warm_up_runs_its_app_and_leaves_nothing_on_cpython(monkeypatch) 
     assert "warm-up" not in helper._namespaces
 
 
+def test_worker_warm_up_cut_short_leaves_nothing_on_cpython(monkeypatch) -> None:
+    """A warm-up stopped after two steps (a reader's Run arrived) drops its namespace too."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    helper = _helper()
+    monkeypatch.setitem(sys.modules, "_dosim_sandbox", helper)
+    boot = _helper("sandbox_boot.py")
+
+    async def two_steps() -> int:
+        await boot.warm_up_step(0)
+        await boot.warm_up_step(1)
+        return len(helper._namespaces["warm-up"]["app"].env.WARM.getByName("a").id.toString())
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, two_steps()).result(timeout=60) == 64  # the app ran
+    assert "warm-up" in helper._namespaces
+    boot.warm_up_end(collect=False)
+    assert "warm-up" not in helper._namespaces
+
+
 def test_helper_reports_a_blocks_value_on_cpython(capsys) -> None:
     """run() on CPython: the last expression's value, described; the body left unread."""
     import asyncio

@@ -284,10 +284,29 @@ def test_transaction_statements_point_to_the_transaction_api(sql, query):
     )
 
 
+def test_error_after_a_refused_transaction_statement_is_its_own(sql):
+    # The transaction text belongs to the statement the authorizer refused, not to the next
+    # failing one, also when that one is a statement run before (exec's fast path).
+    sql.exec("CREATE TABLE t(x UNIQUE)")
+    insert = "INSERT INTO t VALUES (?)"
+    sql.exec(insert, 1)
+    for query in ("BEGIN", "COMMIT"):
+        assert error(sql, query).startswith("To execute a transaction")
+        assert error(sql, insert, 1).startswith("UNIQUE constraint failed: t.x: ")
+        assert error(sql, "SELECT * FROM nope") == "no such table: nope: SQLITE_ERROR"
+
+
 def test_sql_on_kv_backed_class_raises_local_text():
     storage, _, _ = make(sql_enabled=False)
     with pytest.raises(JsException, match="^Error: SQL is not enabled for this Durable Object"):
         storage.sql.exec("SELECT 1")
+
+
+def test_sql_on_kv_backed_class_raises_local_text_before_looking_at_the_query():
+    storage, _, _ = make(sql_enabled=False)
+    for query in (["SELECT 1"], 5, None):
+        with pytest.raises(JsException, match="^Error: SQL is not enabled for this"):
+            storage.sql.exec(query)
 
 
 def test_database_size_on_kv_backed_class_raises():
@@ -492,6 +511,7 @@ def test_database_full_is_a_critical_error():
     full = "database or disk is full: SQLITE_FULL"
     assert error(storage.sql, "INSERT INTO t VALUES (randomblob(1000000))") == full
     assert error(storage.sql, "INSERT INTO t VALUES (2)") == full
+    assert error(storage.sql, "INSERT INTO t VALUES (1)") == full  # a statement run before
     assert db.is_broken
     with pytest.raises(JsException, match=full):
         asyncio.run(storage.get("k"))

@@ -4,7 +4,9 @@ The trace is dosim's, not the platform's: these tests pin what the module docstr
 ``Trace`` promise to the inspectors and to tests that read ``app.trace``.
 """
 
+from dosim import App
 from dosim.trace import Trace, TraceEvent
+from workers import DurableObject
 
 
 def _fill(trace, count):
@@ -75,3 +77,58 @@ def test_a_fields_listener_gets_each_events_fields_without_an_event_object():
     trace.unsubscribe(listener)
     trace.record(7, "request")
     assert len(heard) == 2
+
+
+class Writer(DurableObject):
+    def write(self, value):
+        self.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t(v)")
+        self.ctx.storage.sql.exec("INSERT INTO t VALUES (?)", value)
+
+
+async def _run_writes(listen):
+    app = App(None, {"W": Writer})
+    stub = app.env.W.getByName("w")
+    heard, fields = [], []
+    await stub.write(1)
+    if listen:
+        app.trace.subscribe(heard.append)
+    await stub.write(2)
+    if listen:
+        app.trace.unsubscribe(heard.append)
+        app.trace.subscribe(lambda *event: fields.append(event), fields=True)
+    await stub.write(3)
+    app.trace.limit = 6
+    await stub.write(4)
+    return app.trace, heard, fields
+
+
+async def test_storage_events_are_the_same_whether_or_not_someone_listens():
+    alone, _, _ = await _run_writes(listen=False)
+    watched, heard, fields = await _run_writes(listen=True)
+    assert watched.to_json() == alone.to_json()
+    assert alone.kinds() == ["rpc.return", "rpc.call", "storage", "storage", "commit", "rpc.return"]
+    inserts = [event for event in heard if event.kind == "storage"]
+    assert [event.detail for event in inserts] == [
+        {"query": "CREATE TABLE IF NOT EXISTS t(v)", "op": "sql.exec"},
+        {"query": "INSERT INTO t VALUES (?)", "op": "sql.exec"},
+    ]
+    assert [event[6] for event in fields if event[2] == "storage"] == [
+        event.detail for event in inserts
+    ] * 2  # the third write, then the fourth
+
+
+def test_the_storage_log_is_offered_only_while_nobody_listens_and_nothing_is_dropped():
+    trace = Trace()
+    assert trace.storage_log is not None
+    trace.subscribe(print)
+    assert trace.storage_log is None
+    trace.unsubscribe(print)
+    trace.subscribe(print, fields=True)
+    assert trace.storage_log is None
+    trace.unsubscribe(print)
+    assert trace.storage_log is not None
+    trace.limit = 5
+    assert trace.storage_log is None and Trace(limit=5).storage_log is None
+    trace.limit = None
+    trace.record_storage(1, ("B", "ab", None), "put", "key", "k")
+    assert trace.storage_log is not None and len(trace.storage_log) == 1

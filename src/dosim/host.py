@@ -118,7 +118,11 @@ class Incarnation:
             if self.error is not None:
                 raise self.host.error_for_caller(self.error)
             raise platform_error("Error", MSG_EVICTED_STORAGE)
-        self._trace.record_storage(self.clock._now, self._about, op, fact, value)
+        log = self._trace.storage_log
+        if log is not None:  # Trace.record_storage's flat form, without the call
+            log.append((self.clock._now, self._about, op, fact, value))
+        else:
+            self._trace.record_storage(self.clock._now, self._about, op, fact, value)
 
     def writes_pending(self) -> None:
         """A write opened the implicit transaction: commit at the end of this turn."""

@@ -80,6 +80,12 @@ class Trace:
     Args:
         limit: Keep only the newest ``limit`` events (``None``: all of them). Also settable
             later as the ``limit`` attribute (the dev server runs for hours).
+
+    Attributes:
+        storage_log: While nobody listens and no limit is set, the list that
+            :meth:`record_storage` appends its flat tuple ``(time, about, op, fact, value)``
+            to, else ``None``. The object host appends that tuple to it itself: one call
+            less per storage operation, the simulator's hottest path.
     """
 
     def __init__(self, limit: int | None = None) -> None:
@@ -94,7 +100,24 @@ class Trace:
         self._listeners: list[Any] = []
         self._field_listeners: list[Any] = []  # subscribe(..., fields=True)
         self._first = 0
-        self.limit = limit
+        self._limit = limit
+        self.storage_log: list[Any] | None = None
+        self._plain_changed()
+
+    @property
+    def limit(self) -> int | None:
+        """Keep only the newest ``limit`` events (``None``: all of them)."""
+        return self._limit
+
+    @limit.setter
+    def limit(self, limit: int | None) -> None:
+        self._limit = limit
+        self._plain_changed()
+
+    def _plain_changed(self) -> None:
+        """Keep :attr:`storage_log` in step with the listeners and the limit."""
+        plain = not (self._listeners or self._field_listeners or self._limit is not None)
+        self.storage_log = self._entries if plain else None
 
     def record(
         self,
@@ -132,7 +155,7 @@ class Trace:
             seq = self._first + len(self._entries) - 1
             for listener in self._field_listeners:
                 listener(seq, time, kind, namespace, object_id, name, detail)
-        if self.limit is not None and len(self._entries) > 2 * self.limit:
+        if self._limit is not None and len(self._entries) > 2 * self._limit:
             self._trim()
         return event
 
@@ -159,7 +182,7 @@ class Trace:
             self.record(time, kind, namespace, object_id, name, **detail)
             return
         self._entries.append((time, kind, namespace, object_id, name, detail))
-        if self.limit is not None and len(self._entries) > 2 * self.limit:
+        if self._limit is not None and len(self._entries) > 2 * self._limit:
             self._trim()
 
     def record_storage(
@@ -186,15 +209,15 @@ class Trace:
             fact: The detail key (``"key"``, ``"query"``).
             value: Its value.
         """
-        if self._listeners or self._field_listeners or self.limit is not None:
+        if self.storage_log is None:
             self.record_detail(time, "storage", *about, {fact: value, "op": op})
             return
         self._entries.append((time, about, op, fact, value))
 
     def _trim(self) -> None:
         """Drop the events beyond :attr:`limit`, oldest first."""
-        if self.limit is not None and len(self._entries) > self.limit:
-            dropped = len(self._entries) - max(self.limit, 0)
+        if self._limit is not None and len(self._entries) > self._limit:
+            dropped = len(self._entries) - max(self._limit, 0)
             del self._entries[:dropped]
             self._first += dropped
 
@@ -226,6 +249,7 @@ class Trace:
                 dev server's see every storage call and every WebSocket message).
         """
         (self._field_listeners if fields else self._listeners).append(listener)
+        self._plain_changed()
 
     def unsubscribe(self, listener: Any) -> None:
         """Stop calling ``listener``.
@@ -240,6 +264,7 @@ class Trace:
             self._field_listeners.remove(listener)
         else:
             self._listeners.remove(listener)
+        self._plain_changed()
 
     def filter(self, kind: str | None = None, **match: Any) -> list[TraceEvent]:
         """Return the events of ``kind`` (a prefix such as ``"alarm"`` matches ``"alarm.fire"``).

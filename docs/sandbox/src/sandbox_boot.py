@@ -75,7 +75,11 @@ def after_restore():
         sys.modules["random"].seed()
 
 
-WARM_UP = """
+# The warm-up, in steps. Between two steps the worker looks whether the page sent a
+# message (a reader's Run): if so it stops warming up, and the run waits for one step
+# at most instead of the whole warm-up.
+WARM_UP_STEPS = (
+    """
 import dosim
 from workers import DurableObject, Response, WorkerEntrypoint
 
@@ -97,29 +101,59 @@ class _Entry(WorkerEntrypoint):
 
 
 app = dosim.App(_Entry, {"WARM": _WarmUp})
+""",
+    """
 response = await app.fetch("/")
 await response.json()
-await app.env.WARM.getByName("a").bump()
-await app.advance(11)
-"""
+""",
+    'await app.env.WARM.getByName("a").bump()',
+    "await app.advance(11)",
+)
+WARM_UP_KEY = "warm-up"
+
+
+async def warm_up_step(index):
+    """Run step ``index`` of the warm-up (see :data:`WARM_UP_STEPS`) through the page helper.
+
+    Raises:
+        RuntimeError: the step failed (the worker ignores it: only a first run is slower).
+    """
+    import _dosim_sandbox
+
+    report = await _dosim_sandbox.run(WARM_UP_STEPS[index], WARM_UP_KEY, index == 0, index + 1)
+    if '"ok": true' not in report:
+        raise RuntimeError(f"the sandbox's warm-up failed at step {index}: {report}")
+
+
+def warm_up_end(collect):
+    """Forget the warm-up's namespace; with ``collect``, also collect garbage now.
+
+    A full collection takes tens of milliseconds: worth it while the reader has not
+    clicked anything (it would otherwise come in the middle of their first runs), not when
+    a run is waiting.
+    """
+    import _dosim_sandbox
+
+    if collect:
+        _dosim_sandbox.snapshot(WARM_UP_KEY)
+    _dosim_sandbox.drop(WARM_UP_KEY)
+    if collect:
+        import gc
+
+        gc.collect()
 
 
 async def warm_up():
     """Run a small app once, through the page helper, so that first runs are fast.
 
-    The worker runs it right after it reports ready, before any reader's run: the
-    browser compiles WebAssembly functions the first time they run, and a snapshot
-    cannot keep compiled code, so the first fetch, RPC call, storage write and SQL
-    statement would otherwise be slow in the reader's first Run. Nothing of it stays:
-    the helper's namespace is dropped afterwards.
+    The worker runs it right after it reports ready, step by step (it stops early when the
+    page sends a run): the browser compiles WebAssembly functions the first time they run,
+    and a snapshot cannot keep compiled code, so the first fetch, RPC call, storage write
+    and SQL statement would otherwise be slow in the reader's first Run. Nothing of it
+    stays: the helper's namespace is dropped afterwards.
     """
-    import _dosim_sandbox
-
-    report = await _dosim_sandbox.run(WARM_UP, "warm-up", True, 1)
-    _dosim_sandbox.snapshot("warm-up")
-    _dosim_sandbox.drop("warm-up")
-    import gc
-
-    gc.collect()  # now, rather than in the middle of the reader's first runs
-    if '"ok": true' not in report:
-        raise RuntimeError(f"the sandbox's warm-up failed: {report}")
+    try:
+        for index in range(len(WARM_UP_STEPS)):
+            await warm_up_step(index)
+    finally:
+        warm_up_end(collect=True)

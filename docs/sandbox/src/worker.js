@@ -353,16 +353,29 @@ async function init({ interruptBuffer, interruptMode }) {
     version: py.version,
     ...facts,
   });
-  // Runs queue behind this (see sandbox_boot.warm_up); its output goes nowhere, and a
-  // failure here (or a Stop that lands on it) only means a slower first run.
-  // A playground op already waiting warms what it uses itself: skip the warm-up for it.
-  if (playgroundWaiting) return;
+  // Messages queue behind this (see sandbox_boot.warm_up), so it goes step by step and
+  // stops as soon as one is waiting: a Run clicked at "ready" waits for one step, not
+  // the whole warm-up. Its output goes nowhere, and a failure here (or a Stop that lands
+  // on it) only means a slower first run.
+  let steps = 0;
+  let finished = false;
   try {
-    await py.runPythonAsync("import _dosim_boot\nawait _dosim_boot.warm_up()");
+    const count = py.runPython("import _dosim_boot\nlen(_dosim_boot.WARM_UP_STEPS)");
+    while (steps < count && waiting === 0) {
+      await py.runPythonAsync(`import _dosim_boot\nawait _dosim_boot.warm_up_step(${steps})`);
+      steps += 1;
+    }
+    finished = steps === count;
   } catch {
     // nothing to do
+  } finally {
+    try {
+      py.runPython(`import _dosim_boot\n_dosim_boot.warm_up_end(${finished ? "True" : "False"})`);
+    } catch {
+      // nothing to do
+    }
   }
-  mark("warmed up");
+  mark(finished ? "warmed up" : `warm-up cut short after ${steps} steps`);
 }
 
 // Wall-clock times (ms since the epoch, comparable with the page's) of the current run,
@@ -419,12 +432,14 @@ async function call(id, helperCall, args) {
 }
 
 let queue = Promise.resolve(); // one message at a time, in order
-
-let playgroundWaiting = false; // a playground op arrived before "ready" (see init)
+let waiting = 0; // messages received and not yet being handled (the warm-up yields to them)
 
 self.onmessage = ({ data: msg }) => {
-  if (msg.type === "pg") playgroundWaiting = true;
-  queue = queue.then(() => handle(msg));
+  waiting += 1;
+  queue = queue.then(() => {
+    waiting -= 1;
+    return handle(msg);
+  });
 };
 
 async function handle(msg) {

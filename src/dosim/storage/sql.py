@@ -58,7 +58,7 @@ _PARAM = re.compile(r"\w*")
 class StatementPlan:
     """How to run one query text: its statements and what is known about them."""
 
-    __slots__ = ("pieces", "writes", "names", "empty_tail", "size", "simple", "used")
+    __slots__ = ("pieces", "writes", "names", "empty_tail", "size", "statement", "used")
 
     def __init__(self, pieces: list[str], names: list, empty_tail: bool, size: int) -> None:
         self.pieces = pieces
@@ -66,7 +66,9 @@ class StatementPlan:
         self.names = names  # per piece: tuple of named parameters in index order, or None
         self.empty_tail = empty_tail
         self.size = size
-        self.simple = False  # one statement, run before, no named parameters
+        # The statement of a simple plan (one statement, run before, no named parameters),
+        # which exec runs on its fast path; None until then.
+        self.statement: str | None = None
         self.used = False  # hit since the cache last looked at it (CLOCK eviction)
 
 
@@ -322,6 +324,8 @@ class SqlStorageCursor:
         return SqlStorageRawIterator(self)
 
 
+# Finished cursors by rowcount (-1 for statements that change no rows, e.g. CREATE TABLE),
+# shared: such a cursor has nothing left to change.
 _FINISHED = {count: SqlStorageCursor(None, max(count, 0)) for count in range(-1, 9)}
 
 
@@ -432,26 +436,41 @@ class SqlStorage:
         host = self._host
         host.storage_fact("sql.exec", "query", query)
         db = self._db
-        if db.broken is not None or not db.sql_enabled:
+        try:
+            plan = self._plans.get(query)
+        except TypeError:  # an unhashable query: _check's errors still come first
             self._check()
-        plan = self._plans.get(query)
+            raise
         if plan is None:
+            self._check()
             plan = self._new_plan(query)
         else:
+            # Plans exist only where SQL is enabled (_check ran before the first one was
+            # made), so of _check's errors only the broken one is left to test for.
+            if db.broken is not None:
+                raise db.broken_error()
             plan.used = True
         if db.kv.pending:
             db.kv.flush()
-        params: Any = _bindings(bindings) if bindings else ()
-        if plan.simple:
+        # Bindings SQLite takes as they are (text, floats, NULL, blobs) are passed on in the
+        # call's own tuple; checked here rather than in _bindings to save a call per exec.
+        params: Any = bindings
+        for value in bindings:
+            kind = type(value)
+            if kind is not str and kind is not float and value is not None and kind is not bytes:
+                params = _bindings(bindings)
+                break
+        text = plan.statement
+        if text is not None:
             # One statement seen before: the hot path, kept flat.
-            text = plan.pieces[0]
-            if plan.writes[0] and not db.dirty and db.begin_write():
+            if not db.dirty and plan.writes[0] and db.begin_write():
                 host.writes_pending()
-            cur = db.spare or db.conn.cursor()
+            cur = db.spare
+            if cur is None:
+                cur = db.conn.cursor()
             auth = db.authorizer
             auth.user = True  # in case SQLite re-prepares the statement (schema change)
             auth.statement = text
-            auth.error = None
             try:
                 cur.execute(text, params)
             except sqlite3.Error as exc:
@@ -465,8 +484,10 @@ class SqlStorage:
             # count can be shared, and the sqlite3 cursor reused for the next statement.
             db.spare = cur
             written = cur.rowcount
-            done = _FINISHED.get(written)
-            return done if done is not None else SqlStorageCursor(None, max(written, 0))
+            try:
+                return _FINISHED[written]
+            except KeyError:
+                return SqlStorageCursor(None, written)
         db.spare = None
         cursor = SqlStorageCursor(cur, 0)
         db.readers.add(cursor)  # the connection stays open while it reads
@@ -488,7 +509,8 @@ class SqlStorage:
                 raise platform_error("Error", limits.MSG_WRONG_BINDINGS)
             params = dict(zip(names, params, strict=True))
         cur = self._run(plan, last, params, True)
-        plan.simple = len(pieces) == 1 and names is None
+        if len(pieces) == 1 and names is None:
+            plan.statement = pieces[0]
         return cur
 
     def _run(self, plan: StatementPlan, index: int, params: Any, is_last: bool) -> sqlite3.Cursor:
@@ -538,8 +560,11 @@ class SqlStorage:
     def _error(self, exc: sqlite3.Error, statement: str, is_last: bool) -> Exception:
         """Translate an error from app SQL into the exception the platform raises."""
         db = self._db
-        if db.authorizer.error is not None:
-            return db.authorizer.error
+        auth = db.authorizer
+        if auth.error is not None:
+            # Taken here, so the hot path of exec need not clear it before each statement.
+            error, auth.error = auth.error, None
+            return error
         text = str(exc)
         if isinstance(exc, sqlite3.ProgrammingError) and text.startswith("Incorrect number"):
             message = limits.MSG_WRONG_BINDINGS if is_last else limits.MSG_PRELUDE_BINDINGS
