@@ -1,0 +1,41 @@
+// The playground's test results: a summary line, then each test with its outcome; a
+// failure's text folds open under it.
+import { el as h } from "./dom.js";
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** "3 passed, 1 failed in 0.4 s" from a run_tests summary. */
+export function summaryText(summary) {
+  const parts = [];
+  for (const key of ["passed", "failed", "errors", "skipped"]) {
+    if (summary[key]) parts.push(key === "errors" ? plural(summary[key], "error") : `${summary[key]} ${key}`);
+  }
+  const seconds = summary.seconds !== undefined ? ` in ${Number(summary.seconds).toFixed(2)} s` : "";
+  return (parts.join(", ") || "no tests ran") + seconds;
+}
+
+/** Render a run_tests result (or its failure to run) into `host`. */
+export function renderTests(host, result, errorBox) {
+  if (!result.ok && !result.summary) {
+    host.replaceChildren(errorBox(result));
+    return;
+  }
+  const { summary, tests } = result;
+  const failing = summary.failed + (summary.errors || 0);
+  const items = tests.map((test) => {
+    const outcome = test.outcome;
+    const detail = test.longrepr || test.message;
+    return h("li", { class: `pg-test pg-test--${outcome}`, "data-outcome": outcome, "data-nodeid": test.nodeid },
+      h("span", { class: `pg-test__badge pg-test__badge--${outcome}` }, outcome),
+      " ",
+      h("code", { class: "pg-test__id" }, test.nodeid),
+      detail && outcome !== "passed"
+        ? h("details", { class: "pg-test__detail", ...(outcome === "failed" || outcome === "error" ? { open: "" } : {}) },
+            h("summary", {}, test.message ? test.message.split("\n")[0].slice(0, 200) : "details"),
+            h("pre", {}, detail))
+        : null);
+  });
+  host.replaceChildren(
+    h("p", { class: `pg-tests__summary ${failing ? "pg-tests__summary--failed" : "pg-tests__summary--passed"}`, role: "status" }, summaryText(summary)),
+    h("ul", { class: "pg-tests" }, items));
+}
