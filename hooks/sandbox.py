@@ -43,6 +43,9 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   worker then always boots plainly);
 * ``boot.json`` — what the worker reads first: the wheel's file name and the snapshot's
   file name and sizes (or ``null``);
+* ``wheels/`` — pytest and its pure-Python dependencies (``tools/pyodide/requirements.txt``,
+  hash-pinned, the Pyodide test run's cache), which the worker fetches and unpacks on the
+  playground's first "Run tests" only (named in ``files.json``'s ``test_wheels``);
 * ``files.json`` — the example apps (``examples/*/`` sources), which the worker lays down
   in its file system so ``dosim.App.from_config("examples/counter")`` works in the page;
   the packages the apps declare in their ``pyproject.toml`` ``dependencies`` (pure
@@ -88,7 +91,11 @@ from tools.fence_settings import (  # noqa: E402
     parse_settings,
     remove_settings,
 )
-from tools.pyodide.dosim_wheel import build_dosim_wheel, ensure_build_deps  # noqa: E402
+from tools.pyodide.dosim_wheel import (  # noqa: E402
+    build_dosim_wheel,
+    ensure_build_deps,
+    ensure_test_wheels,
+)
 
 log = logging.getLogger("mkdocs.hooks.sandbox")
 
@@ -96,7 +103,7 @@ FRONT = ROOT / "docs" / "sandbox"
 SRC = FRONT / "src"
 CACHE = FRONT / "dist"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
-EXAMPLE_SUFFIXES = {".py", ".toml", ".sql", ".json", ".txt"}
+EXAMPLE_SUFFIXES = {".py", ".toml", ".sql", ".json", ".jsonc", ".txt", ".md"}
 ENABLED = os.environ.get("DOSIM_SANDBOX", "1") != "0"
 SNAPSHOT = os.environ.get("DOSIM_SANDBOX_SNAPSHOT", "1") != "0"
 SNAPSHOT_MAKER = FRONT / "snapshot" / "make_snapshot.mjs"
@@ -396,6 +403,25 @@ def _package_files() -> dict[str, str]:
     return files
 
 
+def _distribution(wheel: Path) -> str:
+    """A wheel's distribution name, normalized (``Pygments-2.x-...`` -> ``pygments``)."""
+    return re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower()
+
+
+def _test_wheels(npm: Path) -> list[Path]:
+    """The wheels of pytest and its dependencies for this Pyodide's Python (hash-pinned).
+
+    The same cache as the Pyodide test run (``tools/pyodide/requirements.txt``, downloaded
+    once into ``tools/pyodide/cache/wheels/``). The starters' own packages (marshmallow)
+    are left out: ``files.json`` lays those down at boot.
+    """
+    info = json.loads((npm / "pyodide-lock.json").read_text())["info"]
+    pyver = ".".join(info["python"].split(".")[:2])
+    wheels, _status = ensure_test_wheels(pyver)
+    declared = {re.sub(r"[-_.]+", "-", name).lower() for name in _declared_packages()}
+    return [wheel for wheel in wheels if _distribution(wheel) not in declared]
+
+
 def _wheel_files(wheel: Path) -> dict[str, str]:
     """The text files of the dosim wheel, by path under site-packages.
 
@@ -437,6 +463,7 @@ def _snapshot(npm: Path, wheel: Path) -> Path:
             SNAPSHOT_MAKER,
             SRC / "sandbox_boot.py",
             SRC / "sandbox_helper.py",
+            SRC / "playground_helper.py",
             SRC / "snapshot_format.js",
         ]
     )
@@ -490,10 +517,19 @@ def on_post_build(config):
         shutil.copy2(made, site / "pyodide" / made.name)
         snapshot = {"file": made.name, **_snapshot_sizes(made)}
     (site / "boot.json").write_text(json.dumps({"wheel": wheel.name, "snapshot": snapshot}))
+    # The playground's "Run tests" fetches these on first use (worker.js, "Playground").
+    test_wheels = _test_wheels(npm)
+    (site / "wheels").mkdir(parents=True, exist_ok=True)
+    for old in (site / "wheels").glob("*.whl"):
+        if old.name not in {w.name for w in test_wheels}:
+            old.unlink()
+    for test_wheel in test_wheels:
+        _copy(test_wheel, site / "wheels" / test_wheel.name)
     files = {
         "files": _example_files(),
         "packages": _package_files(),
         "site_files": _wheel_files(wheel) if snapshot else {},
+        "test_wheels": [test_wheel.name for test_wheel in test_wheels],
     }
     (site / "files.json").write_text(json.dumps(files))
 

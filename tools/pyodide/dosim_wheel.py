@@ -31,6 +31,8 @@ ROOT = HERE.parent.parent
 CACHE = HERE / "cache"
 BUILD_DEPS = CACHE / "build-deps"  # dosim's build backend, for the host Python
 DIST = CACHE / "dist"  # dosim's own wheel
+WHEELS = CACHE / "wheels"  # pytest + deps (+ the starters' packages), for Pyodide's Python
+REQUIREMENTS = HERE / "requirements.txt"
 MARKER = ".complete"
 
 
@@ -144,6 +146,59 @@ def ensure_build_deps() -> str:
 
     fill_dir(BUILD_DEPS, key, download)
     return "done"
+
+
+def ensure_test_wheels(pyver: str) -> tuple[list[Path], str]:
+    """Download requirements.txt (hash-pinned) as pure-Python wheels for Python ``pyver``.
+
+    Once per requirement list and Python version, into ``cache/wheels/``; the Pyodide
+    test run installs them, and the docs site serves pytest's for the playground's
+    "Run tests".
+
+    Args:
+        pyver: Pyodide's Python version, e.g. ``"3.14"``.
+
+    Returns:
+        The wheels, and ``"cached"`` or ``"done"``.
+    """
+    key = digest(REQUIREMENTS.read_text(), pyver)
+    cached = cached_dir(WHEELS, key)
+    if cached:
+        say(f"pytest wheels for Python {pyver} present in {WHEELS.relative_to(ROOT)}/")
+        return cached, "cached"
+    say(f"downloading pytest wheels for Python {pyver} (requirements.txt) ...")
+
+    def download(dest: Path) -> None:
+        run(
+            "download pytest wheels",
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                "--python-version",
+                pyver,
+                "--platform",
+                "any",
+                "--implementation",
+                "py",
+                "--abi",
+                "none",
+                "-r",
+                str(REQUIREMENTS),
+                "-d",
+                str(dest),
+            ],
+        )
+        odd = [f.name for f in dest.iterdir() if not f.name.endswith("-none-any.whl")]
+        if odd:
+            raise SetupError(f"download pytest wheels: not pure-Python wheels: {odd}")
+
+    files = fill_dir(WHEELS, key, download)
+    say("got " + ", ".join(f.name for f in files))
+    return files, "done"
 
 
 def source_key() -> str:

@@ -42,18 +42,16 @@ if str(ROOT) not in sys.path:
 
 from tools.pyodide import dosim_wheel  # noqa: E402
 from tools.pyodide.dosim_wheel import (  # noqa: E402
-    CACHE,
     SetupError,
     cached_dir,
     digest,
-    fill_dir,
     run,
     say,
 )
 
-WHEELS = CACHE / "wheels"  # pytest + deps, for Pyodide's Python
+WHEELS = dosim_wheel.WHEELS  # pytest + deps, for Pyodide's Python
 PYODIDE_PKG = HERE / "node_modules" / "pyodide"
-REQUIREMENTS = HERE / "requirements.txt"
+REQUIREMENTS = dosim_wheel.REQUIREMENTS
 EXIT_SETUP = 90
 # Output that means something reached for the network (Pyodide's CDN fallback, our fetch guard).
 NETWORK_SIGNS = re.compile(r"jsdelivr|fetch failed|BLOCKED network fetch", re.IGNORECASE)
@@ -116,46 +114,9 @@ def pyodide_python() -> str:
     return ".".join(info["python"].split(".")[:2])
 
 
-@timed("pytest wheels")
 def ensure_test_wheels(pyver: str) -> str:
-    """Download requirements.txt as pure-Python wheels for Pyodide's Python, once."""
-    key = digest(REQUIREMENTS.read_text(), pyver)
-    if cached_dir(WHEELS, key):
-        say(f"pytest wheels for Python {pyver} present in {WHEELS.relative_to(ROOT)}/")
-        return "cached"
-    say(f"downloading pytest wheels for Python {pyver} (requirements.txt) ...")
-
-    def download(dest: Path) -> None:
-        run(
-            "download pytest wheels",
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--disable-pip-version-check",
-                "--only-binary=:all:",
-                "--python-version",
-                pyver,
-                "--platform",
-                "any",
-                "--implementation",
-                "py",
-                "--abi",
-                "none",
-                "-r",
-                str(REQUIREMENTS),
-                "-d",
-                str(dest),
-            ],
-        )
-        odd = [f.name for f in dest.iterdir() if not f.name.endswith("-none-any.whl")]
-        if odd:
-            raise SetupError(f"download pytest wheels: not pure-Python wheels: {odd}")
-
-    files = fill_dir(WHEELS, key, download)
-    say("got " + ", ".join(f.name for f in files))
-    return "done"
+    """Download requirements.txt as pure-Python wheels for Pyodide's Python, once (timed)."""
+    return timed("pytest wheels")(dosim_wheel.ensure_test_wheels)(pyver)[1]
 
 
 def stack_switching_flags(node: str) -> list[str]:

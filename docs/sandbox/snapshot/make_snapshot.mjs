@@ -31,6 +31,7 @@ py.FS.writeFile("/tmp/dosim.whl", readFileSync(wheelPath));
 py.FS.mkdirTree("/sandbox-lib");
 py.FS.writeFile("/sandbox-lib/_dosim_sandbox.py", readFileSync(join(srcDir, "sandbox_helper.py")));
 py.FS.writeFile("/sandbox-lib/_dosim_boot.py", readFileSync(join(srcDir, "sandbox_boot.py")));
+py.FS.writeFile("/sandbox-lib/_dosim_playground.py", readFileSync(join(srcDir, "playground_helper.py")));
 const skipped = py.runPython(`
 import sys
 sys.path.insert(0, "/sandbox-lib")

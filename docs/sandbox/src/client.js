@@ -39,6 +39,7 @@ export class SandboxClient {
     this.restarts = 0; // how often Python was restarted (Stop without isolation, or too slow)
     this.stopLog = []; // {ms, how: "interrupted" | "ended" | "restarted", resent, reason}
     this.stopping = null;
+    this.playgroundListeners = new Set();
     this.start();
   }
 
@@ -106,8 +107,15 @@ export class SandboxClient {
       if (job) {
         this.pending.delete(msg.id);
         this.stopped(msg.id, msg.result.stopped ? "interrupted" : "ended");
-        job.resolve({ ...msg.result, snapshot: msg.snapshot, timing: msg.timing, stopped: msg.result.stopped ? "interrupted" : undefined });
+        if (job.playground) {
+          const result = msg.result.stopped ? { ...msg.result, stopped: "interrupted" } : msg.result;
+          job.resolve({ result, snapshot: msg.snapshot || { apps: [] }, timing: msg.timing });
+        } else {
+          job.resolve({ ...msg.result, snapshot: msg.snapshot, timing: msg.timing, stopped: msg.result.stopped ? "interrupted" : undefined });
+        }
       }
+    } else if (msg.type === "pg-event") {
+      for (const fn of this.playgroundListeners) fn(msg.event);
     }
   }
 
@@ -115,10 +123,27 @@ export class SandboxClient {
   send(type, payload, onOutput) {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve, onOutput: onOutput || (() => {}), generation: this.generation });
+      const playground = type === "pg";
+      this.pending.set(id, { resolve, onOutput: onOutput || (() => {}), generation: this.generation, playground });
       if (this.interruptBuffer && !this.stopping) Atomics.store(this.interruptBuffer, 0, 0);
       this.worker.postMessage({ type, id, ...payload });
     });
+  }
+
+  /**
+   * One op of the whole-app playground (see worker.js, "Playground"): queued like runs,
+   * stopped by the same Stop. Resolves with `{result, snapshot}`; after a restart
+   * `result` is `{ok: false, stopped: "restarted", reason}` and the app is gone.
+   * `onOutput(stream, text)` hears what the app prints while the op runs.
+   */
+  playground(op, args = {}, onOutput) {
+    return this.send("pg", { op, args }, onOutput);
+  }
+
+  /** Hear the playground's unsolicited events (`{kind: "ws-message" | "ws-close", ...}`). */
+  onPlaygroundEvent(fn) {
+    this.playgroundListeners.add(fn);
+    return () => this.playgroundListeners.delete(fn);
   }
 
   drop(key) {
@@ -169,7 +194,8 @@ export class SandboxClient {
     if (reason !== "stopped") console.warn(`dosim sandbox: Python restarted (${reason})`);
     for (const [id, job] of jobs) {
       this.stopped(id, "restarted", reason);
-      job.resolve({ ok: false, stopped: "restarted", reason });
+      const report = { ok: false, stopped: "restarted", reason };
+      job.resolve(job.playground ? { result: report, snapshot: { apps: [] } } : report);
     }
     if (this.stopping) {
       clearInterval(this.stopping.resend);

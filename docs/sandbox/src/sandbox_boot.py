@@ -32,13 +32,15 @@ def unpack_wheel(path):
 
 
 def prepare():
-    """Import dosim, all of its modules the browser can use, and the page helper.
+    """Import dosim, all of its modules the browser can use, and the page helpers.
 
     Returns:
         The names of the dosim modules that could not be imported, with the reason.
     """
     if HELPER_DIR not in sys.path:
         sys.path.insert(0, HELPER_DIR)
+    # Both page helpers: the playground's first op then imports nothing.
+    import _dosim_playground  # noqa: F401
     import _dosim_sandbox  # noqa: F401
 
     import dosim

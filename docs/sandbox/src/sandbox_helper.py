@@ -258,7 +258,7 @@ async def _response_report(response):
     report["bodyBytes"] = len(data)
     if not data:
         return report
-    kind, text = _body_text(data, content_type)
+    kind, text = body_text(data, content_type)
     report["bodyKind"] = kind
     if text is not None:
         report["truncated"] = len(text) > _BODY_LIMIT
@@ -270,8 +270,16 @@ _BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/octet-strea
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
-def _body_text(data, content_type):
-    """``(kind, text)`` for a non-empty body: JSON pretty-printed, text, or binary."""
+def body_text(data, content_type):
+    """``(kind, text)`` for a non-empty body: JSON pretty-printed, text, or binary.
+
+    Args:
+        data: The body's bytes.
+        content_type: The response's ``Content-Type``, lowercased.
+
+    Returns:
+        ``("json", pretty text)``, ``("text", text)`` or ``("binary", None)``.
+    """
     if content_type.startswith(_BINARY_TYPES) or "application/zip" in content_type:
         return "binary", None
     try:
@@ -340,7 +348,8 @@ def _binding(view):
     return facts
 
 
-def _describe(name, app):
+def describe_app(name, app):
+    """The Objects panel's description of ``app``, shown under the name ``name``."""
     namespaces = [
         {
             "binding": namespace.binding,
@@ -366,7 +375,7 @@ def snapshot(key):
     if not scope or "dosim" not in sys.modules:
         return json.dumps({"apps": []})
     try:
-        return json.dumps({"apps": [_describe(n, a) for n, a in _apps(scope)]}, default=repr)
+        return json.dumps({"apps": [describe_app(n, a) for n, a in _apps(scope)]}, default=repr)
     except Exception as error:  # noqa: BLE001
         return json.dumps({"apps": [], "error": repr(error)})
 

@@ -13,11 +13,14 @@
 //   {type:"run", id, code, key, fresh, block}      -> out*, done {result, snapshot}
 //   {type:"advance", id, key, var, seconds, block} -> out*, done {result, snapshot}
 //   {type:"drop", key}                             forget a group's namespace
+//   {type:"pg", id, op, args}                      -> done {result, snapshot}, pg-event*
+//     (the whole-app playground: see "Playground" at the end of this file)
 // Output is streamed as {type:"out", id, stream, text} in the order Python wrote it.
 // Stop (cross-origin isolated pages only): the page writes SIGINT (2) into a shared
 // one-byte buffer; see "Interrupts" below.
 import helperSource from "./sandbox_helper.py";
 import bootSource from "./sandbox_boot.py";
+import playgroundSource from "./playground_helper.py";
 import { unpackSnapshot } from "./snapshot_format.js";
 
 const pyodideURL = new URL("./pyodide/", import.meta.url).href;
@@ -200,7 +203,10 @@ function writeFiles(files, root = "") {
 
 function layDownFiles(files) {
   writeFiles(files.files);
-  writeFiles({ "_dosim_sandbox.py": helperSource, "_dosim_boot.py": bootSource }, "/sandbox-lib/");
+  writeFiles(
+    { "_dosim_sandbox.py": helperSource, "_dosim_boot.py": bootSource, "_dosim_playground.py": playgroundSource },
+    "/sandbox-lib/",
+  );
 }
 
 /** Start Python: from the snapshot if there is a usable one, else plainly. */
@@ -410,5 +416,90 @@ async function handle(msg) {
     });
   } else if (msg.type === "drop") {
     helper.drop(msg.key);
+  } else if (msg.type === "pg") {
+    await playgroundCall(msg);
+  }
+}
+
+// -- Playground -------------------------------------------------------------------------
+// The whole-app playground's ops (docs/sandbox/src/playground_helper.py, imported as
+// _dosim_playground): {type:"pg", id, op, args} -> {type:"done", id, result, snapshot},
+// with the interrupt armed around the op as around a run, and the app's Objects-panel
+// snapshot with every answer. What the app sends its WebSocket clients arrives unasked,
+// as {type:"pg-event", event}. pytest is not part of the boot: its wheels (listed in
+// files.json's "test_wheels", served from ./wheels/) are fetched and unpacked into
+// site-packages on the first "run_tests" only.
+let playground = null;
+let pytestInstalled = null; // the promise of the one installation
+
+function playgroundModule() {
+  if (!playground) {
+    playground = py.pyimport("_dosim_playground");
+    playground.set_event_sink((json) => post({ type: "pg-event", event: JSON.parse(json) }));
+  }
+  return playground;
+}
+
+async function installPytest() {
+  const names = (await early.files).test_wheels || [];
+  if (!names.length) throw new Error("this site serves no pytest wheels (files.json has no test_wheels)");
+  const wheels = await Promise.all(
+    names.map(async (name) => [name, new Uint8Array(await (await fetchOk(new URL(`./wheels/${name}`, import.meta.url))).arrayBuffer())]),
+  );
+  py.FS.mkdirTree("/tmp/wheels");
+  const boot = py.pyimport("_dosim_boot");
+  try {
+    for (const [name, bytes] of wheels) {
+      py.FS.writeFile(`/tmp/wheels/${name}`, bytes);
+      boot.unpack_wheel(`/tmp/wheels/${name}`);
+      py.FS.unlink(`/tmp/wheels/${name}`);
+    }
+  } finally {
+    boot.destroy();
+  }
+}
+
+async function playgroundCall({ id, op, args }) {
+  timing = { started: epochNow() };
+  if (interrupts && Atomics.exchange(interrupts.buffer, 0, 0) === 2) {
+    post({ type: "done", id, result: { ok: false, stopped: true, before: true }, snapshot: { apps: [] }, timing });
+    return;
+  }
+  let scope = null;
+  current = id;
+  written = 0;
+  try {
+    const module = playgroundModule();
+    if (op === "run_tests") {
+      pytestInstalled ??= installPytest();
+      try {
+        await pytestInstalled;
+      } catch (error) {
+        pytestInstalled = null; // a later run_tests tries again
+        throw error;
+      }
+    }
+    scope = py.toPy({
+      _sb: module,
+      _arm: () => py.setInterruptBuffer(interrupts?.slot),
+      _disarm: () => py.setInterruptBuffer(undefined),
+      op,
+      args: JSON.stringify(args || {}),
+    });
+    let report;
+    try {
+      report = await py.runPythonAsync(armed("call(op, args)"), { globals: scope });
+    } finally {
+      py.setInterruptBuffer(undefined);
+    }
+    const result = report === undefined ? { ok: false, stopped: true } : JSON.parse(report);
+    post({ type: "done", id, result, snapshot: JSON.parse(module.snapshot_json()), timing });
+  } catch (error) {
+    const message = String(error && error.message ? error.message : error);
+    const failure = { type: "SandboxError", message, file: null, line: null, traceback: "" };
+    post({ type: "done", id, result: { ok: false, error: failure }, snapshot: { apps: [] }, timing });
+  } finally {
+    scope?.destroy();
+    current = null;
   }
 }
