@@ -22,6 +22,7 @@ export function renderTests(host, result, errorBox) {
   }
   const { summary, tests } = result;
   const failing = summary.failed + (summary.errors || 0);
+  let firstFailure = true; // only the first failure's text is open: a page of them is a wall
   const items = tests.map((test) => {
     const outcome = test.outcome;
     const detail = test.longrepr || test.message;
@@ -30,7 +31,7 @@ export function renderTests(host, result, errorBox) {
       " ",
       h("code", { class: "pg-test__id" }, test.nodeid),
       detail && outcome !== "passed"
-        ? h("details", { class: "pg-test__detail", ...(outcome === "failed" || outcome === "error" ? { open: "" } : {}) },
+        ? h("details", { class: "pg-test__detail", ...(["failed", "error"].includes(outcome) && firstFailure && !(firstFailure = false) ? { open: "" } : {}) },
             h("summary", {}, test.message ? test.message.split("\n")[0].slice(0, 200) : "details"),
             h("pre", {}, detail))
         : null);

@@ -49,6 +49,11 @@ class Playground {
     this.loaded = null; // signature of the files the loaded app was made from
     this.busy = 0;
     this.chain = Promise.resolve();
+    // What the reader started and what finished (the browser tests wait on these), and
+    // every op sent, in order (a shared link must send none but "templates").
+    this.acting = 0;
+    this.actionsDone = 0;
+    this.ops = [];
     this.build();
     this.client.on((state) => this.clientState(state));
     this.client.onPlaygroundEvent((event) => this.sockets.event(event));
@@ -60,8 +65,8 @@ class Playground {
     const button = (label, title, onclick, cls = "", extra = {}) =>
       h("button", { type: "button", class: `dosim-btn ${cls}`, title, onclick, ...extra }, label);
     this.picker = h("select", { id: "pg-template", class: "pg-input", disabled: "", onchange: () => this.choose(this.picker.value) });
-    this.runButton = button("▶ Run app", `Load the app from these files (${RUN_KEY})`, () => this.runApp(), "dosim-btn--run pg-run");
-    this.testButton = button("Run tests", "Run the app's tests/ with pytest", () => this.runTests(), "pg-runtests");
+    this.runButton = button("▶ Run app", `Load the app from these files (${RUN_KEY})`, () => this.act(() => this.runApp()), "dosim-btn--run pg-run");
+    this.testButton = button("Run tests", "Run the app's tests/ with pytest", () => this.act(() => this.runTests()), "pg-runtests");
     this.stopButton = button("■ Stop", "Stop what runs (a handler stuck in a loop)", () => this.client.stop(), "dosim-btn--stop pg-stop", { disabled: "" });
     this.status = h("span", { class: "dosim-status pg-status" });
     this.toolbar = h("div", { class: "dosim-toolbar pg-toolbar", role: "toolbar", "aria-label": "Playground", onkeydown: (e) => this.arrowKeys(e) },
@@ -69,13 +74,13 @@ class Playground {
       this.runButton, this.testButton, this.stopButton,
       button("↺ Reset", "Go back to the template's files (your edits are dropped)", () => this.reset(), "pg-reset"),
       button("Share", "Make a link that holds every file (it opens the files, runs nothing)", () => this.share(), "pg-share"),
-      button("Download zip", "Download the app as a starter folder (pyproject, src/, tests/)", () => this.download(), "pg-zip"),
+      button("Download zip", "Download the app as a starter folder (pyproject, src/, tests/)", () => this.act(() => this.download()), "pg-zip"),
       this.status);
     this.notice = h("p", { class: "dosim-notice pg-notice", hidden: "" });
     this.shareBox = h("div", { class: "dosim-share pg-sharebox", hidden: "" });
     this.appState = h("div", { class: "pg-appstate", "aria-live": "polite" }, h("p", { class: "dosim-muted" }, "The app is not loaded: press Run app (or send a request, which loads it first)."));
     this.workspace = h("div", { class: "pg-workspace" });
-    this.files = new FileSet(this.workspace, { onChange: () => this.edited(), onRun: () => this.runApp(), say: (t) => this.say(t), hint: EDITOR_HINT });
+    this.files = new FileSet(this.workspace, { onChange: () => this.edited(), onRun: () => this.act(() => this.runApp()), say: (t) => this.say(t), hint: EDITOR_HINT });
 
     // Request, WebSockets and Tests: tabs; the Objects panel beside them.
     const tabs = [["request", "Request"], ["sockets", "WebSockets"], ["tests", "Tests"]];
@@ -87,14 +92,14 @@ class Playground {
       this.tabPanels[key] = h("div", { role: "tabpanel", id: `pg-panel-${key}`, class: "pg-panel", "aria-labelledby": `pg-tab-${key}`, hidden: "" });
       tabList.append(this.tabButtons[key]);
     }
-    this.requests = new RequestPanel(this.tabPanels.request, { send: (r) => this.request(r), say: (t) => this.say(t), onJump: (f, l) => this.jump(f, l) });
-    this.sockets = new SocketPanel(this.tabPanels.sockets, { call: (op, args) => this.appOp(op, args), say: (t) => this.say(t), onJump: (f, l) => this.jump(f, l), errorBox });
+    this.requests = new RequestPanel(this.tabPanels.request, { send: (r) => this.act(() => this.request(r)), say: (t) => this.say(t), onJump: (f, l) => this.jump(f, l) });
+    this.sockets = new SocketPanel(this.tabPanels.sockets, { call: (op, args) => this.act(() => this.appOp(op, args)), say: (t) => this.say(t), onJump: (f, l) => this.jump(f, l), errorBox });
     this.testResults = h("div", { class: "pg-testresults" }, h("p", { class: "dosim-muted" }, "Press Run tests to run the app's tests/ with pytest, here in the page."));
     this.tabPanels.tests.append(this.testResults);
     this.showTab("request");
 
     this.advanceBy = h("input", { id: "pg-advance", class: "pg-input pg-seconds", type: "number", min: "0", step: "any", value: "10" });
-    this.clock = h("form", { class: "pg-clock", onsubmit: (e) => (e.preventDefault(), this.advance(Number(this.advanceBy.value))) },
+    this.clock = h("form", { class: "pg-clock", onsubmit: (e) => (e.preventDefault(), this.act(() => this.advance(Number(this.advanceBy.value)))) },
       h("label", { for: "pg-advance", class: "pg-label pg-label--inline" }, "Virtual clock: advance by"), this.advanceBy, h("span", {}, "s"),
       h("button", { type: "submit", class: "dosim-btn pg-advance-btn" }, "Advance"));
     this.clockNote = h("p", { class: "dosim-muted pg-clock__note", "aria-live": "polite" });
@@ -334,6 +339,17 @@ class Playground {
 
   // -- talking to Python --------------------------------------------------------------------
 
+  /** Something the reader started (a click, a key): counted while it runs. */
+  async act(job) {
+    this.acting += 1;
+    try {
+      return await job();
+    } finally {
+      this.acting -= 1;
+      this.actionsDone += 1;
+    }
+  }
+
   queue(job) {
     const next = this.chain.then(job, job);
     this.chain = next.catch(() => {});
@@ -342,6 +358,7 @@ class Playground {
 
   /** Run one op in its turn; the Objects panel follows every answer's snapshot. */
   raw(op, args, busyText) {
+    this.ops.push(op);
     return this.queue(async () => {
       this.setBusy(true, busyText);
       let answer;
@@ -390,7 +407,9 @@ class Playground {
     this.root.dataset.stale = "false";
     this.sockets.forgetAll("the app was loaded again");
     const app = result.app || {};
-    const list = (items) => (items && items.length ? items.join(", ") : "none");
+    // A binding is {binding, class?, type}: "COUNTER (Counter)", "CACHE (kv)".
+    const name = (item) => (typeof item === "string" ? item : `${item.binding} (${item.class || item.type})`);
+    const list = (items) => (items && items.length ? items.map(name).join(", ") : "none");
     this.setAppState(h("p", { class: "pg-loaded" },
       h("strong", {}, `${app.name || this.template.name} is running`), ` · classes: ${list(app.classes)} · bindings: ${list(app.bindings)}`,
       because ? h("span", { class: "dosim-muted" }, ` · ${because}`) : null));
@@ -451,7 +470,7 @@ class Playground {
   renderSnapshot(snapshot, highlightFrom) {
     this.snapshot = snapshot;
     const refocus = this.objects.contains(document.activeElement);
-    renderObjects(this.objects, snapshot, { highlightFrom, busy: false, onAdvance: (_name, seconds) => this.advance(seconds) });
+    renderObjects(this.objects, snapshot, { highlightFrom, busy: false, onAdvance: (_name, seconds) => this.act(() => this.advance(seconds)) });
     this.objectsEmpty.hidden = !this.objects.hidden;
     if (refocus) this.objects.querySelector(".dosim-advance")?.focus();
   }
