@@ -345,6 +345,11 @@ def _unload():
     _state.folder = None
 
 
+def close():
+    """Close the loaded app, if any: its sockets, the app, its modules and its folder."""
+    _unload()
+
+
 def _missing_class(config):
     """The binding whose ``class_name`` the main module does not define as a class."""
     module = load_main_module(Path(config.main))
