@@ -39,6 +39,9 @@ export class SocketPanel {
     this.onJump = onJump;
     this.errorBox = errorBox;
     this.clients = new Map(); // number -> {card, log, state}
+    // Events for a client whose card is not made yet: what the app sends on connect
+    // arrives before ws_connect's answer.
+    this.early = new Map(); // number -> [event]
     this.path = h("input", { id: "pg-ws-path", class: "pg-input pg-path", type: "text", value: "/", spellcheck: "false", autocomplete: "off" });
     this.problem = h("div", { class: "pg-ws-problem", "aria-live": "polite" });
     this.list = h("div", { class: "pg-clients" });
@@ -89,6 +92,8 @@ export class SocketPanel {
     this.clients.set(number, { card, log, state, input, closeButton, sendButton, open: true });
     this.list.append(card);
     this.list.previousElementSibling.hidden = true;
+    for (const event of this.early.get(number) || []) this.event(event);
+    this.early.delete(number);
   }
 
   logLine(number, direction, text) {
@@ -127,6 +132,11 @@ export class SocketPanel {
 
   /** A worker event: a message from the app to a client, or a close. */
   event(event) {
+    if (!this.clients.has(event.client)) {
+      if (!this.early.has(event.client)) this.early.set(event.client, []);
+      this.early.get(event.client).push(event);
+      return;
+    }
     if (event.kind === "ws-message") this.logLine(event.client, "in", shown(event.data));
     else if (event.kind === "ws-close") this.closed(event.client, event.code, event.reason);
   }
@@ -140,6 +150,7 @@ export class SocketPanel {
   /** Remove every client card (another template). */
   clear() {
     this.clients.clear();
+    this.early.clear();
     this.list.replaceChildren();
     this.list.previousElementSibling.hidden = false;
     this.problem.replaceChildren();
