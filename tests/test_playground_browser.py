@@ -430,7 +430,8 @@ def test_load_errors_show_file_and_line_and_the_editor_goes_there(pg) -> None:
     assert page.evaluate(f"{PG}.files.active") == "src/entry.py"
     marked = page.locator('.pg-editors__one[data-path="src/entry.py"] .cm-line.dosim-error-line')
     assert marked.count() == 1 and marked.inner_text() == "def broken(:"
-    page.locator(".pg-workspace").screenshot(path=SCREENSHOTS / "playground-load-error.png")
+    page.locator(".pg-appstate").scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "playground-load-error.png")
 
     # A class the config names that the code lacks: the config's line that names it.
     set_file(page, "src/entry.py", entry)

@@ -176,8 +176,11 @@ export class RequestPanel {
     this.say(`Showing ${entry.request.method} ${entry.request.path}`);
   }
 
+  /** Forget the answer shown and the history (another template, or Reset). */
   clear() {
     this.result.replaceChildren();
+    this.history = [];
+    this.renderHistory();
   }
 }
 

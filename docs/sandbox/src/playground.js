@@ -64,7 +64,8 @@ class Playground {
   build() {
     const button = (label, title, onclick, cls = "", extra = {}) =>
       h("button", { type: "button", class: `dosim-btn ${cls}`, title, onclick, ...extra }, label);
-    this.picker = h("select", { id: "pg-template", class: "pg-input", disabled: "", onchange: () => this.choose(this.picker.value) });
+    this.picker = h("select", { id: "pg-template", class: "pg-input", disabled: "", onchange: () => this.choose(this.picker.value) },
+      h("option", {}, "Loading the templates…"));
     this.runButton = button("▶ Run app", `Load the app from these files (${RUN_KEY})`, () => this.act(() => this.runApp()), "dosim-btn--run pg-run");
     this.testButton = button("Run tests", "Run the app's tests/ with pytest", () => this.act(() => this.runTests()), "pg-runtests");
     this.stopButton = button("■ Stop", "Stop what runs (a handler stuck in a loop)", () => this.client.stop(), "dosim-btn--stop pg-stop", { disabled: "" });
