@@ -231,15 +231,16 @@ def new_tutorial(session: nox.Session) -> None:
 def sandbox(session: nox.Session) -> None:
     """The site's live sandboxes in Chromium: every block of every page, and the playground.
 
-    Builds the site once for both files (tests/browser_site.py; hooks/sandbox.py bundles
-    the front end with esbuild from docs/sandbox/, npm ci there on first use) and serves
-    it with tools/serve_site.py.
+    Builds the site (hooks/sandbox.py bundles the front end with esbuild from
+    docs/sandbox/, npm ci there on first use; the sandbox and playground page tests share
+    one build through tests/browser_site.py) and serves it with tools/serve_site.py.
     """
     session.install("-e", ".[docs]", "pytest", "playwright==1.65.2")
     session.run(
         "pytest",
         "-q",
         "tests/test_sandbox_browser.py",
+        "tests/test_playground_engine_browser.py",
         "tests/test_playground_browser.py",
         *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},

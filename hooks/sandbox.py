@@ -101,6 +101,7 @@ from tools.pyodide.dosim_wheel import (  # noqa: E402
     ensure_build_deps,
     ensure_test_wheels,
 )
+from tools.pyodide.run_tests import stack_switching_flags  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.sandbox")
 
@@ -488,7 +489,9 @@ def _snapshot(npm: Path, wheel: Path) -> Path:
     if not node:
         raise RuntimeError("sandbox: node not found; or build with DOSIM_SANDBOX_SNAPSHOT=0")
     proc = subprocess.run(
-        [node, str(SNAPSHOT_MAKER), str(npm), str(wheel), str(SRC), str(out)],
+        # With JSPI on, as in the browsers that have it: see make_snapshot.mjs.
+        [node, *stack_switching_flags(node), str(SNAPSHOT_MAKER)]
+        + [str(npm), str(wheel), str(SRC), str(out)],
         cwd=FRONT,
         capture_output=True,
         text=True,

@@ -22,6 +22,14 @@ if (!outPath) {
   console.error("usage: node make_snapshot.mjs <pyodide dir> <dosim wheel> <sandbox src dir> <out.bin.gz>");
   process.exit(2);
 }
+// Pyodide decides at start-up, in C, whether run_sync (JSPI stack switching) works, and
+// that choice is part of the memory a snapshot saves: made without JSPI, the restored
+// interpreter refuses run_sync (so asyncio.run, and with it the playground's async tests)
+// even in a browser that has JSPI. hooks/sandbox.py runs Node with JSPI on.
+if (!("Suspending" in WebAssembly || "Suspender" in WebAssembly)) {
+  console.error("make_snapshot.mjs: this Node has no JSPI (run it with --experimental-wasm-stack-switching)");
+  process.exit(3);
+}
 const indexURL = resolve(pyodideDir) + "/"; // Node wants a path here, not a file: URL
 const { loadPyodide } = await import(pathToFileURL(join(indexURL, "pyodide.mjs")).href);
 

@@ -157,7 +157,8 @@ function makeWriter(stream) {
  */
 async function bootFromSnapshot(snapshot) {
   const [{ loadPyodide }, { default: createPyodideModule }] = await Promise.all([early.pyodide, early.asm]);
-  return loadPyodide({
+  let trampoline = null;
+  const restored = await loadPyodide({
     indexURL: pyodideURL,
     stdout: () => {},
     stderr: () => {},
@@ -166,11 +167,32 @@ async function bootFromSnapshot(snapshot) {
       mark("runtime instantiating");
       const module = await createPyodideModule(settings);
       mark("runtime instantiated");
+      trampoline = callTrampoline(module);
       await snapshot.filled;
       if (snapshot.memory.length > module.HEAP8.length) module._emscripten_resize_heap(snapshot.memory.length);
       return module;
     },
   });
+  // The restore wrote Node's trampoline over this browser's; put this browser's back.
+  if (trampoline?.ptr) trampoline.module.HEAP32[trampoline.slot] = trampoline.ptr;
+  return restored;
+}
+
+/**
+ * How CPython calls C functions here: its start-up stores, in the interpreter's memory,
+ * a pointer to a small wasm trampoline when the engine can build one (Chromium can),
+ * else 0, which means a JavaScript trampoline. The snapshot is made in Node 20, which
+ * cannot, so a restore brings back 0: every call then goes through JavaScript frames,
+ * which JSPI cannot suspend, and `run_sync` (asyncio.run, the playground's async tests)
+ * dies with "trying to suspend JS frames". So the pointer this browser's start-up stored
+ * is read before the restore and written back after it. (Pinned Pyodide: `_PyRuntime`
+ * and the slot's offset are the module's exports that its own start-up uses.)
+ */
+function callTrampoline(module) {
+  const offset = module.__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET;
+  if (typeof offset !== "number" || typeof module.__PyRuntime !== "number") return null;
+  const slot = (module.__PyRuntime + module.HEAP32[offset >> 2]) >> 2;
+  return { module, slot, ptr: module.HEAP32[slot] };
 }
 
 async function plainBoot() {
