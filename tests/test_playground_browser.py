@@ -16,8 +16,11 @@ the same files and runs nothing. Then: a syntax error and a config naming a miss
 class are shown with their file and line, and the editor goes there; edits survive a
 reload and Reset drops them; Stop ends a handler stuck in ``while True`` without
 restarting Python; the keyboard alone sends a request; at 360 px the page does not scroll
-sideways. Screenshots go to ``artifacts/screenshots/playground-*.png``. No console
-errors, no request leaves 127.0.0.1.
+sideways. The picker offers what ``dosim new`` offers, and a blank app whose test
+passes; files are added, renamed and deleted from the tree (a deleted module's import is
+an error at the importing line). Screenshots go to
+``artifacts/screenshots/playground-*.png``. No console errors, no request leaves
+127.0.0.1.
 
 Runs in ``nox -s sandbox`` (``DOSIM_BROWSER_TESTS`` set: a missing Chromium, Playwright
 or MkDocs fails the module); elsewhere it skips.
@@ -45,6 +48,8 @@ from browser_site import built_site, open_page  # noqa: E402
 from hooks.gallery import starter_apps  # noqa: E402
 from tools.chromium import CHROMIUM, launch  # noqa: E402
 from tools.serve_site import serve_in_thread  # noqa: E402
+
+from dosim.dev.templates import available_templates  # noqa: E402
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 REQUIRED = bool(os.environ.get("DOSIM_BROWSER_TESTS"))
@@ -410,7 +415,63 @@ def check_share(page, browser, problems) -> None:
         fresh.context.close()
 
 
-# -- errors, storage, Stop, keyboard, narrow screens ------------------------------------
+# -- templates, files, errors, storage, Stop, keyboard, narrow screens ------------------
+
+
+def test_the_picker_offers_what_dosim_new_offers_and_a_blank_app(pg) -> None:
+    page = pg
+    options = page.eval_on_selector_all("#pg-template option", "os => os.map(o => o.value)")
+    assert sorted(options) == sorted([*available_templates(), "blank"])
+    choose(page, "blank")
+    act(page, lambda: page.click(".pg-run"))
+    assert page.locator(".pg-loaded").count() == 1, page.inner_text(".pg-appstate")
+    act(page, lambda: page.click(".pg-runtests"))
+    summary = page.inner_text(".pg-testresults .pg-tests__summary")
+    assert re.match(r"\d+ passed in ", summary), page.inner_text(".pg-testresults")[:3000]
+
+
+def file_form(page, action: str, path: str | None = None) -> None:
+    """Use the file tree's inline form: "new" or "rename" with a path, or "delete"."""
+    page.click(f'.pg-fileactions [data-action="{action}"]')
+    if path is None:
+        page.click(".pg-fileform [type=submit]")
+    else:
+        page.fill(".pg-fileform input", path)
+        page.press(".pg-fileform input", "Enter")
+
+
+def test_files_are_added_renamed_and_deleted(pg) -> None:
+    page = pg
+    choose(page, "counter")
+    page.click(".pg-reset")
+    file_form(page, "new", "src/helpers.py")
+    assert page.evaluate(f"{PG}.files.active") == "src/helpers.py"
+    set_file(page, "src/helpers.py", 'GREETING = "hello "\n')
+    file_form(page, "new", "src/helpers.py")  # taken: the form says so and stays open
+    assert "already exists" in page.inner_text(".pg-fileform .pg-problem")
+    page.press(".pg-fileform input", "Escape")
+    file_form(page, "rename", "src/greeting.py")
+    assert "src/helpers.py" not in files(page)
+    assert files(page)["src/greeting.py"] == 'GREETING = "hello "\n'
+    entry = files(page)["src/entry.py"]
+    edited = entry.replace(
+        "return Response(str(await counter.get()))",
+        "return Response(GREETING + str(await counter.get()))",
+    ).replace("from workers import", "from greeting import GREETING\nfrom workers import")
+    set_file(page, "src/entry.py", edited)
+    answer = send(page, "GET", "/demo")
+    assert status_of(answer) == 200 and "hello 0" in answer, answer
+    # Deleting the module breaks the import: the error points at the line that imports it.
+    page.click('.pg-tree__file[data-path="src/greeting.py"]')
+    file_form(page, "delete")
+    assert "src/greeting.py" not in files(page)
+    act(page, lambda: page.click(".pg-run"))
+    line = edited.split("\n").index("from greeting import GREETING") + 1
+    jump = page.locator(".pg-appstate .pg-error__jump")
+    assert jump.inner_text() == f"src/entry.py, line {line}", page.inner_text(".pg-appstate")
+    assert "ModuleNotFoundError" in page.inner_text(".pg-appstate")
+    page.click(".pg-reset")
+    assert files(page) == repository_files("counter")
 
 
 def test_load_errors_show_file_and_line_and_the_editor_goes_there(pg) -> None:

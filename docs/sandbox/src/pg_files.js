@@ -186,7 +186,12 @@ export class FileSet {
         h("div", { class: "pg-fileform__row" }, h("button", { type: "submit", class: "dosim-btn" }, mode === "new" ? "Add" : "Rename"), cancel),
         this.problem);
     }
-    this.form.onkeydown = (event) => event.key === "Escape" && (event.preventDefault(), this.hideForm(true));
+    // (A handler property that returns false cancels the key: Enter would not submit.)
+    this.form.onkeydown = (event) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      this.hideForm(true);
+    };
     this.form.hidden = false;
     (mode === "delete" ? this.form.querySelector("[type=submit]") : field).focus();
   }
