@@ -16,9 +16,9 @@ the same files and runs nothing. Then: a syntax error and a config naming a miss
 class are shown with their file and line, and the editor goes there; edits survive a
 reload and Reset drops them; Stop ends a handler stuck in ``while True`` without
 restarting Python; the keyboard alone sends a request; at 360 px the page does not scroll
-sideways. The picker offers what ``dosim new`` offers, and a blank app whose test
-passes; files are added, renamed and deleted from the tree (a deleted module's import is
-an error at the importing line). Screenshots go to
+sideways. The clock control fires a due alarm. The picker offers what ``dosim new``
+offers, and a blank app whose test passes; files are added, renamed and deleted from the
+tree (a deleted module's import is an error at the importing line). Screenshots go to
 ``artifacts/screenshots/playground-*.png``. No console errors, no request leaves
 127.0.0.1.
 
@@ -472,6 +472,22 @@ def test_files_are_added_renamed_and_deleted(pg) -> None:
     assert "ModuleNotFoundError" in page.inner_text(".pg-appstate")
     page.click(".pg-reset")
     assert files(page) == repository_files("counter")
+
+
+def test_the_clock_control_fires_a_due_alarm(pg) -> None:
+    page = pg
+    choose(page, "scheduler")
+    act(page, lambda: page.click(".pg-run"))
+    send(page, "PUT", "/demo/reminders/r1", '{"text": "stretch", "in": 5}')
+    timeline = page.locator(".pg-objects .dosim-timeline")
+    assert timeline.locator('tr[data-kind="alarm.fire"]').count() == 0
+    assert "alarm" in page.inner_text(".pg-objects .dosim-object")  # the alarm is set
+    page.fill("#pg-advance", "10")
+    act(page, lambda: page.click(".pg-advance-btn"))
+    assert re.match(r"Advanced 10 s: [1-9]\d* new events", page.inner_text(".pg-clock__note"))
+    assert timeline.locator('tr[data-kind="alarm.fire"]').count() == 1
+    assert timeline.locator("tr.dosim-ev--new").count() > 0  # what the advance did stands out
+    assert '"text": "stretch"' in send(page, "GET", "/demo/inbox")  # delivered
 
 
 def test_load_errors_show_file_and_line_and_the_editor_goes_there(pg) -> None:
