@@ -16,9 +16,10 @@ the same files and runs nothing. Then: a syntax error and a config naming a miss
 class are shown with their file and line, and the editor goes there; edits survive a
 reload and Reset drops them; Stop ends a handler stuck in ``while True`` without
 restarting Python; the keyboard alone sends a request; at 360 px the page does not scroll
-sideways. The clock control fires a due alarm. The picker offers what ``dosim new``
-offers, and a blank app whose test passes; files are added, renamed and deleted from the
-tree (a deleted module's import is an error at the importing line). Screenshots go to
+sideways. The history shows an answer again and sends it again; the clock control fires
+a due alarm. The picker offers what ``dosim new`` offers, and a blank app whose test
+passes; files are added, renamed and deleted from the tree (a deleted module's import is
+an error at the importing line). Screenshots go to
 ``artifacts/screenshots/playground-*.png``. No console errors, no request leaves
 127.0.0.1.
 
@@ -472,6 +473,26 @@ def test_files_are_added_renamed_and_deleted(pg) -> None:
     assert "ModuleNotFoundError" in page.inner_text(".pg-appstate")
     page.click(".pg-reset")
     assert files(page) == repository_files("counter")
+
+
+def test_the_history_shows_an_answer_again_and_sends_it_again(pg) -> None:
+    page = pg
+    choose(page, "counter")
+    act(page, lambda: page.click(".pg-run"))
+    send(page, "POST", "/likes/increment")
+    send(page, "GET", "/likes", headers="X-Trace: 1")
+    items = page.locator(".pg-history__item")
+    assert items.count() == 2
+    assert "POST /likes/increment → 200" in items.nth(1).inner_text()  # newest first
+    items.nth(1).locator(".pg-history__show").click()  # the older one: its answer, its form
+    assert page.input_value("#pg-req-method") == "POST"
+    assert page.input_value("#pg-req-path") == "/likes/increment"
+    assert page.inner_text(".pg-result .dosim-response__body").strip() == "1"
+    items.nth(0).locator(".pg-history__show").click()
+    assert page.input_value("#pg-req-headers") == "X-Trace: 1"
+    act(page, lambda: items.nth(1).locator(".pg-history__again").click())
+    assert items.count() == 3
+    assert page.inner_text(".pg-result .dosim-response__body").strip() == "2"  # sent again
 
 
 def test_the_clock_control_fires_a_due_alarm(pg) -> None:
