@@ -227,6 +227,27 @@ def test_chat_websockets_arrive_as_events(page, templates, tmp_path) -> None:
     assert f"{report['summary']['passed']} passed" in zip_passes_its_tests(zipped, tmp_path)
 
 
+STARTERS = sorted(
+    p.name
+    for p in (ROOT / "examples").iterdir()
+    if not p.name.startswith(("_", ".")) and (p / "wrangler.toml").is_file()
+)
+
+
+@pytest.mark.parametrize("name", [*STARTERS, "blank"])
+def test_every_starter_answers_and_passes_its_tests_in_the_browser(page, templates, name) -> None:
+    from hooks.gallery import first_documented_get
+
+    assert pg(page, "load", files=templates[name])["result"]["ok"]
+    path = first_documented_get(ROOT / "examples" / name) if name != "blank" else "/x"
+    answer = pg(page, "request", method="GET", path=path, headers=[], body=None)["result"]
+    assert answer["ok"] and answer["status"] < 500, answer
+    report = pg(page, "run_tests")["result"]
+    assert report["ok"], report.get("output") or report
+    summary = report["summary"]
+    assert summary["passed"] == len(report["tests"]) > 0 and summary["failed"] == 0
+
+
 def test_a_syntax_error_comes_back_with_file_and_line(page, templates) -> None:
     files = dict(templates["counter"])
     files["src/entry.py"] = files["src/entry.py"].replace(

@@ -647,6 +647,13 @@ def _pytest_main(folder, collector):
     return int(code), out.getvalue()
 
 
+def _can_run_sync():
+    """Whether this Pyodide stack can suspend (JSPI), so ``asyncio.run`` can work."""
+    from pyodide.ffi import can_run_sync  # Pyodide's own; never reached on CPython
+
+    return can_run_sync()
+
+
 async def run_tests():
     """Run the loaded app's ``tests/`` with pytest and dosim's plugin, in this process.
 
@@ -663,6 +670,13 @@ async def run_tests():
     folder = _state.folder
     if not (folder / "tests").is_dir():
         return _refusal("LookupError", "the app has no tests/ folder")
+    if sys.platform == "emscripten" and not _can_run_sync():
+        return _refusal(
+            "RuntimeError",
+            "this browser cannot run the tests: the pytest plugin runs each async test with "
+            "asyncio.run, which needs WebAssembly stack switching (JSPI); Chrome and Edge "
+            "137 or later have it. Run them on your computer: download the zip, then pytest",
+        )
     collector = _Collector()
     forget_app_modules(folder)
     started = time.perf_counter()
