@@ -333,6 +333,7 @@ def test_starter_runs_answers_tests_shares_and_zips(pg, app, browser, problems, 
     )[:3000]
     assert page.locator(".pg-test[data-outcome=passed]").count() == int(passed.group(1))
     if app == STARTERS[0]:
+        page.evaluate("scrollTo(0, 0)")
         page.screenshot(path=SCREENSHOTS / "playground-tests.png", full_page=True)
 
     check_zip(page, app, tmp_path)
@@ -619,6 +620,7 @@ def test_light_dark_and_narrow_screens(pg) -> None:
     act(page, lambda: page.click(".pg-run"))
     send(page, "POST", "/demo/increment")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("scrollTo(0, 0)")  # else Material's sticky header lands mid-picture
     page.screenshot(path=SCREENSHOTS / "playground-light.png", full_page=True)
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
     try:
@@ -630,6 +632,7 @@ def test_light_dark_and_narrow_screens(pg) -> None:
         assert page.evaluate(
             "(e => e.scrollWidth <= e.clientWidth)(document.querySelector('.pg-root'))"
         )
+        page.evaluate("scrollTo(0, 0)")
         page.screenshot(path=SCREENSHOTS / "playground-narrow-dark.png", full_page=True)
     finally:
         page.evaluate("document.body.setAttribute('data-md-color-scheme', 'default')")
