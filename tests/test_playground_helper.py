@@ -443,6 +443,26 @@ def test_run_tests_sees_the_loaded_files_not_earlier_ones(events) -> None:
     assert leftovers == []
 
 
+def test_a_test_may_import_a_helper_module_beside_it(events) -> None:
+    files = files_of(
+        "counter",
+        **{
+            "tests/helpers.py": "PATH = '/pears/increment'\n",
+            "tests/test_helpers.py": (
+                "from helpers import PATH\n\n\n"
+                "async def test_uses_the_helper(dosim_app):\n"
+                "    assert (await dosim_app.fetch(PATH, method='POST')).status == 200\n"
+            ),
+        },
+    )
+    assert run(pg.load(files))["ok"]
+    path = list(sys.path)
+    report = run(pg.run_tests())
+    assert report["ok"], report["output"]
+    assert "tests/test_helpers.py::test_uses_the_helper" in {t["nodeid"] for t in report["tests"]}
+    assert sys.path == path and "helpers" not in sys.modules
+
+
 def test_a_test_file_that_does_not_import_is_an_error(events) -> None:
     files = files_of("counter", **{"tests/test_broken.py": "def test_x(:\n    pass\n"})
     assert run(pg.load(files))["ok"]

@@ -636,10 +636,17 @@ def _pytest_main(folder, collector):
         f"--rootdir={folder}",
         str(folder / "tests"),
     ]
+    # importlib mode keeps test modules out of the way of same-named ones already
+    # imported (CPython's own test run imports the starters' tests); the tests folder on
+    # sys.path still lets a test import a helper module beside it, as ``pytest`` run in
+    # the app's folder (prepend mode) does.
+    saved_path = list(sys.path)
+    sys.path.insert(0, str(folder / "tests"))
     try:
         with redirect_stdout(out), redirect_stderr(out):
             code = pytest.main(args, plugins=[collector])
     finally:
+        sys.path[:] = saved_path
         if previous is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
