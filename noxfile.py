@@ -229,10 +229,11 @@ def new_tutorial(session: nox.Session) -> None:
 
 @nox.session(python=CORE_PYTHONS[0])
 def sandbox(session: nox.Session) -> None:
-    """The site's live sandboxes in Chromium: every block of every page.
+    """The site's live sandboxes in Chromium: every block of every page, and the playground.
 
     Builds the site (hooks/sandbox.py bundles the front end with esbuild from
-    docs/sandbox/, npm ci there on first use) and serves it with tools/serve_site.py.
+    docs/sandbox/, npm ci there on first use; the sandbox and playground page tests share
+    one build through tests/browser_site.py) and serves it with tools/serve_site.py.
     """
     session.install("-e", ".[docs]", "pytest", "playwright==1.65.2")
     session.run(
@@ -240,6 +241,7 @@ def sandbox(session: nox.Session) -> None:
         "-q",
         "tests/test_sandbox_browser.py",
         "tests/test_playground_engine_browser.py",
+        "tests/test_playground_browser.py",
         *session.posargs,
         env={**DOCS_ENV, "DOSIM_BROWSER_TESTS": "1"},
     )

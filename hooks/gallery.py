@@ -72,6 +72,9 @@ SANDBOX_DIR = "_sandbox"
 # Leading lines of a demo that speak to the repository's linter and formatter, not to readers.
 _TOOL_DIRECTIVE = re.compile(r"^#\s*(?:ruff|fmt):")
 SANDBOX_BODY_CHARS = 200
+# The playground page (docs/playground.md) as a link from the gallery's pages (all in
+# examples/); MkDocs checks the link and keeps its query.
+PLAYGROUND_PAGE = "../playground.md"
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
 _FILE_ITEM = re.compile(r"^(\s*[-*]\s+)`([^`]+)`")
 
@@ -322,6 +325,21 @@ def render_sandbox(app: Path) -> list[str]:
         code,
         fence,
         "",
+        *render_playground_link(app),
+    ]
+
+
+def playground_url(app: Path) -> str:
+    """The playground with ``app`` as its template, relative to the app's gallery page."""
+    return f"{PLAYGROUND_PAGE}?template={app.name}"
+
+
+def render_playground_link(app: Path) -> list[str]:
+    """The "Open in playground" line: the whole app, editable and testable, in the page."""
+    return [
+        f"[Open in playground]({playground_url(app)}){{ .md-button }} edits the app's files,",
+        "sends it requests, opens WebSockets and runs its tests, all in your browser.",
+        "",
     ]
 
 
@@ -388,7 +406,8 @@ def render_index(apps: list[Path]) -> str:
             "",
             f"    {_summary(readme)}",
             "",
-            f"    `{EXAMPLES_DIR}/{app.name}/` · [Open in sandbox]({app.name}.md#open-in-sandbox)",
+            f"    `{EXAMPLES_DIR}/{app.name}/` · [Open in sandbox]({app.name}.md#open-in-sandbox)"
+            f" · [Open in playground]({playground_url(app)})",
             "",
         ]
     lines += ["</div>", ""]

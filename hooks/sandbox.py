@@ -26,9 +26,10 @@ cannot carry settings, so each runs alone.
 
 After the build it puts the sandbox's files into ``<site>/sandbox/``:
 
-* ``sandbox.js``, ``sandbox.css``, ``worker.js`` — the front end, bundled with esbuild
-  from ``docs/sandbox/`` (``npm ci`` there first when ``node_modules`` is missing; the
-  bundle is cached in ``docs/sandbox/dist/`` and rebuilt when a source changes);
+* ``sandbox.js``, ``sandbox.css``, ``playground.js``, ``playground.css``, ``worker.js`` —
+  the front end, bundled with esbuild from ``docs/sandbox/`` (``npm ci`` there first when
+  ``node_modules`` is missing; the bundle is cached in ``docs/sandbox/dist/`` and rebuilt
+  when a source changes);
 * ``pyodide/`` — the runtime files of the pinned npm ``pyodide`` package, the dosim wheel
   built from this checkout (offline, by ``tools/pyodide/dosim_wheel.py``), and a
   ``pyodide-lock.json`` that lists **only** dosim. Written here with the stdlib rather than
@@ -54,7 +55,11 @@ After the build it puts the sandbox's files into ``<site>/sandbox/``:
   for Cloudflare; and (with a snapshot) the wheel's text files, which a restored
   interpreter has imported but no longer has on disk.
 
-Only pages that have sandboxes get the ``<script>``/``<link>`` tags. Set
+The playground page (``docs/playground.md``, any page holding ``<div id="dosim-playground">``)
+gets the same worker, started early in its ``<head>``, with ``playground.js`` and
+``playground.css`` instead of ``sandbox.js`` (it has no sandboxes of its own).
+
+Only pages that have sandboxes (or the playground) get the ``<script>``/``<link>`` tags. Set
 ``DOSIM_SANDBOX=0`` to build without sandboxes (no Node.js needed; ``sandbox="..."`` is
 then removed from fence lines and every block renders as plain code).
 """
@@ -110,6 +115,9 @@ SNAPSHOT = os.environ.get("DOSIM_SANDBOX_SNAPSHOT", "1") != "0"
 SNAPSHOT_MAKER = FRONT / "snapshot" / "make_snapshot.mjs"
 
 _pages_with_sandboxes: set[str] = set()
+_pages_with_playground: set[str] = set()
+# The playground page's mount element (docs/playground.md); playground.js builds in it.
+PLAYGROUND_MOUNT = 'id="dosim-playground"'
 
 
 # -- markdown: mark the runnable fences ------------------------------------------------------
@@ -182,6 +190,8 @@ def on_page_markdown(markdown, page, config, files):
     """Turn the page's Python blocks into sandboxes (on gallery pages: opted-in ones)."""
     if not ENABLED:
         return strip_sandbox_setting(markdown)
+    if PLAYGROUND_MOUNT in markdown:
+        _pages_with_playground.add(page.file.src_uri)
     markdown, count = mark_sandboxes(markdown, opt_in_only=is_gallery_page(page.file.src_uri))
     if count:
         _pages_with_sandboxes.add(page.file.src_uri)
@@ -226,16 +236,17 @@ EARLY_WORKER = """<script>
 
 
 def on_post_page(output, page, config):
-    """Add the sandbox's stylesheet and script to pages that have sandboxes."""
-    if page.file.src_uri not in _pages_with_sandboxes:
+    """Add the sandbox's (or the playground's) stylesheets and script to their pages."""
+    playground = page.file.src_uri in _pages_with_playground
+    if page.file.src_uri not in _pages_with_sandboxes and not playground:
         return output
     base = "../" * page.url.count("/") + "sandbox/"  # "tutorials/x/" -> "../../sandbox/"
-    head = f'<link rel="stylesheet" href="{base}sandbox.css">\n' + EARLY_WORKER.replace(
-        "BASE", base
-    )
-    output = output.replace("</head>", head + "</head>", 1)
+    styles = ["sandbox.css", "playground.css"] if playground else ["sandbox.css"]
+    links = "".join(f'<link rel="stylesheet" href="{base}{name}">\n' for name in styles)
+    output = output.replace("</head>", links + EARLY_WORKER.replace("BASE", base) + "</head>", 1)
+    script = "playground.js" if playground else "sandbox.js"
     return output.replace(
-        "</body>", f'<script type="module" src="{base}sandbox.js"></script>\n</body>', 1
+        "</body>", f'<script type="module" src="{base}{script}"></script>\n</body>', 1
     )
 
 
@@ -294,6 +305,7 @@ def _bundle() -> Path:
         [
             str(FRONT / "node_modules" / ".bin" / "esbuild"),
             "src/sandbox.js",
+            "src/playground.js",
             "src/worker.js",
             "--bundle",
             "--format=esm",
@@ -497,12 +509,12 @@ def _snapshot(npm: Path, wheel: Path) -> Path:
 
 def on_post_build(config):
     """Bundle and copy the sandbox's files into ``<site>/sandbox/``."""
-    if not ENABLED or not _pages_with_sandboxes:
+    if not ENABLED or not (_pages_with_sandboxes or _pages_with_playground):
         return
     site = Path(config.site_dir) / "sandbox"
     _ensure_node_modules()
     bundle = _bundle()
-    for name in ("sandbox.js", "sandbox.css", "worker.js"):
+    for name in ("sandbox.js", "sandbox.css", "playground.js", "playground.css", "worker.js"):
         _copy(bundle / name, site / name)
     npm = FRONT / "node_modules" / "pyodide"
     for name in PYODIDE_FILES:

@@ -37,7 +37,6 @@ import gzip
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -50,6 +49,7 @@ if sys.platform == "emscripten":
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools package
+from browser_site import built_site, open_page  # noqa: E402
 from tools.chromium import CHROMIUM, launch  # noqa: E402
 from tools.fence_settings import (  # noqa: E402
     FENCE_LINE,
@@ -162,21 +162,11 @@ PAGE_REPORT = ROOT / "artifacts" / "sandbox-pages.json"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("DOSIM_SITE_DIR")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("site")
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    if built.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{built.stdout}\n{built.stderr}")
-    return out
+def site() -> Path:
+    try:
+        return built_site()
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
@@ -203,35 +193,6 @@ def browser() -> Iterator[object]:
         browser = launch(p)
         yield browser
         browser.close()
-
-
-def open_page(browser, url: str, problems: list[str], routes=(), **context_options):
-    """A page that records console errors, page errors and requests off 127.0.0.1.
-
-    ``routes``: extra ``(pattern, handler)`` pairs for the context, consulted before the
-    guard (Playwright tries the routes added last first).
-    """
-    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context_options})
-
-    def route(route) -> None:
-        if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:")):
-            route.continue_()
-        else:
-            problems.append(f"request left 127.0.0.1: {route.request.url}")
-            route.abort()
-
-    context.route("**/*", route)
-    for pattern, handler in routes:
-        context.route(pattern, handler)
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("worker", lambda w: w.on("console", lambda m: None))
-    page.goto(url)
-    return page
 
 
 def wait_ready(page) -> None:

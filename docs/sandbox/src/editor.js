@@ -1,9 +1,10 @@
-// CodeMirror 6 editor with Python mode, coloured with Material's own code colours
-// (CSS variables), so it follows the light and dark palettes.
-import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection } from "@codemirror/view";
-import { EditorState, Prec } from "@codemirror/state";
+// CodeMirror 6 editor with Python mode (or TOML, or plain text, for the playground's other
+// files), coloured with Material's own code colours (CSS variables), so it follows the
+// light and dark palettes.
+import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection, Decoration } from "@codemirror/view";
+import { EditorState, Prec, StateEffect, StateField } from "@codemirror/state";
 import { defaultKeymap, history, historyKeymap, indentWithTab, simplifySelection, temporarilySetTabFocusMode } from "@codemirror/commands";
-import { HighlightStyle, syntaxHighlighting, indentOnInput, bracketMatching, indentUnit } from "@codemirror/language";
+import { HighlightStyle, syntaxHighlighting, indentOnInput, bracketMatching, indentUnit, StreamLanguage } from "@codemirror/language";
 import { python } from "@codemirror/lang-python";
 import { tags as t } from "@lezer/highlight";
 
@@ -36,6 +37,64 @@ const theme = EditorView.theme({
   ".cm-line.dosim-error-line": { backgroundColor: "rgba(255, 82, 82, .15)" },
 });
 
+// TOML, enough to colour a wrangler.toml or a pyproject.toml: comments, [tables], keys,
+// strings, numbers and booleans.
+const QUOTES = ['"""', "'''", '"', "'"];
+const toml = StreamLanguage.define({
+  name: "toml",
+  startState: () => ({ quote: null }),
+  token(stream, state) {
+    if (!state.quote) {
+      if (stream.eatSpace()) return null;
+      if (stream.peek() === "#") {
+        stream.skipToEnd();
+        return "comment";
+      }
+      if (stream.sol() && stream.match(/^\[\[?[^\]]*\]\]?/)) return "heading";
+      state.quote = QUOTES.find((q) => stream.match(q)) || null;
+      if (!state.quote) {
+        if (stream.match(/^(true|false)\b/)) return "bool";
+        if (stream.match(/^[+-]?\d[\d_:.eE+-]*(Z|[+-]\d\d:\d\d)?/)) return "number";
+        if (stream.match(/^[A-Za-z0-9_.-]+(?=\s*=)/)) return "propertyName";
+        stream.next();
+        return "punctuation";
+      }
+    }
+    while (!stream.eol()) {
+      if (stream.match(state.quote)) {
+        state.quote = null;
+        break;
+      }
+      if (stream.next() === "\\") stream.next();
+    }
+    return "string";
+  },
+  languageData: { commentTokens: { line: "#" } },
+});
+const tomlColours = HighlightStyle.define([{ tag: t.heading, color: v("keyword"), fontWeight: "bold" }]);
+
+const LANGUAGES = {
+  python: () => [python(), syntaxHighlighting(materialColours)],
+  toml: () => [toml, syntaxHighlighting(materialColours), syntaxHighlighting(tomlColours)],
+  text: () => [],
+};
+
+// One marked line (an error's), drawn with the theme's .dosim-error-line background.
+const markEffect = StateEffect.define();
+const markedLine = StateField.define({
+  create: () => Decoration.none,
+  update(marks, tr) {
+    marks = marks.map(tr.changes);
+    for (const effect of tr.effects) {
+      if (!effect.is(markEffect)) continue;
+      const line = effect.value;
+      marks = line ? Decoration.set([Decoration.line({ class: "dosim-error-line" }).range(tr.state.doc.line(line).from)]) : Decoration.none;
+    }
+    return marks;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
 let hints = 0;
 
 /**
@@ -43,7 +102,7 @@ let hints = 0;
  * Escape then Tab (or Ctrl+M / Shift+Alt+M to toggle Tab moving focus). `hint` says so: it
  * is the editor's accessible description, and shown under it while it has focus.
  */
-export function createEditor(parent, doc, { onRun, label, hint }) {
+export function createEditor(parent, doc, { onRun, label, hint, language = "python", onChange = null }) {
   const hintId = `dosim-keyhint-${++hints}`;
   const view = new EditorView({
     parent,
@@ -59,9 +118,10 @@ export function createEditor(parent, doc, { onRun, label, hint }) {
         bracketMatching(),
         indentUnit.of("    "),
         EditorState.tabSize.of(4),
-        python(),
-        syntaxHighlighting(materialColours),
+        (LANGUAGES[language] || LANGUAGES.text)(),
         theme,
+        markedLine,
+        onChange ? EditorView.updateListener.of((update) => update.docChanged && onChange()) : [],
         Prec.highest(keymap.of([
           { key: "Mod-Enter", run: () => (onRun(), true) },
           { key: "Shift-Enter", run: () => (onRun(), true) },
@@ -93,6 +153,11 @@ export function createEditor(parent, doc, { onRun, label, hint }) {
       if (!line || line > view.state.doc.lines) return;
       const pos = view.state.doc.line(line).from;
       view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+    },
+    /** Mark a line (1-based) as an error's, or clear the mark (`null`). */
+    markLine(line) {
+      const valid = line && line <= view.state.doc.lines ? line : null;
+      view.dispatch({ effects: markEffect.of(valid) });
     },
   };
 }
