@@ -33,6 +33,7 @@ if sys.platform == "emscripten":
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools package
+from browser_site import built_site  # noqa: E402
 from tools.chromium import CHROMIUM, launch  # noqa: E402
 from tools.serve_site import serve_in_thread  # noqa: E402
 
@@ -61,21 +62,12 @@ if not os.environ.get("DOSIM_SITE_DIR"):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("DOSIM_SITE_DIR")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("site")
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    if built.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{built.stdout}\n{built.stderr}")
-    return out
+def site() -> Path:
+    """The site, built once for every browser test module of this process."""
+    try:
+        return built_site()
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")

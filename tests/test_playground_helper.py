@@ -425,6 +425,9 @@ def test_a_failing_test_is_reported_with_its_message_and_place(events) -> None:
         "tests/test_counter.py",
         line_of(files["tests/test_counter.py"], '== "3"'),
     )
+    # Files are named as in the reader's file tree, not by the worker's temporary folder.
+    assert "tests/test_counter.py:" in failed["longrepr"]
+    assert str(pg._state.folder) not in failed["longrepr"] + report["output"]
 
 
 def test_run_tests_sees_the_loaded_files_not_earlier_ones(events) -> None:

@@ -518,7 +518,14 @@ async def run_tests():
             code, output = await asyncio.to_thread(runner.run_pytest, folder, collector)
     finally:
         forget_app_modules(folder)
-    tests = list(collector.tests.values())
+    # The app lives in a temporary folder of the worker: name its files as the reader's
+    # file tree does (``tests/test_counter.py:18``), not by that folder.
+    prefix = f"{folder}/"
+    tests = [
+        {k: v.replace(prefix, "") if isinstance(v, str) else v for k, v in test.items()}
+        for test in collector.tests.values()
+    ]
+    output = output.replace(prefix, "")
     counts = {outcome: 0 for outcome in ("passed", "failed", "error", "skipped")}
     for test in tests:
         counts[test["outcome"]] += 1
