@@ -1,8 +1,10 @@
 """The inner loop of a user: 50 object tests (5 files x 10, each with its own app) under pytest.
 
 Wall time from the shell, as a user would see it, in two environments a user would have,
-each a virtualenv the bench builds once (under bench/venvs/, gitignored) with pip from the
-package registry and reuses while pyproject.toml and the Python version stay the same:
+each a virtualenv the bench builds once with pip from the package registry and reuses
+while pyproject.toml and the Python version stay the same. They live outside the
+repository (``$XDG_CACHE_HOME/dosim-bench/``, else ``~/.cache/dosim-bench/``), where no
+tool that walks the source tree sees them:
 
 * ``dosim + pytest``: ``pip install -e .`` and pytest, nothing else;
 * ``dosim[dev] + pytest``: ``pip install -e .[dev]`` and pytest. The dev extra (uvicorn,
@@ -22,6 +24,7 @@ Run: ``nox -s bench``. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -29,10 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import BENCH, ROOT, SHORT, Row, print_rows, record
+from common import ROOT, SHORT, Row, print_rows, record
 
 ROUNDS = 3 if SHORT else 7
-VENVS = BENCH / "venvs"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+# One set per working tree: the installs are editable, so they point at this one.
+VENVS = CACHE / "dosim-bench" / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
 
 TEST_FILE = """
 import pytest
@@ -65,9 +70,8 @@ def venv_python(name: str, extra: str) -> tuple[Path | None, str]:
     if python.exists() and stamp.is_file() and stamp.read_text() == wanted:
         return python, ""
     shutil.rmtree(folder, ignore_errors=True)
-    base = getattr(sys, "_base_executable", sys.executable)
     steps = [
-        [base, "-m", "venv", str(folder)],
+        [sys.executable, "-m", "venv", str(folder)],
         [str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}{extra}", "pytest"],
     ]
     print(f"building the {name} virtualenv (once): pip install -e .{extra} pytest", flush=True)
