@@ -80,7 +80,8 @@ def venv_python(name: str, extra: str) -> tuple[Path | None, str]:
         if done.returncode != 0:
             shutil.rmtree(folder, ignore_errors=True)
             lines = (done.stderr or done.stdout).strip().splitlines() or ["(no output)"]
-            return None, f"could not build it ({lines[-1]}); offline?"
+            errors = [line for line in lines if line.strip().startswith("ERROR")] or lines
+            return None, f"could not build it ({errors[-1].strip()}); offline?"
     stamp.write_text(wanted)
     return python, ""
 
