@@ -137,3 +137,12 @@ def test_the_watcher_reports_a_burst_of_changes_once_and_stops_when_told(tmp_pat
 
     asyncio.run(scenario())
     assert calls == [sorted(str(tmp_path / name) for name in ("helpers.py", "new.py", "worker.py"))]
+
+
+def test_a_slow_listing_lengthens_the_pause_so_watching_stays_cheap():
+    from dosim.dev.reload import POLL_SECONDS, pause_after
+
+    assert pause_after(0.0001) == POLL_SECONDS
+    assert pause_after(0.0001, 0.05) == 0.05
+    # A listing of 0.1 s (a huge folder): at most 5% of the time is spent listing.
+    assert pause_after(0.1) == pytest.approx(1.9)

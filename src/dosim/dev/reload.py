@@ -8,8 +8,10 @@ file's modification time and size with the last listing; a change is reported on
 folder has been quiet for one more listing, so an editor's save in several steps, or a
 ``git checkout`` of many files, is one reload. Polling needs nothing outside the
 standard library and sees every file system the same way (network mounts and
-containers' bind mounts, where change notifications often never arrive); an app's
-source tree is small, so a listing costs well under a millisecond of the server's time.
+containers' bind mounts, where change notifications often never arrive). An app's
+source tree is small, so a listing costs well under a millisecond; in a folder so large
+that it does not, the pause between listings grows (:func:`pause_after`) so that
+watching never takes more than about 5% of a core.
 :func:`dosim.loader.forget_app_modules` makes the next ``App.from_config`` import the app's
 code afresh: it drops the app's own modules from :data:`sys.modules` (so ``from helpers
 import x`` in the main module re-imports ``helpers``) and the simulator's cached main
@@ -27,16 +29,19 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import CONFIG_FILE_NAMES
 
-__all__ = ["watch", "is_app_source", "snapshot", "changed_files", "POLL_SECONDS"]
+__all__ = ["watch", "is_app_source", "snapshot", "changed_files", "pause_after", "POLL_SECONDS"]
 
 POLL_SECONDS = 0.3
-"""Seconds between two listings of the app's folders."""
+"""Seconds between two listings of the app's folders (at least)."""
+_MAX_SHARE = 0.05
+"""Most of a core's time the listings may take: a slow listing lengthens the pause."""
 
 log = logging.getLogger("dosim.dev")
 
@@ -150,6 +155,24 @@ def changed_files(before: Snapshot, after: Snapshot) -> set[str]:
     return changed
 
 
+def _timed_snapshot(app_dir: Path, state_dir: Path | None) -> tuple[Snapshot, float]:
+    # CPU time of this thread: the listing's own cost, not time spent waiting for the GIL
+    # while the server is busy (which must not slow reloads down).
+    started = time.thread_time()
+    found = snapshot(app_dir, state_dir)
+    return found, time.thread_time() - started
+
+
+def pause_after(listing_seconds: float, interval: float = POLL_SECONDS) -> float:
+    """Seconds to wait before the next listing, given how long the last one took.
+
+    Args:
+        listing_seconds: The CPU time the last listing took.
+        interval: The shortest pause.
+    """
+    return max(interval, listing_seconds * (1 - _MAX_SHARE) / _MAX_SHARE)
+
+
 async def watch(
     app_dir: Path,
     state_dir: Path | None,
@@ -171,14 +194,14 @@ async def watch(
     """
     interval = POLL_SECONDS if poll_seconds is None else poll_seconds
     app_dir, state = app_dir.resolve(), state_dir.resolve() if state_dir is not None else None
-    current = await asyncio.to_thread(snapshot, app_dir, state)
+    current, took = await asyncio.to_thread(_timed_snapshot, app_dir, state)
     batch: set[str] = set()
     while not stop_event.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop_event.wait(), interval)
+            await asyncio.wait_for(stop_event.wait(), pause_after(took, interval))
         if stop_event.is_set():
             return
-        latest = await asyncio.to_thread(snapshot, app_dir, state)
+        latest, took = await asyncio.to_thread(_timed_snapshot, app_dir, state)
         fresh = changed_files(current, latest)
         current = latest
         if fresh:
