@@ -11,7 +11,7 @@ standard library and sees every file system the same way (network mounts and
 containers' bind mounts, where change notifications often never arrive). An app's
 source tree is small, so a listing costs well under a millisecond; in a folder so large
 that it does not, the pause between listings grows (:func:`pause_after`) so that
-watching never takes more than about 5% of a core.
+watching never takes more than about 5% of the time.
 :func:`dosim.loader.forget_app_modules` makes the next ``App.from_config`` import the app's
 code afresh: it drops the app's own modules from :data:`sys.modules` (so ``from helpers
 import x`` in the main module re-imports ``helpers``) and the simulator's cached main
@@ -156,18 +156,18 @@ def changed_files(before: Snapshot, after: Snapshot) -> set[str]:
 
 
 def _timed_snapshot(app_dir: Path, state_dir: Path | None) -> tuple[Snapshot, float]:
-    # CPU time of this thread: the listing's own cost, not time spent waiting for the GIL
-    # while the server is busy (which must not slow reloads down).
-    started = time.thread_time()
+    # Timed in the worker thread: the listing itself, not the wait for the event loop
+    # when the server is busy (which must not slow reloads down).
+    started = time.perf_counter()
     found = snapshot(app_dir, state_dir)
-    return found, time.thread_time() - started
+    return found, time.perf_counter() - started
 
 
 def pause_after(listing_seconds: float, interval: float = POLL_SECONDS) -> float:
     """Seconds to wait before the next listing, given how long the last one took.
 
     Args:
-        listing_seconds: The CPU time the last listing took.
+        listing_seconds: How long the last listing took.
         interval: The shortest pause.
     """
     return max(interval, listing_seconds * (1 - _MAX_SHARE) / _MAX_SHARE)
