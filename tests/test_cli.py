@@ -225,10 +225,23 @@ def test_module_runs_as_a_command():
 
 
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")
+@pytest.mark.parametrize("package", ["uvicorn", "websockets"])
+def test_dev_names_a_missing_dev_extra_package(package):
+    app = Path(__file__).resolve().parent.parent / "examples" / "counter"
+    code = (
+        f"import sys; sys.modules[{package!r}] = None; from dosim.cli import main; "
+        f"sys.exit(main(['dev', {str(app)!r}, '--port', '1']))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2
+    assert f"dosim dev needs the dev extra ({package} is missing)" in run.stderr
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")
 def test_new_and_migrate_do_not_need_the_dev_server_packages():
     code = (
         "import sys, dosim.cli, dosim.dev.templates, dosim.migrations; "
-        "print(sorted(m for m in ('starlette', 'uvicorn', 'watchfiles') if m in sys.modules))"
+        "print(sorted(m for m in ('uvicorn', 'websockets', 'h11') if m in sys.modules))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert run.stdout.strip() == "[]", run.stderr

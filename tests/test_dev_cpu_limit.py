@@ -16,7 +16,6 @@ import pytest
 
 if sys.platform == "emscripten" or not hasattr(signal, "SIGXCPU"):
     pytest.skip("needs subprocesses, signals and threads", allow_module_level=True)
-pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 from dev_helpers import free_port, request, start_dev_subprocess  # noqa: E402

@@ -25,7 +25,6 @@ import pytest
 
 if sys.platform == "emscripten":
     pytest.skip("the dev server needs sockets and threads", allow_module_level=True)
-pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 resource = pytest.importorskip("resource")
 

@@ -10,7 +10,6 @@ import pytest
 
 if sys.platform == "emscripten":
     pytest.skip("the dev server needs threads", allow_module_level=True)
-pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 from dosim.dev.server import DevServer  # noqa: E402

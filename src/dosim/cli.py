@@ -134,6 +134,8 @@ def _run_dev(args: argparse.Namespace) -> int:
     try:
         # Imported here, not at the top: the server needs the optional ``dev`` extra, and
         # ``dosim new`` and ``dosim migrate`` must work without it.
+        import websockets  # noqa: F401 - what uvicorn serves WebSockets with
+
         from .dev.server import DevServer
     except ImportError as missing:
         print(

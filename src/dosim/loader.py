@@ -34,6 +34,9 @@ __all__ = [
 
 _loaded_modules: dict[tuple[str, float], Any] = {}
 _loaded_configs: dict[tuple[str, str | None], Any] = {}
+_resolved_mains: dict[str, Path] = {}
+"""A main file's path as given → resolved: a test suite loads the same app per test, and
+resolving walks every folder of the path (an ``lstat`` each). Forgotten on reload."""
 
 
 def load_config_cached(path: Path, environment: str | None) -> Any:
@@ -43,7 +46,9 @@ def load_config_cached(path: Path, environment: str | None) -> Any:
         path: The config file or the folder holding it.
         environment: A ``[env.<name>]`` section to apply, or ``None``.
     """
-    key = (str(path.resolve()), environment)
+    # The absolute path, not the resolved one, keys the cache: resolving costs a system
+    # call per folder, and two spellings of one file at worst parse it twice.
+    key = (str(path.absolute()), environment)
     cached = _loaded_configs.get(key)
     if cached is not None:
         config, stamp = cached
@@ -71,7 +76,11 @@ def load_main_module(path: Path, *, fresh: bool = False) -> Any:
     Returns:
         The imported module.
     """
-    path = path.resolve()
+    given = str(path.absolute())
+    resolved = _resolved_mains.get(given)
+    if resolved is None or fresh:
+        resolved = _resolved_mains[given] = path.resolve()
+    path = resolved
     key = (str(path), path.stat().st_mtime)
     if fresh:
         forget_app_modules(path.parent)
@@ -127,6 +136,7 @@ def forget_app_modules(folder: Path) -> None:
         folder: The app's folder.
     """
     folder = folder.resolve()
+    _resolved_mains.clear()
     for key in [k for k in _loaded_modules if Path(k[0]).is_relative_to(folder)]:
         del _loaded_modules[key]
     for name, module in list(sys.modules.items()):

@@ -15,8 +15,8 @@ import zipfile
 
 HELPER_DIR = "/sandbox-lib"
 
-# Modules of the dosim package that need what the sandbox does not have (Starlette,
-# uvicorn, pytest): the dev server and the pytest plugin. Their absence is expected.
+# Modules of the dosim package that need what the sandbox does not have (uvicorn,
+# pytest): the dev server and the pytest plugin. Their absence is expected.
 OPTIONAL_PREFIXES = ("dosim.dev", "dosim.testing.plugin")
 
 

@@ -15,15 +15,16 @@ a read-only inspector at ``/__dosim/``. One module per job:
 ``requestlog``         one log line per request, with the objects it touched
 ``tracebuffer``        the recent trace events, for the inspector's live view
 ``names``              object names seen, remembered across restarts (display only)
+``web``                the small ASGI layer: requests, responses, routes, WebSockets
 ``inspector``          the ``/__dosim/`` page and its JSON API
-``reload``             watching files and rebuilding the app
+``reload``             watching files (polling, standard library) and rebuilding the app
 ``ports``              checking the port is free before start-up, with a hint
 ``templates``          ``dosim new``: copying a starter app
 ``runner``             ``dosim run``: a Python file with top-level ``await``, as the sandbox
 =====================  ==============================================================
 
-Only ``server``, ``bridge``, ``httpprotocol``, ``inspector``, ``reload`` and
-``websocket_seam`` import the ``dev`` extra's packages; the rest is stdlib, so ``dosim
+Only ``server``, ``httpprotocol`` and ``stopping`` import the ``dev`` extra's packages
+(uvicorn and h11; uvicorn finds ``websockets`` itself); the rest is stdlib, so ``dosim
 new`` and ``dosim run`` work without it.
 (``dosim migrate --check`` lives in the core, in :mod:`dosim.migrations`.) The simulator
 core never imports this package.

@@ -1,4 +1,4 @@
-"""HTTP between Starlette and the simulated Worker: requests in, responses out.
+"""HTTP between the dev server and the simulated Worker: requests in, responses out.
 
 * :func:`read_body` reads the request body, refusing bodies over the limit with
   :class:`BodyTooLarge` (sent as ``413``). The default limit is
@@ -11,7 +11,7 @@
 * :func:`to_worker_request` builds the :class:`dosim.workers.Request` the Worker gets:
   the URL as the client addressed it (``http://127.0.0.1:8787/path?q``), the headers
   in order, the body (none for ``GET``/``HEAD``).
-* :func:`to_http_response` turns the Worker's ``Response`` into a Starlette response:
+* :func:`to_http_response` turns the Worker's ``Response`` into the server's response:
   status, every header (``Set-Cookie`` values kept apart) and the body.
 * :func:`worker_error_response` is the ``500`` sent when the Worker raises: a
   plain-text traceback. That is a *dev server* choice (``wrangler dev`` also shows the
@@ -24,10 +24,9 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from starlette.requests import Request as HttpRequest
-from starlette.responses import PlainTextResponse, Response
-
 from ..workers.request import Request as WorkerRequest
+from .web import PlainTextResponse, Response
+from .web import Request as HttpRequest
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -73,7 +72,7 @@ async def read_body(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> bytes:
     """Read the whole body, refusing more than ``limit`` bytes.
 
     Args:
-        request: The incoming Starlette request.
+        request: The incoming request.
         limit: Largest body accepted, in bytes.
 
     Raises:
@@ -97,7 +96,7 @@ def to_worker_request(request: HttpRequest, body: bytes) -> WorkerRequest:
     """Build the Worker's ``Request`` from an incoming HTTP request.
 
     Args:
-        request: The incoming Starlette request.
+        request: The incoming request.
         body: Its body, from :func:`read_body`.
 
     Raises:
@@ -117,8 +116,8 @@ def to_worker_request(request: HttpRequest, body: bytes) -> WorkerRequest:
 def raw_url(scope: dict[str, Any], scheme: str | None = None) -> str:
     """The request URL as the client sent it: path and query not decoded.
 
-    Starlette's ``request.url`` is rebuilt from the decoded path, so ``%2F`` would turn
-    into ``/`` and ``%0A`` into a newline; workerd hands the Worker the URL as sent.
+    The scope's ``path`` is decoded, so ``%2F`` would turn into ``/`` and ``%0A`` into a
+    newline; workerd hands the Worker the URL as sent (the scope's ``raw_path``).
 
     Args:
         scope: The ASGI scope of an HTTP request or WebSocket upgrade.
@@ -140,7 +139,7 @@ def raw_url(scope: dict[str, Any], scheme: str | None = None) -> str:
 
 
 async def to_http_response(response: Any) -> Response:
-    """Turn the Worker's ``Response`` into a Starlette ``Response``.
+    """Turn the Worker's ``Response`` into the server's :class:`~dosim.dev.web.Response`.
 
     For ``HEAD`` requests uvicorn sends the headers only.
 
@@ -164,7 +163,7 @@ async def to_http_response(response: Any) -> Response:
         if name.lower() not in _FRAMING_HEADERS
     ]
     http = Response(content=body, status_code=status)
-    # Starlette frames the body (content-length); the Worker's other headers win.
+    # The server frames the body (content-length); the Worker's other headers win.
     own = {name for name, _ in raw}
     http.raw_headers = [(n, v) for n, v in http.raw_headers if n not in own] + raw
     return http

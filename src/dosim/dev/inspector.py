@@ -32,11 +32,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-
 from ..objects import ObjectView
+from .web import HTMLResponse, JSONResponse, Request, Response, Route
 
 __all__ = ["PREFIX", "LOOPBACK_HOSTS", "TOKEN_HEADER", "routes", "not_routed", "host_allowed"]
 
@@ -145,7 +142,7 @@ def not_routed(request: Request, server: Any = None) -> Response:
     return _not_found("inspector page")
 
 
-def routes(server: Any) -> list[BaseRoute]:
+def routes(server: Any) -> list[Route]:
     """Build the inspector's routes for a dev server.
 
     Args:

@@ -36,12 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.convertors import Convertor, register_url_convertor
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
 
 from ..app import App
 from ..config import load_config
@@ -53,6 +47,7 @@ from .realtime import DEFAULT_TICK_SECONDS, RealTimeDriver, wall_clock_ms
 from .state import apply_local_migrations, default_state_dir, set_aside
 from .stopping import StoppableServer
 from .tracebuffer import TraceBuffer
+from .web import AsgiApp, PlainTextResponse, Request, Response, WebSocket
 from .websocket_seam import WS_MAX_SIZE, BridgeRegistry, bridge_websocket
 
 __all__ = ["DevServer", "TRACE_LIMIT", "HTTP_METHODS"]
@@ -60,20 +55,6 @@ __all__ = ["DevServer", "TRACE_LIMIT", "HTTP_METHODS"]
 TRACE_LIMIT = 5_000
 """Events the served app's own trace keeps (the dev server runs for hours)."""
 
-
-class _AnyPath(Convertor[str]):
-    """Starlette's ``path`` convertor, newlines included: ``/a%0Ab`` reaches the Worker."""
-
-    regex = "(?s:.*)"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("anypath", _AnyPath())
 
 HTTP_METHODS = (
     "GET HEAD POST PUT DELETE PATCH OPTIONS TRACE PURGE COPY LOCK MKCOL MOVE PROPFIND "
@@ -151,12 +132,11 @@ class DevServer:
         self._retired: dict[int, App] = {}
         self._stop_watching: asyncio.Event | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self.asgi = Starlette(
-            routes=[
-                *inspector.routes(self),
-                Route("/{path:anypath}", self.handle_http, methods=HTTP_METHODS),
-                WebSocketRoute("/{path:anypath}", self.handle_websocket),
-            ],
+        self.asgi = AsgiApp(
+            inspector.routes(self),
+            fallback=self.handle_http,
+            fallback_methods=HTTP_METHODS,
+            websocket=self.handle_websocket,
             lifespan=self._lifespan,
         )
 
@@ -288,7 +268,7 @@ class DevServer:
         Args:
             request: The incoming request.
         """
-        path = request.url.path
+        path = request.path
         if path == inspector.PREFIX or path.startswith(inspector.PREFIX + "/"):
             return inspector.not_routed(request, self)
         started = time.perf_counter()
@@ -297,7 +277,7 @@ class DevServer:
         with requestlog.recording() as touched, self.track_request(app):
             response: Response
             try:
-                if len(str(request.url)) > bridge.MAX_URL_BYTES:
+                if len(bridge.raw_url(request.scope)) > bridge.MAX_URL_BYTES:
                     raise bridge.UrlTooLong()
                 body = await bridge.read_body(request, self.max_body_bytes)
                 worker_request = bridge.to_worker_request(request, body)
@@ -322,8 +302,8 @@ class DevServer:
                 except CpuLimitExceeded as exceeded:
                     error = f"{type(exceeded).__name__}: {exceeded}"
                     response = bridge.cpu_limit_response()
-        if request.url.query:
-            path += "?" + request.url.query
+        if request.query:
+            path += "?" + request.query
         duration = (time.perf_counter() - started) * 1000
         log.info(
             requestlog.format_line(

@@ -1,7 +1,7 @@
 """Bridging real WebSockets (browsers, ``websockets`` clients) to the simulated Worker.
 
-uvicorn hands WebSocket upgrades to the ASGI app as ``websocket`` scopes, which Starlette
-routes to :func:`bridge_websocket`:
+uvicorn hands WebSocket upgrades to the ASGI app as ``websocket`` scopes, which
+:class:`dosim.dev.web.AsgiApp` passes to :func:`bridge_websocket`:
 
 1. The upgrade becomes a Worker ``Request`` (``GET``, the URL with an ``http(s)``
    scheme as workerd shows it, every header including ``Upgrade: websocket``) and goes
@@ -50,9 +50,6 @@ import time
 from collections import deque
 from typing import Any
 
-from starlette.websockets import WebSocket as StarletteWebSocket
-from starlette.websockets import WebSocketDisconnect
-
 from ..cpulimit import CpuLimitExceeded
 from ..websockets import (
     CLOSED,
@@ -66,6 +63,7 @@ from ..websockets import (
 )
 from ..workers.request import Request as WorkerRequest
 from . import bridge, requestlog
+from .web import WebSocket
 
 __all__ = [
     "bridge_websocket",
@@ -117,10 +115,10 @@ class RealSocketBridge:
 
     Args:
         end: The client end (``Response(..., web_socket=end)``).
-        websocket: The accepted Starlette WebSocket.
+        websocket: The accepted WebSocket.
     """
 
-    def __init__(self, end: Any, websocket: StarletteWebSocket) -> None:
+    def __init__(self, end: Any, websocket: WebSocket) -> None:
         self._end = end
         self._ws = websocket
         # What the object sent, for _outbound; a deque and one waiter rather than an
@@ -231,7 +229,7 @@ class RealSocketBridge:
                     frame = {"type": "websocket.send", "bytes": data.to_bytes()}
                 try:
                     await self._ws.send(frame)
-                except (WebSocketDisconnect, OSError):
+                except OSError:  # uvicorn's ClientDisconnected: the client left
                     await self._client_left_while_sending()
                     return
                 self.messages_out += 1
@@ -311,7 +309,7 @@ class BridgeRegistry:
         return len(bridges)
 
 
-def worker_request(websocket: StarletteWebSocket) -> WorkerRequest:
+def worker_request(websocket: WebSocket) -> WorkerRequest:
     """The Worker's ``Request`` for an upgrade: ``GET``, ``http(s)`` URL, all headers.
 
     Args:
@@ -325,7 +323,7 @@ def worker_request(websocket: StarletteWebSocket) -> WorkerRequest:
     return WorkerRequest(url, method="GET", headers=headers)
 
 
-async def _refuse(websocket: StarletteWebSocket, response: Any) -> None:
+async def _refuse(websocket: WebSocket, response: Any) -> None:
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(response)
         return
@@ -349,16 +347,16 @@ def _accept_options(result: Any) -> tuple[str | None, list[tuple[bytes, bytes]]]
     return subprotocol, headers
 
 
-async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
+async def bridge_websocket(server: Any, websocket: WebSocket) -> None:
     """Serve one real WebSocket through the Worker (see the module docstring).
 
     Args:
         server: The :class:`~dosim.dev.server.DevServer`.
-        websocket: The Starlette WebSocket, not yet accepted.
+        websocket: The WebSocket, not yet accepted.
     """
-    path = websocket.url.path
-    if websocket.url.query:
-        path += "?" + websocket.url.query
+    path = websocket.path
+    if websocket.query:
+        path += "?" + websocket.query
     started = time.perf_counter()
     app = server.app
     end: Any = None
@@ -367,7 +365,7 @@ async def bridge_websocket(server: Any, websocket: StarletteWebSocket) -> None:
     result: Any = None
     with requestlog.recording() as touched, server.track_request(app):
         try:
-            if len(str(websocket.url)) > bridge.MAX_URL_BYTES:
+            if len(bridge.raw_url(websocket.scope)) > bridge.MAX_URL_BYTES:
                 refusal = bridge.url_too_long_response()
             else:
                 result = await app.fetch(worker_request(websocket))
