@@ -18,7 +18,36 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_browser_tools() -> None:
+    """Skip the calling test module unless Playwright, Chromium and MkDocs are there.
+
+    Call it at module level, before importing Playwright. Under ``nox -s sandbox``
+    (``DOSIM_BROWSER_TESTS`` set) a missing tool fails the module instead: there the
+    browser tests must run. MkDocs is not needed when ``DOSIM_SITE_DIR`` names a built site.
+    """
+    from tools.chromium import CHROMIUM
+
+    def missing(reason: str) -> None:
+        if os.environ.get("DOSIM_BROWSER_TESTS"):
+            pytest.fail(f"{reason} (DOSIM_BROWSER_TESTS is set, so this is an error)")
+        pytest.skip(reason, allow_module_level=True)
+
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        missing("playwright is not installed (nox -s sandbox installs it)")
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+    if not os.environ.get("DOSIM_SITE_DIR"):
+        try:
+            import mkdocs  # noqa: F401
+        except ImportError:  # pragma: no cover - depends on the environment
+            missing("mkdocs is not installed (nox -s sandbox installs the docs extra)")
 
 
 @functools.cache

@@ -45,37 +45,21 @@ if sys.platform == "emscripten":
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools and hooks
-from browser_site import built_site, open_page  # noqa: E402
+from browser_site import built_site, open_page, require_browser_tools  # noqa: E402
 from hooks.gallery import starter_apps  # noqa: E402
-from tools.chromium import CHROMIUM, launch  # noqa: E402
+from tools.chromium import launch  # noqa: E402
 from tools.serve_site import serve_in_thread  # noqa: E402
 
 from dosim.dev.templates import available_templates  # noqa: E402
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-REQUIRED = bool(os.environ.get("DOSIM_BROWSER_TESTS"))
 BOOT_MS = 60_000
 RUN_MS = 60_000  # the first Run tests also unpacks pytest's wheels
 PG = "window.dosimPlayground"
 
 
-def _missing(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{reason} (DOSIM_BROWSER_TESTS is set, so this is an error)")
-    pytest.skip(reason, allow_module_level=True)
-
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    _missing("playwright is not installed (nox -s sandbox installs it)")
-if not CHROMIUM.exists():
-    _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-if not os.environ.get("DOSIM_SITE_DIR"):
-    try:
-        import mkdocs  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the environment
-        _missing("mkdocs is not installed (nox -s sandbox installs the docs extra)")
+require_browser_tools()
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 STARTERS = [app.name for app in starter_apps(ROOT / "examples")]
 

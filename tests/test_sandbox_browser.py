@@ -35,7 +35,6 @@ from __future__ import annotations
 import difflib
 import gzip
 import json
-import os
 import re
 import sys
 import time
@@ -49,8 +48,8 @@ if sys.platform == "emscripten":
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools package
-from browser_site import built_site, open_page  # noqa: E402
-from tools.chromium import CHROMIUM, launch  # noqa: E402
+from browser_site import built_site, open_page, require_browser_tools  # noqa: E402
+from tools.chromium import launch  # noqa: E402
 from tools.fence_settings import (  # noqa: E402
     FENCE_LINE,
     in_sandbox,
@@ -60,7 +59,6 @@ from tools.fence_settings import (  # noqa: E402
 from tools.serve_site import serve_in_thread  # noqa: E402
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-REQUIRED = bool(os.environ.get("DOSIM_BROWSER_TESTS"))
 BOOT_MS = 60_000
 RUN_MS = 30_000
 COUNTER = "tutorials/01-first-durable-object/"
@@ -69,23 +67,8 @@ KV_ROOMS = "tutorials/04-kv-from-a-durable-object/"
 GALLERY_COUNTER = "examples/counter/"
 
 
-def _missing(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{reason} (DOSIM_BROWSER_TESTS is set, so this is an error)")
-    pytest.skip(reason, allow_module_level=True)
-
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    _missing("playwright is not installed (nox -s sandbox installs it)")
-if not CHROMIUM.exists():
-    _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-if not os.environ.get("DOSIM_SITE_DIR"):
-    try:
-        import mkdocs  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the environment
-        _missing("mkdocs is not installed (nox -s sandbox installs the docs extra)")
+require_browser_tools()
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 
 def output_lines(code: str) -> str:
