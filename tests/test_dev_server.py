@@ -425,6 +425,20 @@ def _raw_exchange(port, data, timeout=5.0):
         return received
 
 
+def _raw_exchange_in_pieces(port, data, piece=16_384, pause=0.01, timeout=5.0):
+    """Like :func:`_raw_exchange`, but sent in pauses so the server reads it piece by piece."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with contextlib.suppress(OSError):
+            for start in range(0, len(data), piece):
+                s.sendall(data[start : start + piece])
+                time.sleep(pause)
+        received = b""
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                received += chunk
+        return received
+
+
 def test_headers_up_to_cloudflares_128_kb_reach_the_worker(app_dir):
     headers = {f"x-big-{i}": "v" * 12_000 for i in range(9)}  # 108 KB in all
     headers["x-test"] = "still here"
@@ -444,12 +458,21 @@ def test_headers_over_128_kb_get_431_with_a_reason_and_the_server_keeps_serving(
         streamed = _raw_exchange(
             server.port, b"GET /version HTTP/1.1\r\nHost: x\r\n" + one + b"\r\n"
         )
-        long_url = _raw_exchange(server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\n\r\n")
+        long_url = _raw_exchange(
+            server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        long_url_in_pieces = _raw_exchange_in_pieces(
+            server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        url_just_over = _raw_exchange(
+            server.port, b"GET /" + b"q" * 16_384 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
         after = server.get("/version")
     for answer in (parsed, streamed):
         assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
         assert b"128 KB" in answer
-    assert long_url.startswith(b"HTTP/1.1 414 "), long_url[:200]
+    for answer in (long_url, long_url_in_pieces, url_just_over):
+        assert answer.startswith(b"HTTP/1.1 414 "), answer[:200]
     assert after[0] == 200 and after[2] == b"v1"
 
 

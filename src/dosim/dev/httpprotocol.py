@@ -67,11 +67,17 @@ class _LimitedConnection(h11.Connection):
         )
         self.last_error: h11.RemoteProtocolError | None = None
         self.header_bytes = 0
+        self.url_too_long = False
 
     def next_event(self) -> Any:
         try:
             event = super().next_event()
             if isinstance(event, h11.Request):
+                # A head that arrives in one piece is parsed before h11's buffer limit
+                # can trip, so the URL is measured here too: 414 however the bytes came.
+                if len(event.target) > MAX_URL_BYTES:
+                    self.url_too_long = True
+                    raise h11.RemoteProtocolError("request target too long", 431)
                 size = sum(len(n) + len(v) + _PER_HEADER_OVERHEAD for n, v in event.headers)
                 if size > MAX_HEADER_BYTES:
                     self.header_bytes = size
@@ -111,7 +117,9 @@ class DevHttpProtocol(H11Protocol):
             super().send_400_response(msg)
             return
         head, _ = self.conn.trailing_data
-        if self.conn.header_bytes:
+        if self.conn.url_too_long:
+            response = _plain_response(414, "URI Too Long", "the URL is over 16 KB")
+        elif self.conn.header_bytes:
             response = _plain_response(
                 431,
                 "Request Header Fields Too Large",
