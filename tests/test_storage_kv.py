@@ -380,6 +380,30 @@ def test_file_database_keeps_committed_data_after_reopen(tmp_path):
     db.close()
 
 
+def test_a_commit_writes_every_cached_write_in_batches_and_one_by_one(tmp_path):
+    # 157 puts: three full multi-row INSERTs of 50 pairs, then 7 pairs one by one.
+    path = str(tmp_path / "object.sqlite")
+    storage, db, _ = make(path=path)
+
+    async def write():
+        await storage.put("k000", "replaced in the same transaction")
+        for i in range(157):
+            await storage.put(f"k{i:03}", {"i": i, "blob": bytes([i, 255 - i])})
+        await storage.delete("k010")
+        await storage.put("k999", b"")
+
+    run(write())
+    db.commit()
+    db.close()
+    storage, db, _ = make(path=path)
+    stored = run(storage.list())
+    assert list(stored) == [f"k{i:03}" for i in range(157) if i != 10] + ["k999"]
+    assert stored["k000"]["i"] == 0
+    assert stored["k156"]["blob"].tobytes() == bytes([156, 99])
+    assert stored["k999"].tobytes() == b""
+    db.close()
+
+
 # --- alarms (spec §7.1) -------------------------------------------------------------------
 
 
