@@ -168,8 +168,12 @@ def test_a_second_sigint_exits_at_once(tmp_path):
         server.process.send_signal(signal.SIGINT)
         time.sleep(0.2)
         server.process.send_signal(signal.SIGINT)
-        assert server.stopped_within(8) < 1
-    assert "second stop signal" in server.log.read_text()
+        server.stopped_within(8)
+    # The second signal exits before the stuck-loop watcher (2 s) would: its message, not
+    # the watcher's, ends the log.
+    log = server.log.read_text()
+    assert "second stop signal" in log
+    assert "kept the server busy" not in log
 
 
 def test_sigterm_stops_an_idle_server_gracefully(tmp_path):
