@@ -83,6 +83,11 @@ RESET_CLOSE_CODE = 1011
 _LEFT_GRACE_SECONDS = 5.0
 """How long a send that found the client gone waits for the inbound side to report how
 it left (its close code) before reporting a dropped connection itself."""
+_SENDS_PER_TURN = 4
+"""Messages sent to a client before the bridge lets the event loop run once. A write that
+finds the client gone only schedules the transport's ``connection_lost``; asyncio and
+uvloop log "socket.send() raised exception." from the fifth write after that, so the
+bridge yields before that many and learns of the departure first."""
 _MAX_REASON_BYTES = 123  # a close frame's payload is ≤ 125 bytes, 2 of them the code
 _HANDSHAKE_HEADERS = frozenset(
     {
@@ -216,10 +221,15 @@ class RealSocketBridge:
 
     async def _outbound(self) -> None:
         """Client end (what the object sent) → real client."""
+        sent_this_turn = 0
         while True:
             while not self._outbox:
                 self._waiter = asyncio.get_running_loop().create_future()
                 await self._waiter
+                sent_this_turn = 0
+            if sent_this_turn >= _SENDS_PER_TURN:
+                await asyncio.sleep(0)
+                sent_this_turn = 0
             kind, payload = self._outbox.popleft()
             if kind == "message":
                 data = payload[0]
@@ -233,6 +243,7 @@ class RealSocketBridge:
                     await self._client_left_while_sending()
                     return
                 self.messages_out += 1
+                sent_this_turn += 1
                 continue
             if kind == "shutdown":
                 code, reason = payload
