@@ -5,10 +5,11 @@ created on the first write, exactly as workerd does on SQLite-backed objects. TE
 default BINARY collation compares UTF-8 bytes, so keys sort by UTF-8 bytes (``"\uffff"``
 before ``"\U00010000"``, unlike JavaScript's UTF-16 string order).
 
-dosim keeps puts and deletes in a write-back dict (:class:`KvStore`) and writes them with
-``executemany`` when the transaction commits or before anything that reads through SQL
-(``list()``, ``sql.exec()``, a savepoint). A ``get`` of a key in the dict never touches
-SQLite. This is invisible to app code: it is the same transaction either way.
+dosim keeps puts and deletes in a write-back dict (:class:`KvStore`) and writes them when
+the transaction commits or before anything that reads through SQL (``list()``,
+``sql.exec()``, a savepoint): puts in multi-row ``INSERT`` statements, deletes with
+``executemany``. A ``get`` of a key in the dict never touches SQLite. This is invisible to
+app code: it is the same transaction either way.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from . import limits
 if TYPE_CHECKING:  # pragma: no cover
     from .database import ObjectDatabase, StorageHost
 
-_PUT_BATCH = 50
-"""Pairs per multi-row ``INSERT`` when cached puts are written: 100 bound values, the
-per-statement limit the connection enforces (``SQLITE_LIMIT_VARIABLE_NUMBER``)."""
+_PUT_BATCH = limits.SQLITE_LIMITS["SQLITE_LIMIT_VARIABLE_NUMBER"] // 2
+"""Pairs per multi-row ``INSERT`` when cached puts are written (50): two bound values a
+pair, within the per-statement limit the connection enforces."""
 
 __all__ = [
     "KvStore",
