@@ -413,25 +413,19 @@ def test_url_over_16_kb_gets_414(app_dir):
     assert fits[0] == 200
 
 
-def _raw_exchange(port, data, timeout=5.0):
-    """Send raw bytes; return what the server answers until it closes (or b"" on reset)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        with contextlib.suppress(OSError):
-            s.sendall(data)
-        received = b""
-        with contextlib.suppress(OSError):
-            while chunk := s.recv(65536):
-                received += chunk
-        return received
+def _raw_exchange(port, data, timeout=5.0, piece=None, pause=0.01):
+    """Send raw bytes; return what the server answers until it closes (or b"" on reset).
 
-
-def _raw_exchange_in_pieces(port, data, piece=16_384, pause=0.01, timeout=5.0):
-    """Like :func:`_raw_exchange`, but sent in pauses so the server reads it piece by piece."""
+    With ``piece``, the bytes go in pieces of that size with ``pause`` seconds between
+    them, so the server reads them piece by piece.
+    """
+    piece = piece or len(data) or 1
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         with contextlib.suppress(OSError):
             for start in range(0, len(data), piece):
                 s.sendall(data[start : start + piece])
-                time.sleep(pause)
+                if piece < len(data):
+                    time.sleep(pause)
         received = b""
         with contextlib.suppress(OSError):
             while chunk := s.recv(65536):
@@ -461,8 +455,8 @@ def test_headers_over_128_kb_get_431_with_a_reason_and_the_server_keeps_serving(
         long_url = _raw_exchange(
             server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
         )
-        long_url_in_pieces = _raw_exchange_in_pieces(
-            server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        long_url_in_pieces = _raw_exchange(
+            server.port, b"GET /" + b"q" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", piece=16_384
         )
         url_just_over = _raw_exchange(
             server.port, b"GET /" + b"q" * 16_384 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
