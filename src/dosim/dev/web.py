@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl
 __all__ = [
     "AsgiApp",
     "Route",
+    "Connection",
     "Request",
     "Response",
     "PlainTextResponse",
@@ -75,7 +76,29 @@ class Headers:
         return default
 
 
-class Request:
+class Connection:
+    """What an HTTP request and a WebSocket have in common: the scope's headers, path, query.
+
+    Args:
+        scope: The ASGI ``http`` or ``websocket`` scope.
+    """
+
+    def __init__(self, scope: Message) -> None:
+        self.scope = scope
+        self.headers = Headers(scope.get("headers", ()))
+
+    @property
+    def path(self) -> str:
+        """The path, percent-decoded (``bridge.raw_url`` gives it as sent)."""
+        return self.scope["path"]
+
+    @property
+    def query(self) -> str:
+        """The query string as sent, without the ``?``."""
+        return self.scope.get("query_string", b"").decode("latin-1")
+
+
+class Request(Connection):
     """An incoming HTTP request (its body is read on demand with :meth:`stream`).
 
     Args:
@@ -87,25 +110,14 @@ class Request:
     def __init__(
         self, scope: Message, receive: Receive, path_params: Mapping[str, str] | None = None
     ) -> None:
-        self.scope = scope
+        super().__init__(scope)
         self._receive = receive
         self.path_params: dict[str, str] = dict(path_params or {})
-        self.headers = Headers(scope.get("headers", ()))
 
     @property
     def method(self) -> str:
         """The request method, as sent."""
         return self.scope["method"]
-
-    @property
-    def path(self) -> str:
-        """The path, percent-decoded (``bridge.raw_url`` gives it as sent)."""
-        return self.scope["path"]
-
-    @property
-    def query(self) -> str:
-        """The query string as sent, without the ``?``."""
-        return self.scope.get("query_string", b"").decode("latin-1")
 
     @property
     def query_params(self) -> dict[str, str]:
@@ -215,7 +227,7 @@ class JSONResponse(Response):
         ).encode("utf-8")
 
 
-class WebSocket:
+class WebSocket(Connection):
     """An incoming WebSocket, before and after it is accepted.
 
     Args:
@@ -225,22 +237,11 @@ class WebSocket:
     """
 
     def __init__(self, scope: Message, receive: Receive, send: Send) -> None:
-        self.scope = scope
+        super().__init__(scope)
         self._receive = receive
         self._send = send
         self._connected = False
         self._close_sent = False
-        self.headers = Headers(scope.get("headers", ()))
-
-    @property
-    def path(self) -> str:
-        """The path, percent-decoded."""
-        return self.scope["path"]
-
-    @property
-    def query(self) -> str:
-        """The query string as sent, without the ``?``."""
-        return self.scope.get("query_string", b"").decode("latin-1")
 
     async def receive(self) -> Message:
         """The next ASGI message from the client (``websocket.receive``/``.disconnect``)."""
