@@ -54,8 +54,7 @@ def require_browser_tools() -> None:
 def built_site() -> Path:
     """The built site: ``DOSIM_SITE_DIR`` if set, else a strict build made once per process.
 
-    Raises:
-        RuntimeError: ``mkdocs build --strict`` failed (its output is in the message).
+    A failed ``mkdocs build --strict`` fails the calling test, with the build's output.
     """
     given = os.environ.get("DOSIM_SITE_DIR")
     if given:
@@ -70,7 +69,7 @@ def built_site() -> Path:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     if built.returncode != 0:
-        raise RuntimeError(f"mkdocs build --strict failed:\n{built.stdout}\n{built.stderr}")
+        pytest.fail(f"mkdocs build --strict failed:\n{built.stdout}\n{built.stderr}")
     return out
 
 

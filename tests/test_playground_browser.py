@@ -177,11 +177,7 @@ def repository_files(app: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    try:
-        site = built_site()
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    server = serve_in_thread(site, 0, isolate=True)
+    server = serve_in_thread(built_site(), 0, isolate=True)
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
     server.server_close()

@@ -33,7 +33,7 @@ if sys.platform == "emscripten":
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tools package
-from browser_site import built_site, require_browser_tools  # noqa: E402
+from browser_site import built_site, open_page, require_browser_tools  # noqa: E402
 from tools.chromium import launch  # noqa: E402
 from tools.serve_site import serve_in_thread  # noqa: E402
 
@@ -48,10 +48,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 @pytest.fixture(scope="module")
 def site() -> Path:
     """The site, built once for every browser test module of this process."""
-    try:
-        return built_site()
-    except RuntimeError as error:
-        pytest.fail(str(error))
+    return built_site()
 
 
 @pytest.fixture(scope="module")
@@ -61,23 +58,7 @@ def page(site: Path) -> Iterator[object]:
     problems: list[str] = []
     with sync_playwright() as p:
         browser = launch(p)
-        context = browser.new_context()
-
-        def guard(route) -> None:
-            if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:")):
-                route.continue_()
-            else:
-                problems.append(f"request left 127.0.0.1: {route.request.url}")
-                route.abort()
-
-        context.route("**/*", guard)
-        tab = context.new_page()
-        tab.on(
-            "console",
-            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        tab.goto(f"http://127.0.0.1:{server.server_port}/{PAGE}")
+        tab = open_page(browser, f"http://127.0.0.1:{server.server_port}/{PAGE}", problems)
         tab.wait_for_function(
             "window.dosimSandbox && window.dosimSandbox.client.state.phase === 'ready'",
             timeout=BOOT_MS,

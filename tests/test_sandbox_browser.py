@@ -146,10 +146,7 @@ PAGE_REPORT = ROOT / "artifacts" / "sandbox-pages.json"
 
 @pytest.fixture(scope="module")
 def site() -> Path:
-    try:
-        return built_site()
-    except RuntimeError as error:
-        pytest.fail(str(error))
+    return built_site()
 
 
 @pytest.fixture(scope="module")
